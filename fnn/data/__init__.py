@@ -1,0 +1,1 @@
+"""Data sets, preprocessing fitted on the training split, splits and minibatch order."""

@@ -1,0 +1,22 @@
+"""Minibatch order for an epoch, drawn on the device from a key."""
+
+from __future__ import annotations
+
+import jax
+
+
+def minibatch_indices(key, n: int, batch_size: int):
+    """Return a (floor(n / B), B) array of sample indices: a random permutation, cut into rows.
+
+    The last n mod B samples of the permutation sit out this epoch (other ones each epoch),
+    so every minibatch is full and shapes stay static under ``jax.jit``.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"minibatch_indices: expected batch_size to be a positive int, got {batch_size!r}")
+    if n < batch_size:
+        raise ValueError(
+            f"minibatch_indices: expected at least batch_size={batch_size} samples, got n={n}; "
+            "lower --batch-size"
+        )
+    steps = n // batch_size
+    return jax.random.permutation(key, n)[: steps * batch_size].reshape(steps, batch_size)

@@ -1,0 +1,40 @@
+"""The whole data path of a run: load, split, scale fitted on the training split."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+
+from fnn import validate
+from fnn.data import datasets, preprocessing, splits
+
+
+class Prepared(NamedTuple):
+    """Scaled splits, the fitted scaler, and the number of classes."""
+
+    train: tuple
+    val: tuple
+    test: tuple
+    scaler: preprocessing.Scaler
+    num_classes: int
+
+
+def prepare(
+    name: str,
+    *,
+    key,
+    scaling: str = "standardize",
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+) -> Prepared:
+    """Load ``name``, split it with ``key``, fit ``scaling`` on train and apply it to all splits."""
+    validate.choice("prepare", "scaling", scaling, preprocessing.FITTERS)
+    data_key, split_key = jax.random.split(key)
+    data = datasets.load(name, key=data_key)
+    parts = splits.train_val_test_split(
+        split_key, data.X, data.y, val_fraction=val_fraction, test_fraction=test_fraction
+    )
+    scaler = preprocessing.FITTERS[scaling](parts.train[0])
+    scaled = [(preprocessing.transform(scaler, X), y) for X, y in parts]
+    return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes)

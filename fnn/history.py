@@ -1,0 +1,54 @@
+"""The record of a training run: JSON and CSV files and a loss/accuracy figure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from fnn import files
+
+
+def save(history: list[dict], folder) -> dict[str, Path]:
+    """Write ``history.json`` and ``history.csv`` into ``folder``; return their paths."""
+    folder = Path(folder)
+    columns = list(dict.fromkeys(key for record in history for key in record))
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return {
+        "json": files.atomic_write_text(folder / "history.json", json.dumps(history, indent=1)),
+        "csv": files.atomic_write_text(folder / "history.csv", table.getvalue()),
+    }
+
+
+def plot(history: list[dict], path, *, title: str = "") -> Path:
+    """Draw the loss curves (left) and accuracy curves (right, if any) per epoch to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    panels = [("loss", "objective"), ("accuracy", "accuracy")]
+    panels = [p for p in panels if any(key.endswith(p[0]) for key in history[0])]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (suffix, label) in zip(axes[0], panels):
+        for split in ("train", "val"):
+            key = f"{split}_{suffix}"
+            if key in history[0]:
+                ax.plot(epochs, [r[key] for r in history], label=split, marker="." if len(epochs) < 40 else None)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        if suffix == "loss":
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return files.atomic_write(path, lambda f: f.write(buffer.getvalue()))

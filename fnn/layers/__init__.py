@@ -1,0 +1,1 @@
+"""Layers: each module has ``init(key, ...) -> params`` and ``apply(params, X) -> Y``."""

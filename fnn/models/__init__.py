@@ -1,0 +1,1 @@
+"""Models built from ``fnn.layers``: a frozen config, ``init(key, config)`` and ``apply``."""

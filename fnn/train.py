@@ -1,0 +1,166 @@
+r"""Pure training steps, whole epochs on the device, and ``fit``.
+
+A step is ``step(state, batch) -> (state, metrics)``: it evaluates the objective and its
+gradient with a ``value_and_grad`` transform (``jax.value_and_grad`` by default; the
+hand-derived ``reference.models.mlp.value_and_grad`` is a drop-in), then applies any
+``optax.GradientTransformation``. An epoch is one jit call: the minibatch order is a
+permutation drawn on the device from a key, and ``lax.scan`` runs the steps.
+
+Epoch convention: with N samples and batch size B, an epoch takes floor(N / B) steps on
+a fresh permutation, so up to B - 1 samples (different ones each epoch) sit out; every
+step sees a full batch and the shapes stay static.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from fnn import metrics, validate
+from fnn.data.batching import minibatch_indices
+
+
+class TrainState(NamedTuple):
+    """Everything a step changes: parameters, optimizer state, number of steps taken."""
+
+    params: Any
+    opt_state: optax.OptState
+    step: jax.Array
+
+
+def init_state(params, optimizer: optax.GradientTransformation) -> TrainState:
+    """Start a training run from ``params``."""
+    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32))
+
+
+def _step_fn(loss_fn, optimizer, value_and_grad):
+    loss_and_grad = value_and_grad(loss_fn)
+
+    def step(state: TrainState, batch):
+        loss, grads = loss_and_grad(state.params, batch)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        return TrainState(params, opt_state, state.step + 1), {"loss": loss}
+
+    return step
+
+
+def make_train_step(
+    loss_fn: Callable, optimizer: optax.GradientTransformation, *, value_and_grad=jax.value_and_grad
+):
+    """Return the jit-compiled step ``step(state, batch) -> (state, {"loss": J})``.
+
+    Args:
+        loss_fn: ``J(params, batch) -> scalar`` (an ``fnn.objective.Objective`` or any function).
+        optimizer: any ``optax.GradientTransformation``.
+        value_and_grad: transform turning ``loss_fn`` into ``(params, batch) -> (J, dJ/dparams)``.
+    """
+    return jax.jit(_step_fn(loss_fn, optimizer, value_and_grad))
+
+
+def make_train_epoch(
+    loss_fn: Callable,
+    optimizer: optax.GradientTransformation,
+    *,
+    batch_size: int,
+    value_and_grad=jax.value_and_grad,
+):
+    """Return the jit-compiled ``epoch(state, data, key) -> (state, {"loss": (steps,)})``.
+
+    ``data = (X, y)`` stays on the device; ``key`` draws the permutation; the metrics are
+    stacked over the floor(N / batch_size) steps.
+    """
+    step = _step_fn(loss_fn, optimizer, value_and_grad)
+
+    def epoch(state: TrainState, data, key):
+        X, y = data
+        order = minibatch_indices(key, X.shape[0], batch_size)
+        return jax.lax.scan(lambda s, idx: step(s, (X[idx], y[idx])), state, order)
+
+    return jax.jit(epoch)
+
+
+def make_eval_step(objective):
+    """Return jit-compiled ``evaluate(params, (X, y)) -> {"loss", ["accuracy"]}`` on a whole set."""
+
+    def evaluate(params, batch):
+        X, y = batch
+        out = {"loss": objective(params, batch)}
+        if objective.is_classifier:
+            out["accuracy"] = metrics.accuracy(objective.predict(params, X), y.reshape(X.shape[0]))
+        return out
+
+    return jax.jit(evaluate)
+
+
+def fit(
+    objective,
+    optimizer: optax.GradientTransformation,
+    params,
+    train: tuple,
+    *,
+    epochs: int,
+    batch_size: int,
+    key,
+    val: tuple | None = None,
+    value_and_grad=jax.value_and_grad,
+    progress: bool = False,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> tuple[TrainState, list[dict]]:
+    """Train ``params`` for ``epochs`` epochs, each one device call.
+
+    Args:
+        objective: an ``fnn.objective.Objective``.
+        optimizer: any ``optax.GradientTransformation``.
+        params: initial parameters.
+        train, val: ``(X, y)`` arrays; ``val`` is optional.
+        epochs, batch_size: positive ints.
+        key: PRNG key; epoch e shuffles with the e-th split of it.
+        value_and_grad: the gradient transform (automatic by default).
+        progress: show a progress bar over epochs.
+        on_epoch: called with each epoch's record (e.g. to print a table row).
+    Returns:
+        (final TrainState, history): one record per epoch with ``epoch``, ``train_loss``
+        (mean minibatch objective), ``train_accuracy``, ``val_loss``, ``val_accuracy``
+        (accuracies for classifiers only, val entries only with ``val``) and ``seconds``.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: expected epochs to be a positive int, got {epochs!r}")
+    sets = {"train": train} if val is None else {"train": train, "val": val}
+    for name, (X, y) in sets.items():
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
+        if objective.is_classifier and np.issubdtype(y.dtype, np.integer):
+            validate.labels(f"fit ({name} set)", y, objective.num_classes)
+    sets = {name: (jnp.asarray(X), jnp.asarray(y)) for name, (X, y) in sets.items()}
+    for data in sets.values():
+        jax.eval_shape(objective, params, data)  # shape errors now, naming the whole set
+
+    run_epoch = make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad)
+    evaluate = make_eval_step(objective)
+    state = init_state(params, optimizer)
+    history = []
+    bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        key, epoch_key = jax.random.split(key)
+        start = time.perf_counter()
+        state, step_metrics = run_epoch(state, sets["train"], epoch_key)
+        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"]))}
+        for name, data in sets.items():
+            for metric, value in evaluate(state.params, data).items():
+                if name == "train" and metric == "loss":
+                    continue
+                record[f"{name}_{metric}"] = float(value)
+        record["seconds"] = time.perf_counter() - start
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+    bar.close()
+    return state, history

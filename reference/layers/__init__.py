@@ -1,0 +1,1 @@
+"""Hand-derived backward passes of ``fnn.layers``."""

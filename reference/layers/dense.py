@@ -1,0 +1,35 @@
+r"""Dense layer forward with cache, and the lecture's backward pass."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from fnn.layers import dense as fd
+
+
+class DenseCache(NamedTuple):
+    """Input X and weights W of the forward pass Z = X W + b."""
+
+    X: jax.Array
+    W: jax.Array
+
+
+def forward(params: fd.DenseParams, X):
+    """Z = X W + b (``fnn.layers.dense.apply``), keeping what the backward pass needs."""
+    return fd.apply(params, X), DenseCache(X, params.W)
+
+
+def backward(cache: DenseCache, dZ):
+    r"""Backward pass of the dense layer.
+
+    Math:
+        dW = X^T dZ;  db = sum_n dZ_n;  dX = dZ W^T.
+    Shapes:
+        X (N, D_in), W (D_in, D_out), dZ (N, D_out) -> dW (D_in, D_out), db (D_out,), dX (N, D_in).
+    Returns:
+        (DenseParams(dW, db), dX).
+    """
+    return fd.DenseParams(cache.X.T @ dZ, jnp.sum(dZ, axis=0)), dZ @ cache.W.T

@@ -1,0 +1,1 @@
+"""The lectures' backprop algorithms for ``fnn.models``."""

@@ -1,0 +1,51 @@
+import jax
+import numpy as np
+import pytest
+
+from fnn.data import datasets
+
+
+def test_digits_ships_with_scikit_learn():
+    data = datasets.digits()
+    assert data.X.shape == (1797, 64) and data.y.shape == (1797,) and data.num_classes == 10
+    assert data.X.dtype == np.float32 and float(data.X.max()) == 16.0
+    assert set(np.unique(np.asarray(data.y))) == set(range(10))
+
+
+@pytest.mark.parametrize("name", sorted(datasets.GENERATED))
+def test_generated_sets_are_balanced_deterministic_functions_of_the_key(name, key):
+    a, b = datasets.load(name, key=key), datasets.load(name, key=key)
+    c = datasets.load(name, key=jax.random.fold_in(key, 1))
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, c.X)
+    assert a.X.shape == (1000, 2) and a.num_classes == 2
+    counts = datasets.class_counts(a.y, 2)
+    assert abs(counts[0] - counts[1]) < 100
+
+
+def test_xor_labels_are_the_xor_of_the_signs(key):
+    data = datasets.xor(key, 500, noise=0.0)
+    X = np.asarray(data.X)
+    np.testing.assert_array_equal(np.asarray(data.y), (X[:, 0] > 0) != (X[:, 1] > 0))
+
+
+def test_noise_free_moons_lie_on_their_circles(key):
+    data = datasets.moons(key, 200, noise=0.0)
+    X, y = np.asarray(data.X), np.asarray(data.y)
+    np.testing.assert_allclose(np.hypot(X[y == 0, 0], X[y == 0, 1]), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.hypot(X[y == 1, 0] - 1, X[y == 1, 1] - 0.5), 1.0, rtol=1e-6)
+
+
+def test_noise_free_spirals_have_radius_t_and_opposite_arms(key):
+    data = datasets.two_spirals(key, 200, noise=0.0)
+    r = np.hypot(*np.asarray(data.X).T)
+    assert r.min() >= 0.05 - 1e-6 and r.max() <= 1.0 + 1e-6
+
+
+def test_bad_input(key):
+    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'mnist'; expected one of digits, moons, spirals, xor"):
+        datasets.load("mnist", key=key)
+    with pytest.raises(ValueError, match=r"moons: expected n to be an int >= 2, got 1"):
+        datasets.moons(key, 1)
+    with pytest.raises(ValueError, match=r"xor: expected noise in \[0, inf\], got -1"):
+        datasets.xor(key, noise=-1)

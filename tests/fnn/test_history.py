@@ -1,0 +1,23 @@
+import csv
+import json
+
+from fnn import history
+
+RECORDS = [
+    {"epoch": 1, "train_loss": 1.0, "train_accuracy": 0.5, "val_loss": 1.2, "val_accuracy": 0.4, "seconds": 0.1},
+    {"epoch": 2, "train_loss": 0.5, "train_accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.7, "seconds": 0.1},
+]
+
+
+def test_save_writes_json_and_csv_with_every_record(tmp_path):
+    paths = history.save(RECORDS, tmp_path)
+    assert json.loads(paths["json"].read_text()) == RECORDS
+    rows = list(csv.DictReader(paths["csv"].open()))
+    assert [float(r["val_accuracy"]) for r in rows] == [0.4, 0.7]
+
+
+def test_plot_writes_a_png(tmp_path):
+    path = history.plot(RECORDS, tmp_path / "curves.png", title="t")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    regression = [{"epoch": 1, "train_loss": 1.0}, {"epoch": 2, "train_loss": 0.5}]
+    assert history.plot(regression, tmp_path / "r.png").stat().st_size > 1000

@@ -1,0 +1,128 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from fnn import optim, train
+from fnn.models import mlp
+from fnn.objective import Objective
+
+CONFIG = mlp.MLPConfig((4, 8, 3), activation="tanh")
+
+
+@pytest.fixture
+def data(key):
+    kx, ky = jax.random.split(key)
+    X = jax.random.normal(kx, (50, 4))
+    y = (jnp.argmax(X[:, :3], axis=1)).astype(jnp.int32)
+    return X, y
+
+
+@pytest.fixture
+def params(key):
+    return mlp.init(key, CONFIG, dtype=jnp.float64)
+
+
+class CountingObjective(Objective):
+    """An Objective that counts how often JAX traces it."""
+
+    def __call__(self, params, batch):
+        self.traces.append(1)
+        return super().__call__(params, batch)
+
+
+def counting(config=CONFIG):
+    objective = CountingObjective(config)
+    object.__setattr__(objective, "traces", [])
+    return objective
+
+
+def test_step_is_traced_once_and_changes_params(data, params):
+    objective = counting()
+    step = train.make_train_step(objective, optim.sgd(0.1))
+    state = train.init_state(params, optim.sgd(0.1))
+    losses = []
+    for _ in range(5):
+        state, metrics = step(state, data)
+        losses.append(float(metrics["loss"]))
+    assert len(objective.traces) == 1
+    assert int(state.step) == 5
+    assert losses[-1] < losses[0]
+
+
+def test_step_applies_exactly_one_optimizer_update(data, params):
+    objective = Objective(CONFIG)
+    state = train.init_state(params, optim.sgd(0.1))
+    new_state, metrics = train.make_train_step(objective, optim.sgd(0.1))(state, data)
+    loss, grads = jax.value_and_grad(objective)(params, data)
+    np.testing.assert_allclose(metrics["loss"], loss, rtol=1e-14)
+    for new, old, g in zip(jax.tree.leaves(new_state.params), jax.tree.leaves(params), jax.tree.leaves(grads)):
+        np.testing.assert_allclose(new, old - 0.1 * g, rtol=1e-13, atol=1e-15)
+
+
+def test_epoch_is_one_device_call_running_every_step_in_a_scan(data, params, key):
+    objective = counting()
+    epoch = train.make_train_epoch(objective, optim.adam(0.01), batch_size=16)
+    state = train.init_state(params, optim.adam(0.01))
+    state, metrics = epoch(state, data, jax.random.fold_in(key, 1))
+    state, metrics = epoch(state, data, jax.random.fold_in(key, 2))
+    assert len(objective.traces) == 1
+    assert int(state.step) == 2 * (50 // 16) and metrics["loss"].shape == (50 // 16,)
+    hlo = epoch.lower(state, data, key).as_text()
+    assert "while" in hlo  # the minibatch loop lives inside the one compiled program
+
+
+def test_epoch_equals_the_same_steps_taken_one_by_one(data, params, key):
+    objective, opt = Objective(CONFIG), optim.adam(0.01)
+    state0 = train.init_state(params, opt)
+    state, metrics = train.make_train_epoch(objective, opt, batch_size=16)(state0, data, key)
+    step, manual = train.make_train_step(objective, opt), state0
+    from fnn.data.batching import minibatch_indices
+
+    for idx in minibatch_indices(key, 50, 16):
+        manual, m = step(manual, (data[0][idx], data[1][idx]))
+    for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(manual.params)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(metrics["loss"][-1], m["loss"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", [optax.sgd(0.1, momentum=0.9, nesterov=True), optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.01))])
+def test_any_optax_optimizer_is_accepted(optimizer, data, params, key):
+    with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
+        state, history = train.fit(Objective(CONFIG), optimizer, params, data, epochs=3, batch_size=10, key=key)
+    assert history[-1]["train_accuracy"] > history[0]["train_accuracy"] or history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_fit_records_one_row_per_epoch_and_learns(data, params, key):
+    seen = []
+    state, history = train.fit(Objective(CONFIG), optim.adam(0.05), params, data, val=data, epochs=15,
+                               batch_size=10, key=key, on_epoch=seen.append)
+    assert [r["epoch"] for r in history] == list(range(1, 16)) and seen == history
+    assert set(history[0]) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    assert history[-1]["val_accuracy"] >= 0.9
+    assert int(state.step) == 15 * 5
+
+
+def test_eval_step_reports_loss_and_accuracy(data, params):
+    objective = Objective(CONFIG)
+    out = train.make_eval_step(objective)(params, data)
+    np.testing.assert_allclose(out["loss"], objective(params, data), rtol=1e-14)
+    predicted = np.argmax(np.asarray(mlp.apply(params, data[0], config=CONFIG)), axis=1)
+    np.testing.assert_allclose(out["accuracy"], np.mean(predicted == np.asarray(data[1])))
+
+
+def test_fit_bad_input(data, params, key):
+    X, y = data
+    objective = Objective(CONFIG)
+    with pytest.raises(ValueError, match=r"fit \(train set\): expected labels in \[0, 3\), got values in \[0, 3\]"):
+        train.fit(objective, optim.sgd(0.1), params, (X, y.at[0].set(3)), epochs=1, batch_size=10, key=key)
+    with pytest.raises(ValueError, match=r"minibatch_indices: expected at least batch_size=64 samples, got n=50"):
+        train.fit(objective, optim.sgd(0.1), params, data, epochs=1, batch_size=64, key=key)
+    with pytest.raises(ValueError, match=r"fit: expected epochs to be a positive int, got 0"):
+        train.fit(objective, optim.sgd(0.1), params, data, epochs=0, batch_size=10, key=key)
+    with pytest.raises(ValueError, match=r"dense.apply: expected X with last dim 4 \(W.shape\[0\]\), got X.shape=\(50, 5\)"):
+        train.fit(objective, optim.sgd(0.1), params, (jnp.ones((50, 5)), y), epochs=1, batch_size=10, key=key)
+    with pytest.raises(ValueError, match=r"fit: expected as many val labels as samples"):
+        train.fit(objective, optim.sgd(0.1), params, data, val=(X, y[:10]), epochs=1, batch_size=10, key=key)
