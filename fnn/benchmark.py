@@ -1,0 +1,57 @@
+"""Timing helpers for benchmarks: compiled calls timed to completion, and a matmul peak.
+
+Report ratios of peers measured in the same run (interleaved, medians), not absolute
+times: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+
+
+def seconds_per_call(fn, *args, number: int, repeats: int) -> list[float]:
+    """Run ``fn(*args)`` once to compile, then ``repeats`` times ``number`` calls; seconds per call each.
+
+    ``fn`` may return its first argument's next value (a state), which is fed back in.
+    """
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            out = fn(*args)
+        jax.block_until_ready(out)
+        times.append((time.perf_counter() - start) / number)
+    return times
+
+
+def interleaved(candidates: dict, *, number: int, repeats: int) -> dict[str, float]:
+    """Median seconds per call of each ``name -> (fn, args)``, alternating between them per repeat."""
+    for fn, args in candidates.values():
+        jax.block_until_ready(fn(*args))
+    samples = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, (fn, args) in candidates.items():
+            samples[name] += seconds_per_call(fn, *args, number=number, repeats=1)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def training_flops(sizes, samples: int) -> int:
+    """FLOPs of forward plus backward through the dense layers: 6 x weights x samples.
+
+    Forward Z = X W costs 2 N D_in D_out; backward dW = X^T dZ and dX = dZ W^T cost twice that.
+    """
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 6 * weights * samples
+
+
+def matmul_gflops(n: int = 1024, *, dtype=jnp.float32, repeats: int = 5) -> float:
+    """Measured GFLOP/s of an n x n by n x n matrix product (2 n^3 FLOPs), the machine's peak."""
+    a = jax.random.normal(jax.random.key(0), (n, n), dtype)
+    matmul = jax.jit(lambda x: x @ x)
+    best = min(seconds_per_call(matmul, a, number=3, repeats=repeats))
+    return 2 * n**3 / best / 1e9

@@ -1,0 +1,94 @@
+"""Hand-derived vs autodiff training: time per step and per epoch, their ratio, GFLOP/s.
+
+    python scripts/bench_train_step.py            # digits MLP (batch 64) and 784-1024-1024-10 (batch 256)
+    python scripts/bench_train_step.py --steps-per-epoch 5 --repeats 3
+
+Both gradient routes train the same MLP with the same Adam step; runs alternate between
+them and the median of the repeats is reported. GFLOP/s counts 6 x weights x samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+
+from fnn import benchmark, optim, train
+from fnn.models import mlp
+from fnn.objective import Objective
+from reference.models.mlp import value_and_grad as hand_derived
+
+GRADIENTS = {"autodiff": jax.value_and_grad, "hand-derived": hand_derived}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    models: tuple[tuple[tuple[int, ...], int], ...] = (((64, 128, 128, 10), 64), ((784, 1024, 1024, 10), 256))
+    steps_per_epoch: int = 20
+    step_calls: int = 20
+    repeats: int = 7
+    seed: int = 0
+
+
+def bench_model(sizes, batch_size, config: Config) -> dict:
+    key = jax.random.key(config.seed)
+    objective = Objective(mlp.MLPConfig(sizes))
+    optimizer = optim.adam(1e-3)
+    n = config.steps_per_epoch * batch_size
+    X = jax.random.normal(key, (n, sizes[0]), jnp.float32)
+    y = jax.random.randint(key, (n,), 0, sizes[-1])
+    state = train.init_state(mlp.init(key, objective.model), optimizer)
+    steps, epochs = {}, {}
+    for name, value_and_grad in GRADIENTS.items():
+        step = train.make_train_step(objective, optimizer, value_and_grad=value_and_grad)
+        epoch = train.make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad)
+        steps[name] = (step, (state, (X[:batch_size], y[:batch_size])))
+        epochs[name] = (epoch, (state, (X, y), key))
+    step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
+    epoch_s = benchmark.interleaved(epochs, number=1, repeats=config.repeats)
+    flops_per_step = benchmark.training_flops(sizes, batch_size)
+    return {
+        "model": "-".join(map(str, sizes)),
+        "batch_size": batch_size,
+        "step_seconds": step_s,
+        "epoch_seconds": epoch_s,
+        "steps_per_epoch": config.steps_per_epoch,
+        "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
+        "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
+        "gflops_epoch": {k: flops_per_step * config.steps_per_epoch / v / 1e9 for k, v in epoch_s.items()},
+    }
+
+
+def main(config: Config) -> dict:
+    peak = benchmark.matmul_gflops()
+    results = {"device": str(jax.devices()[0]), "matmul_gflops": peak,
+               "models": [bench_model(sizes, b, config) for sizes, b in config.models]}
+    print(f"device {results['device']}; measured float32 matmul peak {peak:.1f} GFLOP/s")
+    print(f"{'model':<18} {'batch':>5} {'gradients':<13} {'ms/step':>9} {'ms/epoch':>9} {'GFLOP/s':>8} {'% peak':>7}")
+    for r in results["models"]:
+        for name in GRADIENTS:
+            g = r["gflops_epoch"][name]
+            print(f"{r['model']:<18} {r['batch_size']:>5} {name:<13} {1e3 * r['step_seconds'][name]:>9.3f} "
+                  f"{1e3 * r['epoch_seconds'][name]:>9.2f} {g:>8.1f} {100 * g / peak:>6.1f}%")
+        print(f"{'':<18} {'':>5} {'hand / auto':<13} {r['hand_over_auto_step']:>9.3f} {r['hand_over_auto_epoch']:>9.3f}")
+    return results
+
+
+def parse(argv=None) -> tuple[Config, str | None]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for field in ("steps_per_epoch", "step_calls", "repeats", "seed"):
+        p.add_argument(f"--{field.replace('_', '-')}", type=int, default=getattr(Config, field))
+    p.add_argument("--json", help="also write the results to this file")
+    args = p.parse_args(argv)
+    return Config(**{k: v for k, v in vars(args).items() if k != "json"}), args.json
+
+
+if __name__ == "__main__":
+    config, path = parse()
+    results = main(config)
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1)
