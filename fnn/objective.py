@@ -64,6 +64,12 @@ class Objective:
             return (z > 0).astype(jnp.int32).reshape(z.shape[0], *z.shape[2:])
         return jnp.argmax(z, axis=-1)
 
+    def class_labels(self, y):
+        """Integer labels (N,) from integer labels, (N, 1) binary labels or one-hot rows (N, K)."""
+        if y.ndim == 2 and y.shape[1] > 1:
+            return jnp.argmax(y, axis=-1)
+        return y.reshape(y.shape[0])
+
     def penalty(self, params):
         """lambda R(W), zero when no regularizer is set."""
         if self.regularizer is None:

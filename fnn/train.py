@@ -94,7 +94,7 @@ def make_eval_step(objective):
         X, y = batch
         out = {"loss": objective(params, batch)}
         if objective.is_classifier:
-            out["accuracy"] = metrics.accuracy(objective.predict(params, X), y.reshape(X.shape[0]))
+            out["accuracy"] = metrics.accuracy(objective.predict(params, X), objective.class_labels(y))
         return out
 
     return jax.jit(evaluate)

@@ -111,6 +111,9 @@ def test_eval_step_reports_loss_and_accuracy(data, params):
     np.testing.assert_allclose(out["loss"], objective(params, data), rtol=1e-14)
     predicted = np.argmax(np.asarray(mlp.apply(params, data[0], config=CONFIG)), axis=1)
     np.testing.assert_allclose(out["accuracy"], np.mean(predicted == np.asarray(data[1])))
+    one_hot = (data[1][:, None] == jnp.arange(3, dtype=data[1].dtype)).astype(jnp.float64)
+    from_one_hot = train.make_eval_step(objective)(params, (data[0], one_hot))
+    assert {k: float(v) for k, v in from_one_hot.items()} == pytest.approx({k: float(v) for k, v in out.items()})
 
 
 def test_fit_bad_input(data, params, key):
