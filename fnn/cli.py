@@ -107,7 +107,7 @@ def train(args) -> dict:
 
     params = mlp.init(init_key, config, dtype=dtype)
     start = time.perf_counter()
-    state, records = fnn_train.fit(
+    state, records, *_ = fnn_train.fit(
         objective, optimizer, params, train_set, val=val_set, epochs=args.epochs,
         batch_size=args.batch_size, key=fit_key, value_and_grad=value_and_grad,
         progress=not args.no_progress, on_epoch=on_epoch)

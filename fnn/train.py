@@ -25,6 +25,9 @@ from tqdm.auto import tqdm
 
 from fnn import metrics, validate
 from fnn.data.batching import minibatch_indices
+from fnn.optim import control
+from fnn.optim.injectable import learning_rate_of, with_learning_rate
+from fnn.optim.transforms import global_norm
 
 
 class TrainState(NamedTuple):
@@ -47,7 +50,7 @@ def _step_fn(loss_fn, optimizer, value_and_grad):
         loss, grads = loss_and_grad(state.params, batch)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return TrainState(params, opt_state, state.step + 1), {"loss": loss}
+        return TrainState(params, opt_state, state.step + 1), {"loss": loss, "grad_norm": global_norm(grads)}
 
     return step
 
@@ -55,7 +58,9 @@ def _step_fn(loss_fn, optimizer, value_and_grad):
 def make_train_step(
     loss_fn: Callable, optimizer: optax.GradientTransformation, *, value_and_grad=jax.value_and_grad
 ):
-    """Return the jit-compiled step ``step(state, batch) -> (state, {"loss": J})``.
+    """Return the jit-compiled step ``step(state, batch) -> (state, {"loss": J, "grad_norm": ||g||})``.
+
+    ``grad_norm`` is the global norm of the gradient before the optimizer (and any clipping).
 
     Args:
         loss_fn: ``J(params, batch) -> scalar`` (an ``fnn.objective.Objective`` or any function).
@@ -72,7 +77,7 @@ def make_train_epoch(
     batch_size: int,
     value_and_grad=jax.value_and_grad,
 ):
-    """Return the jit-compiled ``epoch(state, data, key) -> (state, {"loss": (steps,)})``.
+    """Return the jit-compiled ``epoch(state, data, key) -> (state, metrics)``, one value per step.
 
     ``data = (X, y)`` stays on the device; ``key`` draws the permutation; the metrics are
     stacked over the floor(N / batch_size) steps.
@@ -100,6 +105,34 @@ def make_eval_step(objective):
     return jax.jit(evaluate)
 
 
+class FitResult(NamedTuple):
+    """What ``fit`` returns.
+
+    Attributes:
+        state: the final TrainState (its params are the best epoch's when early stopping
+            restores them).
+        history: one record per epoch run.
+        averaged: the averaged parameters, or None without ``averaging``.
+        snapshots: the kept snapshot parameters (empty without ``snapshots``).
+        best_epoch: the epoch of the lowest monitored loss.
+    """
+
+    state: TrainState
+    history: list
+    averaged: Any
+    snapshots: tuple
+    best_epoch: int
+
+
+def _check_data(objective, params, sets):
+    for name, (X, y) in sets.items():
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
+        if objective.is_classifier and np.issubdtype(y.dtype, np.integer):
+            validate.labels(f"fit ({name} set)", y, objective.num_classes)
+        jax.eval_shape(objective, params, (X, y))  # shape errors now, naming the whole set
+
+
 def fit(
     objective,
     optimizer: optax.GradientTransformation,
@@ -111,56 +144,86 @@ def fit(
     key,
     val: tuple | None = None,
     value_and_grad=jax.value_and_grad,
+    early_stopping: control.EarlyStopping | None = None,
+    plateau: control.ReduceOnPlateau | None = None,
+    averaging: control.Averaging | None = None,
+    snapshots: control.SnapshotEnsemble | None = None,
     progress: bool = False,
     on_epoch: Callable[[dict], None] | None = None,
-) -> tuple[TrainState, list[dict]]:
-    """Train ``params`` for ``epochs`` epochs, each one device call.
+) -> FitResult:
+    """Train ``params`` for up to ``epochs`` epochs, each one device call.
 
     Args:
         objective: an ``fnn.objective.Objective``.
-        optimizer: any ``optax.GradientTransformation``.
+        optimizer: any ``optax.GradientTransformation`` (``plateau`` needs one from
+            ``fnn.optim.injectable`` without a schedule, whose learning rate it changes).
         params: initial parameters.
         train, val: ``(X, y)`` arrays; ``val`` is optional.
         epochs, batch_size: positive ints.
         key: PRNG key; epoch e shuffles with the e-th split of it.
         value_and_grad: the gradient transform (automatic by default).
+        early_stopping, plateau: watch the validation loss (the training loss without ``val``).
+        averaging: average the end-of-epoch parameters; evaluated on ``val`` each epoch.
+        snapshots: keep parameters at cycle ends (see ``fnn.optim.control``).
         progress: show a progress bar over epochs.
         on_epoch: called with each epoch's record (e.g. to print a table row).
     Returns:
-        (final TrainState, history): one record per epoch with ``epoch``, ``train_loss``
-        (mean minibatch objective), ``train_accuracy``, ``val_loss``, ``val_accuracy``
-        (accuracies for classifiers only, val entries only with ``val``) and ``seconds``.
+        A ``FitResult``. Each history record has ``epoch``, ``train_loss`` (mean minibatch
+        objective), ``grad_norm`` (mean global gradient norm before any clipping),
+        ``train_accuracy``, ``val_loss``, ``val_accuracy`` (accuracies for classifiers,
+        val entries with ``val``), ``learning_rate`` with ``plateau``,
+        ``averaged_val_loss`` and ``averaged_val_accuracy`` with ``averaging`` and ``val``,
+        and ``seconds``.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: expected epochs to be a positive int, got {epochs!r}")
     sets = {"train": train} if val is None else {"train": train, "val": val}
-    for name, (X, y) in sets.items():
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
-        if objective.is_classifier and np.issubdtype(y.dtype, np.integer):
-            validate.labels(f"fit ({name} set)", y, objective.num_classes)
     sets = {name: (jnp.asarray(X), jnp.asarray(y)) for name, (X, y) in sets.items()}
-    for data in sets.values():
-        jax.eval_shape(objective, params, data)  # shape errors now, naming the whole set
+    _check_data(objective, params, sets)
+    monitored = "val_loss" if val is not None else "train_loss"
 
     run_epoch = make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad)
     evaluate = make_eval_step(objective)
     state = init_state(params, optimizer)
-    history = []
+    stopping = early_stopping.init() if early_stopping else None
+    plateau_state = plateau.init(float(learning_rate_of(state.opt_state))) if plateau else None
+    average = averaging.init(params) if averaging else None
+    kept, best_params, history = (), params, []
     bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
         key, epoch_key = jax.random.split(key)
         start = time.perf_counter()
         state, step_metrics = run_epoch(state, sets["train"], epoch_key)
-        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"]))}
+        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"])),
+                  "grad_norm": float(jnp.mean(step_metrics["grad_norm"]))}
         for name, data in sets.items():
             for metric, value in evaluate(state.params, data).items():
                 if name == "train" and metric == "loss":
                     continue
                 record[f"{name}_{metric}"] = float(value)
+        if averaging:
+            average = averaging.update(average, state.params)
+            if val is not None:
+                for metric, value in evaluate(averaging.value(average), sets["val"]).items():
+                    record[f"averaged_val_{metric}"] = float(value)
+        if snapshots:
+            kept = snapshots.update(kept, epoch, state.params)
+        if plateau:
+            record["learning_rate"] = plateau_state.learning_rate
+            plateau_state = plateau.update(plateau_state, record[monitored])
+            state = state._replace(opt_state=with_learning_rate(state.opt_state, plateau_state.learning_rate))
+        if early_stopping:
+            stopping = early_stopping.update(stopping, epoch, record[monitored])
+            if stopping.best_epoch == epoch:
+                best_params = state.params
         record["seconds"] = time.perf_counter() - start
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
+        if stopping is not None and stopping.stop:
+            break
     bar.close()
-    return state, history
+    best_epoch = min(history, key=lambda r: r[monitored])["epoch"]
+    if early_stopping and early_stopping.restore_best:
+        state = state._replace(params=best_params)
+    return FitResult(state, history, averaging.value(average) if averaging else None, kept, best_epoch)

@@ -57,6 +57,8 @@ def test_step_applies_exactly_one_optimizer_update(data, params):
     new_state, metrics = train.make_train_step(objective, optim.sgd(0.1))(state, data)
     loss, grads = jax.value_and_grad(objective)(params, data)
     np.testing.assert_allclose(metrics["loss"], loss, rtol=1e-14)
+    flat = np.concatenate([np.ravel(g) for g in jax.tree.leaves(grads)])
+    np.testing.assert_allclose(metrics["grad_norm"], np.linalg.norm(flat), rtol=1e-13)
     for new, old, g in zip(jax.tree.leaves(new_state.params), jax.tree.leaves(params), jax.tree.leaves(grads)):
         np.testing.assert_allclose(new, old - 0.1 * g, rtol=1e-13, atol=1e-15)
 
@@ -90,16 +92,16 @@ def test_epoch_equals_the_same_steps_taken_one_by_one(data, params, key):
 @pytest.mark.parametrize("optimizer", [optax.sgd(0.1, momentum=0.9, nesterov=True), optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.01))])
 def test_any_optax_optimizer_is_accepted(optimizer, data, params, key):
     with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
-        state, history = train.fit(Objective(CONFIG), optimizer, params, data, epochs=3, batch_size=10, key=key)
+        history = train.fit(Objective(CONFIG), optimizer, params, data, epochs=3, batch_size=10, key=key).history
     assert history[-1]["train_accuracy"] > history[0]["train_accuracy"] or history[-1]["train_loss"] < history[0]["train_loss"]
 
 
 def test_fit_records_one_row_per_epoch_and_learns(data, params, key):
     seen = []
-    state, history = train.fit(Objective(CONFIG), optim.adam(0.05), params, data, val=data, epochs=15,
-                               batch_size=10, key=key, on_epoch=seen.append)
+    state, history, *_ = train.fit(Objective(CONFIG), optim.adam(0.05), params, data, val=data, epochs=15,
+                                   batch_size=10, key=key, on_epoch=seen.append)
     assert [r["epoch"] for r in history] == list(range(1, 16)) and seen == history
-    assert set(history[0]) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert set(history[0]) == {"epoch", "train_loss", "grad_norm", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
     assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
     assert history[-1]["val_accuracy"] >= 0.9
     assert int(state.step) == 15 * 5

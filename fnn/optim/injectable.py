@@ -1,0 +1,99 @@
+"""Build a named optimizer whose every numeric hyperparameter lives in its state.
+
+``optax.inject_hyperparams`` moves numeric hyperparameters into the optimizer state,
+so a training loop may change them (a plateau cutting the rate, a sweep) without
+recompiling the jitted epoch. ``injectable`` extends that to the hyperparameters of a
+learning-rate schedule (stored as ``schedule_<name>``) and of gradient clipping
+(``clip_norm``): the whole optimizer is rebuilt from the state at every step.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import jax.numpy as jnp
+import optax
+
+from fnn import validate
+from fnn.optim import aliases, schedules
+from fnn.optim.transforms import clip_by_global_norm
+
+SCHEDULE_PREFIX = "schedule_"
+
+
+def hyperparameters(factory) -> dict:
+    """Name -> default of a factory's hyperparameters (``inspect.Parameter.empty`` if none)."""
+    return {name: p.default for name, p in inspect.signature(factory).parameters.items()}
+
+
+def _check_names(where: str, given: dict, factory) -> None:
+    accepted = hyperparameters(factory)
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown hyperparameter {', '.join(unknown)}; it takes {', '.join(accepted)}"
+        )
+
+
+def injectable(
+    name: str, *, schedule: str | None = None, schedule_args: dict | None = None, clip_norm: float | None = None, **hyper
+) -> optax.GradientTransformation:
+    """The optimizer ``name`` with ``hyper``, optional schedule and clipping, all injected.
+
+    Args:
+        name: a key of ``fnn.optim.BY_NAME``.
+        schedule: optional key of ``fnn.optim.schedules.BY_NAME``, used as learning_rate.
+        schedule_args: the schedule's arguments.
+        clip_norm: clip gradients to this global norm first (lecture pseudocode).
+        hyper: the optimizer's hyperparameters (not ``learning_rate`` when a schedule is set).
+    Returns:
+        An ``optax.GradientTransformation`` whose state has ``.hyperparams`` (a dict).
+    """
+    factory = aliases.get(name)
+    _check_names(f"optimizer {name}", hyper, factory)
+    schedule_factory = schedules.get(schedule) if schedule is not None else None
+    schedule_args = dict(schedule_args or {})
+    if schedule_factory is not None:
+        if "learning_rate" in hyper:
+            raise ValueError(f"optimizer {name}: expected learning_rate or a schedule, got both")
+        _check_names(f"schedule {schedule}", schedule_args, schedule_factory)
+    elif schedule_args:
+        raise ValueError(f"optimizer {name}: got schedule_args {schedule_args} without a schedule")
+
+    def build(**kw):
+        clip = kw.pop("clip_norm", None)
+        if schedule_factory is not None:
+            kw["learning_rate"] = schedule_factory(
+                **{k[len(SCHEDULE_PREFIX):]: kw.pop(k) for k in list(kw) if k.startswith(SCHEDULE_PREFIX)})
+        optimizer = factory(**kw)
+        return optimizer if clip is None else optax.chain(clip_by_global_norm(clip), optimizer)
+
+    args = dict(hyper) | {SCHEDULE_PREFIX + k: v for k, v in schedule_args.items()}
+    if clip_norm is not None:
+        args["clip_norm"] = clip_norm
+    build(**args)  # validate every hyperparameter now, while they are Python numbers
+    build.__signature__ = inspect.Signature(  # inject_hyperparams reads the names from here
+        [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in args])
+    static = tuple(k for k, v in args.items() if isinstance(v, (bool, str)))
+    return optax.inject_hyperparams(build, static_args=static)(**args)
+
+
+def learning_rate_of(opt_state):
+    """The injected learning rate of an optimizer state built by ``injectable`` (no schedule)."""
+    hyper = getattr(opt_state, "hyperparams", None)
+    if not isinstance(hyper, dict) or "learning_rate" not in hyper:
+        raise ValueError(
+            "learning_rate_of: expected the state of an fnn.optim.injectable optimizer without a "
+            f"schedule (with hyperparams['learning_rate']), got {type(opt_state).__name__}"
+        )
+    return hyper["learning_rate"]
+
+
+def with_learning_rate(opt_state, value):
+    """A copy of ``opt_state`` with the injected learning rate set to ``value``.
+
+    The new value keeps the stored dtype and is strongly typed, so the jitted step that
+    receives the state does not retrace.
+    """
+    current = learning_rate_of(opt_state)
+    return opt_state._replace(hyperparams={**opt_state.hyperparams, "learning_rate": jnp.array(value, current.dtype)})

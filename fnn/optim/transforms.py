@@ -1,0 +1,69 @@
+r"""Building blocks of the optimizers: leafwise updates, learning rates, clipping."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from fnn import validate
+
+
+def rate(learning_rate, count):
+    """The learning rate at 0-based step ``count``: a number, or a schedule evaluated there."""
+    return learning_rate(count) if callable(learning_rate) else learning_rate
+
+
+def check_rate(where: str, learning_rate) -> None:
+    """A learning rate must be >= 0 (schedules and arrays are taken as they are)."""
+    validate.number_in(where, "learning_rate", learning_rate, 0.0)
+
+
+def leafwise(rule, grads, *states):
+    """Apply ``rule(g, *state_leaves) -> (update, *new_state_leaves)`` to every leaf.
+
+    Returns ``(updates, *new_states)``, each a pytree shaped like ``grads``.
+    """
+    treedef = jax.tree.structure(grads)
+    flat = [rule(g, *s) for g, *s in zip(treedef.flatten_up_to(grads), *(treedef.flatten_up_to(s) for s in states))]
+    return tuple(treedef.unflatten(list(part)) for part in zip(*flat)) if flat else (grads, *states)
+
+
+def as_dtype(x, like):
+    """A hyperparameter as an array of the leaf's dtype (no silent promotion of float32 leaves)."""
+    return jnp.asarray(x, like.dtype)
+
+
+def global_norm(tree):
+    """||g|| = sqrt(sum over all leaves of sum g^2)."""
+    return jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in jax.tree.leaves(tree)))
+
+
+class ClipState(NamedTuple):
+    """The global norm of the last gradient before clipping."""
+
+    norm: jax.Array
+
+
+def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
+    r"""Gradient clipping as in the lecture's pseudocode.
+
+    Math:
+        if ||g|| > v:  g <- v g / ||g||   (v = max_norm; ||.|| over all parameters).
+    The state keeps the norm before clipping (the train step also reports it).
+    """
+    validate.number_in("clip_by_global_norm", "max_norm", max_norm, 0.0, low_open=True)
+
+    def init(params):
+        del params
+        return ClipState(jnp.zeros(()))
+
+    def update(grads, state, params=None):
+        del params
+        norm = global_norm(grads)
+        scale = jnp.where(norm > max_norm, max_norm / jnp.where(norm > 0, norm, 1.0), 1.0)
+        return jax.tree.map(lambda g: as_dtype(scale, g) * g, grads), ClipState(norm.astype(state.norm.dtype))
+
+    return optax.GradientTransformation(init, update)
