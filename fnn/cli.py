@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
 import sys
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from fnn import activations, files, initializers, losses, optim, regularizers
 from fnn.data import datasets
+from fnn.optim import control, schedules
+from fnn.optim.injectable import hyperparameters
 
 DEFAULT_OUT = "runs"
 
@@ -36,6 +39,42 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() == "true"
+
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _key_values(text: str) -> dict:
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise argparse.ArgumentTypeError(f"expected name=value pairs like init_value=0.1,cycles=5, got {text!r}")
+    return {k.strip(): _number(v.strip()) for k, v in pairs}
+
+
+def _optimizer_flags(p) -> None:
+    """One flag per hyperparameter of any optimizer, typed from its default (--lr for learning_rate)."""
+    seen = {}
+    for factory in optim.BY_NAME.values():
+        for name, default in hyperparameters(factory).items():
+            if name != "learning_rate" and default is not inspect.Parameter.empty:
+                seen.setdefault(name, default)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the optimizer's)")
+    for name, default in sorted(seen.items()):
+        kind = _boolean if isinstance(default, bool) else type(default)
+        p.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, dest=f"hp_{name}",
+                       help=f"optimizer hyperparameter (where it applies; e.g. default {default})")
+
+
 def _add_train(sub):
     p = sub.add_parser("train", help="train an MLP and save its history, curves and parameters")
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
@@ -45,8 +84,19 @@ def _add_train(sub):
     p.add_argument("--loss", default="softmax_cross_entropy", choices=losses.CLASSIFICATION)
     p.add_argument("--regularizer", default="none", choices=["none", *regularizers.BY_NAME])
     p.add_argument("--strength", type=float, default=1e-4, help="lambda of the regularizer")
-    p.add_argument("--optimizer", default="adam", choices=sorted(optim.BY_NAME))
-    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    p.add_argument("--optimizer", default="adam", choices=list(optim.BY_NAME))
+    _optimizer_flags(p)
+    p.add_argument("--schedule", default=None, choices=list(schedules.BY_NAME), help="learning-rate schedule")
+    p.add_argument("--schedule-args", type=_key_values, default={},
+                   help="e.g. init_value=0.01,cycles=5 (total_steps defaults to the whole run)")
+    p.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop by the patience rule; restore the best epoch's parameters")
+    p.add_argument("--plateau", type=int, default=None, metavar="PATIENCE",
+                   help="halve the learning rate after PATIENCE epochs without improvement")
+    p.add_argument("--averaging", default=None, choices=control.AVERAGING_KINDS, help="average epoch-end parameters")
+    p.add_argument("--snapshots", type=int, default=None, metavar="M",
+                   help="snapshot ensemble of the last M cycle ends (needs --schedule cosine_restarts)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
@@ -57,21 +107,61 @@ def _add_train(sub):
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
+def _optimizer(args, steps_per_epoch: int):
+    """The injectable optimizer of the flags, its schedule's arguments and a one-line description.
+
+    The schedule's ``total_steps`` defaults to the whole run.
+    """
+    hyper = {k[3:]: v for k, v in vars(args).items() if k.startswith("hp_") and v is not None}
+    schedule_args = dict(args.schedule_args)
+    if args.schedule is None:
+        hyper["learning_rate"] = args.lr if args.lr is not None else hyperparameters(optim.get(args.optimizer))["learning_rate"]
+        if schedule_args:
+            raise ValueError("--schedule-args needs --schedule")
+    else:
+        if args.lr is not None:
+            raise ValueError("--lr and --schedule exclude each other; give the schedule's rate in --schedule-args")
+        if "total_steps" in hyperparameters(schedules.get(args.schedule)):
+            schedule_args.setdefault("total_steps", args.epochs * steps_per_epoch)
+    optimizer = optim.injectable(args.optimizer, schedule=args.schedule, schedule_args=schedule_args or None,
+                                 clip_norm=args.clip_norm, **hyper)
+    rate = f"schedule {args.schedule}" if args.schedule else f"lr={hyper['learning_rate']:g}"
+    return optimizer, schedule_args, f"{args.optimizer} {rate}"
+
+
+def _controls(args, schedule_args) -> dict:
+    controls = {}
+    if args.early_stopping is not None:
+        controls["early_stopping"] = control.EarlyStopping(patience=args.early_stopping)
+    if args.plateau is not None:
+        controls["plateau"] = control.ReduceOnPlateau(factor=0.5, patience=args.plateau)
+    if args.averaging is not None:
+        controls["averaging"] = control.Averaging(args.averaging)
+    if args.snapshots is not None:
+        cycles = schedule_args.get("cycles")
+        if args.schedule != "cosine_restarts" or args.epochs % cycles:
+            raise ValueError("--snapshots needs --schedule cosine_restarts with cycles dividing --epochs")
+        controls["snapshots"] = control.SnapshotEnsemble(cycle_epochs=args.epochs // cycles, keep=args.snapshots)
+    return controls
+
+
 def _row(record: dict, columns) -> str:
     return " ".join(f"{record.get(key, float('nan')):>{width}.{digits}f}" if key != "epoch"
                     else f"{record[key]:>{width}d}" for key, width, digits in columns)
 
 
 def train(args) -> dict:
-    """Run ``fnn train``; return the final metrics."""
+    """Run ``fnn train``; return the final test metrics."""
     import jax
 
     if args.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
+    import numpy as np
     from tqdm.auto import tqdm
 
-    from fnn import checkpoint, history, train as fnn_train
+    from fnn import checkpoint, history, metrics
+    from fnn import train as fnn_train
     from fnn.data.prepare import prepare
     from fnn.models import mlp
     from fnn.objective import Objective
@@ -86,7 +176,9 @@ def train(args) -> dict:
     regularizer = None if args.regularizer == "none" else args.regularizer
     objective = Objective(config, loss=args.loss, regularizer=regularizer,
                           strength=args.strength if regularizer else 0.0)
-    optimizer = optim.get(args.optimizer)(learning_rate=args.lr)
+    steps_per_epoch = len(train_set[1]) // args.batch_size
+    optimizer, schedule_args, description = _optimizer(args, steps_per_epoch)
+    controls = _controls(args, schedule_args)
     if args.gradients == "manual":
         from reference.models.mlp import value_and_grad
     else:
@@ -95,7 +187,7 @@ def train(args) -> dict:
     out = Path(args.out or f"{DEFAULT_OUT}/{args.dataset}")
     print(f"fnn train: {args.dataset} (train {len(train_set[1])}, val {len(val_set[1])}, test "
           f"{len(test_set[1])}), MLP {'-'.join(map(str, config.sizes))} {args.activation}, "
-          f"{args.optimizer} lr={args.lr:g}, batch {args.batch_size}, {args.gradients} gradients, {args.dtype}")
+          f"{description}, batch {args.batch_size}, {args.gradients} gradients, {args.dtype}")
     columns = [("epoch", 5, 0), ("train_loss", 10, 4), ("train_accuracy", 9, 4),
                ("val_loss", 9, 4), ("val_accuracy", 9, 4), ("seconds", 8, 3)]
     print(f"{'epoch':>5} {'train loss':>10} {'train acc':>9} {'val loss':>9} {'val acc':>9} {'seconds':>8}")
@@ -107,22 +199,34 @@ def train(args) -> dict:
 
     params = mlp.init(init_key, config, dtype=dtype)
     start = time.perf_counter()
-    state, records, *_ = fnn_train.fit(
+    result = fnn_train.fit(
         objective, optimizer, params, train_set, val=val_set, epochs=args.epochs,
         batch_size=args.batch_size, key=fit_key, value_and_grad=value_and_grad,
-        progress=not args.no_progress, on_epoch=on_epoch)
+        progress=not args.no_progress, on_epoch=on_epoch, **controls)
     seconds = time.perf_counter() - start
-    test = {k: float(v) for k, v in fnn_train.make_eval_step(objective)(state.params, test_set).items()}
+    evaluate = fnn_train.make_eval_step(objective)
+    test = {k: float(v) for k, v in evaluate(result.state.params, test_set).items()}
+    if result.averaged is not None:
+        test["averaged_accuracy"] = float(evaluate(result.averaged, test_set)["accuracy"])
+    if result.snapshots:
+        probabilities = control.ensemble_probabilities(objective.logits, result.snapshots, test_set[0])
+        test["ensemble_accuracy"] = float(metrics.accuracy(jnp.argmax(probabilities, axis=-1), test_set[1]))
 
-    saved = history.save(records, out)
-    saved["plot"] = history.plot(records, out / "curves.png",
-                                 title=f"fnn train --dataset {args.dataset} ({args.gradients} gradients)")
-    saved["params"] = checkpoint.save_params(out / "params.npz", state.params)
-    run = {"args": {k: v for k, v in vars(args).items() if k != "command"},
-           "model": dataclasses.asdict(config), "test": test, "train_seconds": seconds}
+    learning_rates = None
+    if args.schedule:
+        steps = np.arange(len(result.history) * steps_per_epoch)
+        curve = jax.vmap(schedules.get(args.schedule)(**schedule_args))(jnp.asarray(steps))
+        learning_rates = (steps / steps_per_epoch, np.asarray(curve))
+    saved = history.save(result.history, out)
+    saved["plot"] = history.plot(result.history, out / "curves.png", learning_rates=learning_rates,
+                                 title=f"fnn train --dataset {args.dataset} --optimizer {args.optimizer} ({args.gradients} gradients)")
+    saved["params"] = checkpoint.save_params(out / "params.npz", result.state.params)
+    run = {"args": {k: v for k, v in vars(args).items() if k != "command"}, "model": dataclasses.asdict(config),
+           "test": test, "train_seconds": seconds, "epochs_run": len(result.history), "best_epoch": result.best_epoch}
     saved["run"] = files.atomic_write_text(out / "run.json", json.dumps(run, indent=1))
-    print(f"test loss {test['loss']:.4f}  test accuracy {test['accuracy']:.4f}  "
-          f"({args.epochs} epochs in {seconds:.1f} s)")
+    extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", "accuracy"))
+    print(f"test loss {test['loss']:.4f}  test accuracy {test['accuracy']:.4f}{extras}  "
+          f"({len(result.history)} epochs in {seconds:.1f} s)")
     print("wrote " + ", ".join(str(p) for p in saved.values()))
     return test
 

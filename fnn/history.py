@@ -24,8 +24,16 @@ def save(history: list[dict], folder) -> dict[str, Path]:
     }
 
 
-def plot(history: list[dict], path, *, title: str = "") -> Path:
-    """Draw the loss curves (left) and accuracy curves (right, if any) per epoch to a PNG."""
+def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> Path:
+    """Draw loss and accuracy curves per epoch, and the learning rate, to a PNG.
+
+    Args:
+        history: records with ``epoch`` and ``train_``/``val_`` loss and accuracy.
+        path: the PNG to write (atomically).
+        title: figure title.
+        learning_rates: optional ``(epochs, rates)`` arrays (e.g. a schedule evaluated at
+            every step, epochs fractional); else the records' ``learning_rate`` if present.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,7 +42,16 @@ def plot(history: list[dict], path, *, title: str = "") -> Path:
     epochs = [r["epoch"] for r in history]
     panels = [("loss", "objective"), ("accuracy", "accuracy")]
     panels = [p for p in panels if any(key.endswith(p[0]) for key in history[0])]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    if learning_rates is None and "learning_rate" in history[0]:
+        learning_rates = (epochs, [r["learning_rate"] for r in history])
+    width = len(panels) + (learning_rates is not None)
+    fig, axes = plt.subplots(1, width, figsize=(5.5 * width, 4), squeeze=False)
+    if learning_rates is not None:
+        ax = axes[0][-1]
+        ax.plot(*learning_rates, color="tab:green", drawstyle="steps-post" if len(learning_rates[0]) == len(epochs) else None)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("learning rate")
+        ax.grid(alpha=0.3)
     for ax, (suffix, label) in zip(axes[0], panels):
         for split in ("train", "val"):
             key = f"{split}_{suffix}"

@@ -80,7 +80,7 @@ def _positive(where: str, name: str, value) -> None:
     validate.number_in(where, name, value, 0.0, low_open=True)
 
 
-def sgd(learning_rate) -> optax.GradientTransformation:
+def sgd(learning_rate=0.01) -> optax.GradientTransformation:
     r"""Minibatch stochastic gradient descent.
 
     Math:
@@ -105,7 +105,7 @@ def sgd(learning_rate) -> optax.GradientTransformation:
 MOMENTUM_FORMS = ("gradient", "step")
 
 
-def momentum(learning_rate, rho: float = 0.9, form: str = "gradient") -> optax.GradientTransformation:
+def momentum(learning_rate=0.01, rho: float = 0.9, form: str = "gradient") -> optax.GradientTransformation:
     r"""SGD with momentum, in either of the lecture's two forms.
 
     Math:
@@ -136,7 +136,7 @@ def momentum(learning_rate, rho: float = 0.9, form: str = "gradient") -> optax.G
     return optax.GradientTransformation(lambda p: MomentumState(*_count_and_zeros(1)(p)), update)
 
 
-def nesterov(learning_rate, rho: float = 0.9) -> optax.GradientTransformation:
+def nesterov(learning_rate=0.01, rho: float = 0.9) -> optax.GradientTransformation:
     r"""Nesterov's accelerated gradient, the lecture's look-ahead form by change of variable.
 
     Math:
@@ -179,7 +179,7 @@ def _scaled_by_root(g, r, lr, eps, eps_in_sqrt: bool):
 
 
 def adagrad(
-    learning_rate, eps: float = 1e-7, initial_accumulator: float = 0.0, eps_in_sqrt: bool = False
+    learning_rate=0.01, eps: float = 1e-7, initial_accumulator: float = 0.0, eps_in_sqrt: bool = False
 ) -> optax.GradientTransformation:
     r"""Adagrad (Duchi et al. 2011): per-weight rates shrinking with the gradients' history.
 
@@ -209,7 +209,7 @@ def adagrad(
 
 
 def rmsprop(
-    learning_rate, decay: float = 0.9, eps: float = 1e-6, initial_accumulator: float = 0.0, eps_in_sqrt: bool = True
+    learning_rate=1e-3, decay: float = 0.9, eps: float = 1e-6, initial_accumulator: float = 0.0, eps_in_sqrt: bool = True
 ) -> optax.GradientTransformation:
     r"""RMSProp (Hinton 2012): Adagrad with a leaky average of squared gradients.
 

@@ -26,13 +26,17 @@ def hyperparameters(factory) -> dict:
     return {name: p.default for name, p in inspect.signature(factory).parameters.items()}
 
 
-def _check_names(where: str, given: dict, factory) -> None:
+def _check_names(where: str, given: dict, factory, *, exempt=()) -> None:
+    """Every given name is a parameter of ``factory``; every parameter without a default is given."""
     accepted = hyperparameters(factory)
     unknown = sorted(set(given) - set(accepted))
     if unknown:
         raise ValueError(
             f"{where}: unknown hyperparameter {', '.join(unknown)}; it takes {', '.join(accepted)}"
         )
+    missing = [k for k, v in accepted.items() if v is inspect.Parameter.empty and k not in given and k not in exempt]
+    if missing:
+        raise ValueError(f"{where}: missing hyperparameter {', '.join(missing)}")
 
 
 def injectable(

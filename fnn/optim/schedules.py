@@ -15,22 +15,32 @@ import jax.numpy as jnp
 from fnn import validate
 
 
-def _t(step):
-    """The step count as a float array (float64 when x64 is on)."""
-    return jnp.asarray(step).astype(jnp.result_type(float))
+def _floats(step, *hyper):
+    """The step and the hyperparameters as arrays of the default float dtype.
+
+    Injected hyperparameters arrive as arrays of any dtype (float32, int); casting them
+    with the step once keeps every schedule free of mixed-precision arithmetic.
+    """
+    dtype = jnp.result_type(float)
+    return tuple(jnp.asarray(x).astype(dtype) for x in (step, *hyper))
 
 
 def constant(init_value: float):
     """alpha_t = alpha."""
     validate.number_in("constant", "init_value", init_value, 0.0)
-    return lambda step: init_value * jnp.ones_like(_t(step))
+    return lambda step: _floats(step, init_value)[1]
 
 
 def inverse_time(init_value: float, decay: float):
     """alpha_t = alpha / (1 + delta t)."""
     validate.number_in("inverse_time", "init_value", init_value, 0.0)
     validate.number_in("inverse_time", "decay", decay, 0.0)
-    return lambda step: init_value / (1 + decay * _t(step))
+
+    def schedule(step):
+        t, alpha, delta = _floats(step, init_value, decay)
+        return alpha / (1 + delta * t)
+
+    return schedule
 
 
 def harmonic(init_value: float):
@@ -39,14 +49,24 @@ def harmonic(init_value: float):
     Satisfies sum alpha_k = inf and sum alpha_k^2 < inf (Robbins-Monro).
     """
     validate.number_in("harmonic", "init_value", init_value, 0.0)
-    return lambda step: init_value / (_t(step) + 1)
+
+    def schedule(step):
+        t, alpha = _floats(step, init_value)
+        return alpha / (t + 1)
+
+    return schedule
 
 
 def power(init_value: float, exponent: float):
     """alpha_k = alpha / k^delta with k = t + 1 (delta = exponent; 1 gives the 1/k rule)."""
     validate.number_in("power", "init_value", init_value, 0.0)
     validate.number_in("power", "exponent", exponent, 0.0)
-    return lambda step: init_value / (_t(step) + 1) ** exponent
+
+    def schedule(step):
+        t, alpha, delta = _floats(step, init_value, exponent)
+        return alpha / (t + 1) ** delta
+
+    return schedule
 
 
 def staircase(init_value: float, decay_rate: float, step_size: int):
@@ -54,7 +74,12 @@ def staircase(init_value: float, decay_rate: float, step_size: int):
     validate.number_in("staircase", "init_value", init_value, 0.0)
     validate.number_in("staircase", "decay_rate", decay_rate, 0.0, 1.0, low_open=True)
     validate.number_in("staircase", "step_size", step_size, 0.0, low_open=True)
-    return lambda step: init_value * decay_rate ** jnp.floor(_t(step) / step_size)
+
+    def schedule(step):
+        t, alpha, gamma, s = _floats(step, init_value, decay_rate, step_size)
+        return alpha * gamma ** jnp.floor(t / s)
+
+    return schedule
 
 
 def exponential(init_value: float, decay_rate: float, step_size: int = 1):
@@ -62,7 +87,12 @@ def exponential(init_value: float, decay_rate: float, step_size: int = 1):
     validate.number_in("exponential", "init_value", init_value, 0.0)
     validate.number_in("exponential", "decay_rate", decay_rate, 0.0, 1.0, low_open=True)
     validate.number_in("exponential", "step_size", step_size, 0.0, low_open=True)
-    return lambda step: init_value * decay_rate ** (_t(step) / step_size)
+
+    def schedule(step):
+        t, alpha, gamma, s = _floats(step, init_value, decay_rate, step_size)
+        return alpha * gamma ** (t / s)
+
+    return schedule
 
 
 def linear_warmup(peak_value: float, warmup_steps: int, after=None):
@@ -75,9 +105,9 @@ def linear_warmup(peak_value: float, warmup_steps: int, after=None):
     validate.number_in("linear_warmup", "warmup_steps", warmup_steps, 0.0, low_open=True)
 
     def schedule(step):
-        t = _t(step)
-        later = peak_value * jnp.ones_like(t) if after is None else after(jnp.maximum(t - warmup_steps, 0))
-        return jnp.where(t < warmup_steps, peak_value * (t + 1) / warmup_steps, later)
+        t, peak, warmup = _floats(step, peak_value, warmup_steps)
+        later = peak if after is None else after(jnp.maximum(t - warmup, 0))
+        return jnp.where(t < warmup, peak * (t + 1) / warmup, later)
 
     return schedule
 
@@ -102,11 +132,11 @@ def cyclical(base_lr: float, max_lr: float, step_size: int, mode: str = "triangu
     validate.choice("cyclical", "mode", mode, CYCLIC_MODES)
 
     def schedule(step):
-        t = _t(step)
-        cycle = jnp.floor(1 + t / (2 * step_size))
-        x = jnp.abs(t / step_size - 2 * cycle + 1)
-        scale = {"triangular": jnp.ones_like(t), "triangular2": 0.5 ** (cycle - 1), "exp_range": gamma**t}[mode]
-        return base_lr + (max_lr - base_lr) * jnp.maximum(0, 1 - x) * scale
+        t, base, peak, s, g = _floats(step, base_lr, max_lr, step_size, gamma)
+        cycle = jnp.floor(1 + t / (2 * s))
+        x = jnp.abs(t / s - 2 * cycle + 1)
+        scale = {"triangular": jnp.ones_like(t), "triangular2": 0.5 ** (cycle - 1), "exp_range": g**t}[mode]
+        return base + (peak - base) * jnp.maximum(0, 1 - x) * scale
 
     return schedule
 
@@ -126,9 +156,9 @@ def cosine_restarts(init_value: float, total_steps: int, cycles: int):
     validate.number_in("cosine_restarts", "cycles", cycles, 0.0, low_open=True)
 
     def schedule(step):
-        t = _t(step)
-        period = jnp.ceil(jnp.asarray(total_steps, t.dtype) / cycles)
-        return init_value / 2 * (jnp.cos(math.pi * jnp.mod(t, period) / period) + 1)
+        t, alpha, total, m = _floats(step, init_value, total_steps, cycles)
+        period = jnp.ceil(total / m)
+        return alpha / 2 * (jnp.cos(math.pi * jnp.mod(t, period) / period) + 1)
 
     return schedule
 

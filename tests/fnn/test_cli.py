@@ -74,3 +74,73 @@ def test_gradcheck_prints_the_table_and_fails_on_a_bad_row(monkeypatch, capsys):
     monkeypatch.setattr(audit, "audit", lambda key: [good, audit.Row("loss", "mse", 1e-3, 1e-3, kinked=False)])
     assert cli.main(["gradcheck"]) == 1
     assert "out of tolerance: mse" in capsys.readouterr().out
+
+
+OPTIMIZER_FLAGS = {
+    "sgd": ["--lr", "0.1"],
+    "momentum": ["--lr", "0.02", "--rho", "0.8", "--form", "step"],
+    "nesterov": ["--lr", "0.02", "--rho", "0.85"],
+    "adagrad": ["--lr", "0.02", "--eps", "1e-6", "--eps-in-sqrt", "true"],
+    "rmsprop": ["--decay", "0.95", "--eps", "1e-5"],
+    "adadelta": ["--rho", "0.9"],
+    "adam": ["--b1", "0.85", "--bias-correction", "true"],
+    "adamax": ["--lr", "0.004", "--b2", "0.99"],
+    "rprop": ["--batch-size", "1079", "--eta-plus", "1.1", "--max-step", "0.05", "--epochs", "40"],
+}
+
+
+def test_every_optimizer_has_its_flags():
+    from fnn import optim
+
+    assert set(OPTIMIZER_FLAGS) == set(optim.BY_NAME)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_FLAGS))
+def test_every_optimizer_trains_the_digits_mlp_from_the_command_line(name, tmp_path, capsys):
+    flags = ["--epochs", "10", *OPTIMIZER_FLAGS[name]]
+    assert cli.main(["train", "--optimizer", name, *flags, "--out", str(tmp_path), "--no-progress"]) == 0
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["test"]["accuracy"] >= 0.9, capsys.readouterr().out
+    given = dict(zip(flags[::2], flags[1::2]))
+    for flag, value in given.items():
+        stored = run["args"].get("hp_" + flag[2:].replace("-", "_"), run["args"].get(flag[2:].replace("-", "_")))
+        assert str(stored).lower() == str(cli._number(value)).lower()
+
+
+def test_schedule_snapshots_and_averaging_from_the_command_line(tmp_path, capsys):
+    args = ["train", "--optimizer", "momentum", "--schedule", "cosine_restarts", "--schedule-args", "init_value=0.1,cycles=3",
+            "--snapshots", "2", "--averaging", "ema", "--epochs", "6", "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "momentum schedule cosine_restarts" in out and "ensemble accuracy" in out and "averaged accuracy" in out
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["test"]["ensemble_accuracy"] >= 0.9
+
+
+def test_plateau_and_early_stopping_from_the_command_line(tmp_path):
+    args = ["train", "--optimizer", "sgd", "--lr", "0.1", "--plateau", "1", "--early-stopping", "4", "--epochs", "40",
+            "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    history = json.loads((tmp_path / "history.json").read_text())
+    rates = [r["learning_rate"] for r in history]
+    assert rates[0] == pytest.approx(0.1) and rates[-1] < 0.1
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["epochs_run"] == len(history) and 1 <= run["best_epoch"] <= len(history)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--optimizer", "sgd", "--b1", "0.9"], "optimizer sgd: unknown hyperparameter b1; it takes learning_rate"),
+        (["--optimizer", "adam", "--b1", "1.5"], "adam: expected b1 in [0, 1), got 1.5"),
+        (["--schedule", "harmonic", "--lr", "0.1"], "--lr and --schedule exclude each other"),
+        (["--schedule-args", "init_value=0.1"], "--schedule-args needs --schedule"),
+        (["--schedule", "staircase", "--schedule-args", "init_value=0.1,decay_rate=0.5"],
+         "schedule staircase: missing hyperparameter step_size"),
+        (["--snapshots", "2"], "--snapshots needs --schedule cosine_restarts"),
+    ],
+)
+def test_bad_optimizer_flags_are_one_line_errors(flags, message, tmp_path, capsys):
+    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) != 0
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
