@@ -79,7 +79,11 @@ def injectable(
     build.__signature__ = inspect.Signature(  # inject_hyperparams reads the names from here
         [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in args])
     static = tuple(k for k, v in args.items() if isinstance(v, (bool, str)))
-    return optax.inject_hyperparams(build, static_args=static)(**args)
+    # Strongly typed scalars: optax keeps Python ints weakly typed, and a later strongly
+    # typed replacement would then change the jitted step's signature and retrace it.
+    injected = {k: v if k in static or not isinstance(v, (int, float)) else
+                jnp.asarray(v, jnp.int32 if isinstance(v, int) else jnp.result_type(float)) for k, v in args.items()}
+    return optax.inject_hyperparams(build, static_args=static)(**injected)
 
 
 def learning_rate_of(opt_state):

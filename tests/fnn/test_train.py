@@ -131,3 +131,38 @@ def test_fit_bad_input(data, params, key):
         train.fit(objective, optim.sgd(0.1), params, (jnp.ones((50, 5)), y), epochs=1, batch_size=10, key=key)
     with pytest.raises(ValueError, match=r"fit: expected as many val labels as samples"):
         train.fit(objective, optim.sgd(0.1), params, data, val=(X, y[:10]), epochs=1, batch_size=10, key=key)
+
+
+SCHEDULE_ARGS = {
+    "constant": {"init_value": 0.01},
+    "inverse_time": {"init_value": 0.01, "decay": 0.1},
+    "harmonic": {"init_value": 0.01},
+    "power": {"init_value": 0.01, "exponent": 0.5},
+    "staircase": {"init_value": 0.01, "decay_rate": 0.5, "step_size": 3},
+    "exponential": {"init_value": 0.01, "decay_rate": 0.5, "step_size": 3},
+    "linear_warmup": {"peak_value": 0.01, "warmup_steps": 4},
+    "cyclical": {"base_lr": 0.001, "max_lr": 0.01, "step_size": 2, "mode": "triangular2"},
+    "cosine_restarts": {"init_value": 0.01, "total_steps": 9, "cycles": 3},
+}
+
+
+def test_schedule_table_covers_every_schedule():
+    from fnn.optim import schedules
+
+    assert set(SCHEDULE_ARGS) == set(schedules.BY_NAME)
+
+
+@pytest.mark.parametrize("name, schedule", list(zip(sorted(optim.BY_NAME), sorted(SCHEDULE_ARGS))))
+def test_changing_any_hyperparameter_never_retraces_the_epoch(name, schedule, data, params, key):
+    objective = counting()
+    rate = {"learning_rate": 1e-3} if name == "rprop" else {}  # Rprop's rate is its initial step, not a schedule
+    kwargs = rate if rate else {"schedule": schedule, "schedule_args": SCHEDULE_ARGS[schedule]}
+    optimizer = optim.injectable(name, clip_norm=10.0, **kwargs)
+    epoch = train.make_train_epoch(objective, optimizer, batch_size=16)
+    state, _ = epoch(train.init_state(params, optimizer), data, key)
+    hyper = state.opt_state.hyperparams
+    for k, v in hyper.items():  # every numeric hyperparameter, the schedule's included, scaled
+        hyper[k] = jnp.array(v * (2 if jnp.issubdtype(v.dtype, jnp.integer) else 0.5), v.dtype)
+    changed, _ = epoch(state, data, key)
+    assert len(objective.traces) == 1
+    assert int(changed.step) == 6
