@@ -160,7 +160,7 @@ def train(args) -> dict:
     import numpy as np
     from tqdm.auto import tqdm
 
-    from fnn import checkpoint, history, metrics
+    from fnn import checkpoint, history, metrics, report
     from fnn import train as fnn_train
     from fnn.data.prepare import prepare
     from fnn.models import mlp
@@ -210,7 +210,7 @@ def train(args) -> dict:
         test["averaged_accuracy"] = float(evaluate(result.averaged, test_set)["accuracy"])
     if result.snapshots:
         probabilities = control.ensemble_probabilities(objective.logits, result.snapshots, test_set[0])
-        test["ensemble_accuracy"] = float(metrics.accuracy(jnp.argmax(probabilities, axis=-1), test_set[1]))
+        test["ensemble_accuracy"] = float(metrics.accuracy(test_set[1], jnp.argmax(probabilities, axis=-1)))
 
     learning_rates = None
     if args.schedule:
@@ -221,9 +221,14 @@ def train(args) -> dict:
     saved["plot"] = history.plot(result.history, out / "curves.png", learning_rates=learning_rates,
                                  title=f"fnn train --dataset {args.dataset} --optimizer {args.optimizer} ({args.gradients} gradients)")
     saved["params"] = checkpoint.save_params(out / "params.npz", result.state.params)
+    predictions = objective.predict(result.state.params, test_set[0])
+    test_report = report.classification_report(test_set[1], predictions, objective.num_classes)
+    saved["confusion"] = report.plot_confusion_matrix(test_set[1], predictions, objective.num_classes,
+                                                      out / "confusion.png")
     run = {"args": {k: v for k, v in vars(args).items() if k != "command"}, "model": dataclasses.asdict(config),
-           "test": test, "train_seconds": seconds, "epochs_run": len(result.history), "best_epoch": result.best_epoch}
+           "test": test, "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history), "best_epoch": result.best_epoch}
     saved["run"] = files.atomic_write_text(out / "run.json", json.dumps(run, indent=1))
+    print(report.format_report(test_report))
     extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", "accuracy"))
     print(f"test loss {test['loss']:.4f}  test accuracy {test['accuracy']:.4f}{extras}  "
           f"({len(result.history)} epochs in {seconds:.1f} s)")

@@ -99,7 +99,7 @@ def make_eval_step(objective):
         X, y = batch
         out = {"loss": objective(params, batch)}
         if objective.is_classifier:
-            out["accuracy"] = metrics.accuracy(objective.predict(params, X), objective.class_labels(y))
+            out["accuracy"] = metrics.accuracy(objective.class_labels(y), objective.predict(params, X))
         return out
 
     return jax.jit(evaluate)

@@ -23,6 +23,9 @@ def test_default_run_reaches_95_percent_on_digits_and_writes_its_outputs(tmp_pat
     assert len(history) == 30 and history[-1]["val_accuracy"] >= 0.9
     assert (tmp_path / "history.csv").read_text().startswith("epoch,train_loss")
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert run["test_report"]["accuracy"] == pytest.approx(run["test"]["accuracy"], rel=1e-6)
+    assert "   macro" in out and run["test_report"]["macro"]["support"] == 359
     params = checkpoint.load_params(tmp_path / "params.npz", mlp.init(__import__("jax").random.key(0), mlp.MLPConfig((64, 128, 128, 10))))
     assert params.dense[0].W.dtype == jnp.float32
 
