@@ -78,6 +78,8 @@ def _optimizer_flags(p) -> None:
 def _add_train(sub):
     p = sub.add_parser("train", help="train an MLP and save its history, curves and parameters")
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
+    p.add_argument("--data-dir", default=None, help="folder of the IDX files for --dataset mnist")
+    p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
     p.add_argument("--hidden", type=_int_tuple, default=(128, 128), help="hidden widths, e.g. 128,128 (empty: none)")
     p.add_argument("--activation", default="relu", choices=sorted(activations.ELEMENTWISE))
     p.add_argument("--initializer", default="he_normal", choices=sorted(initializers.BY_NAME))
@@ -168,7 +170,7 @@ def train(args) -> dict:
 
     key = jax.random.key(args.seed)
     data_key, init_key, fit_key = jax.random.split(key, 3)
-    data = prepare(args.dataset, key=data_key)
+    data = prepare(args.dataset, key=data_key, stratify=args.stratify, data_dir=args.data_dir)
     dtype = jnp.dtype(args.dtype)
     train_set, val_set, test_set = ((X.astype(dtype), y) for X, y in (data.train, data.val, data.test))
     config = mlp.MLPConfig((train_set[0].shape[1], *args.hidden, data.num_classes),

@@ -27,14 +27,23 @@ def prepare(
     scaling: str = "standardize",
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
+    stratify: bool = False,
+    data_dir=None,
 ) -> Prepared:
-    """Load ``name``, split it with ``key``, fit ``scaling`` on train and apply it to all splits."""
+    """Load ``name``, split it with ``key``, fit ``scaling`` on train and apply it to all splits.
+
+    A data set with a published test split (MNIST, MNIST-1D) keeps it, and only its training
+    part is cut into train and validation (``test_fraction`` is then unused).
+    """
     validate.choice("prepare", "scaling", scaling, preprocessing.FITTERS)
     data_key, split_key = jax.random.split(key)
-    data = datasets.load(name, key=data_key)
+    data = datasets.load(name, key=data_key, data_dir=data_dir)
     parts = splits.train_val_test_split(
-        split_key, data.X, data.y, val_fraction=val_fraction, test_fraction=test_fraction
+        split_key, data.X, data.y, val_fraction=val_fraction,
+        test_fraction=0.0 if data.test is not None else test_fraction, stratify=stratify,
     )
+    if data.test is not None:
+        parts = parts._replace(test=data.test)
     scaler = preprocessing.FITTERS[scaling](parts.train[0])
     scaled = [(preprocessing.transform(scaler, X), y) for X, y in parts]
     return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes)

@@ -1,10 +1,12 @@
-"""Random train / validation / test splits drawn from a key."""
+"""Random splits drawn from a key: train / validation / test (optionally stratified), k-fold."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from fnn import validate
 
@@ -17,10 +19,35 @@ class Split(NamedTuple):
     test: tuple
 
 
-def train_val_test_split(key, X, y, *, val_fraction: float = 0.2, test_fraction: float = 0.2) -> Split:
+def _class_members(key, y) -> list[np.ndarray]:
+    """The indices of each class, each list shuffled with its own subkey."""
+    y = np.asarray(y)
+    members = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        members.append(idx[np.asarray(jax.random.permutation(jax.random.fold_in(key, int(c)), len(idx)))])
+    return members
+
+
+def _stratified_order(key, y) -> np.ndarray:
+    """A permutation in which every class is spread evenly: class members are shuffled, then
+    interleaved by their relative position (i + 1/2) / n_c, so any contiguous segment holds
+    each class in proportion (to within one sample)."""
+    class_key, tie_key = jax.random.split(key)
+    position = np.empty(len(y))
+    for idx in _class_members(class_key, y):
+        position[idx] = (np.arange(len(idx)) + 0.5) / len(idx)
+    tie_break = np.asarray(jax.random.uniform(tie_key, (len(y),)))
+    return np.lexsort((tie_break, position))
+
+
+def train_val_test_split(
+    key, X, y, *, val_fraction: float = 0.2, test_fraction: float = 0.2, stratify: bool = False
+) -> Split:
     """Shuffle with ``key`` and cut into train, validation and test parts.
 
     The validation and test parts get round(fraction * N) samples each, the rest trains.
+    With ``stratify`` every part holds each class in (nearly) its overall proportion.
     """
     for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         validate.number_in("train_val_test_split", name, value, 0.0, 1.0, high_open=True)
@@ -33,6 +60,27 @@ def train_val_test_split(key, X, y, *, val_fraction: float = 0.2, test_fraction:
             f"train_val_test_split: expected val_fraction + test_fraction to leave training "
             f"samples, got {val_fraction} + {test_fraction} of {n} samples"
         )
-    order = jax.random.permutation(key, n)
+    # In the class-spread order every contiguous segment holds each class in proportion.
+    order = jnp.asarray(_stratified_order(key, y)) if stratify else jax.random.permutation(key, n)
     parts = order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
     return Split(*((X[idx], y[idx]) for idx in parts))
+
+
+def kfold_indices(key, n: int, k: int, *, y=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k folds of a shuffled 0..n-1: ``[(train_indices, validation_indices)] * k``.
+
+    The validation parts partition the samples (each sample is validated exactly once) and
+    differ in size by at most one; with labels ``y`` every fold holds each class in
+    (nearly) its overall proportion (stratified k-fold).
+    """
+    if not isinstance(k, int) or k < 2 or k > n:
+        raise ValueError(f"kfold_indices: expected k to be an int in [2, n={n}], got {k!r}")
+    if y is not None and len(y) != n:
+        raise ValueError(f"kfold_indices: expected {n} labels, got {len(y)}")
+    # Deal the samples round-robin: class by class (each shuffled) when stratified, the offset
+    # running on from class to class so fold sizes also differ by at most one.
+    groups = _class_members(key, y) if y is not None else [np.asarray(jax.random.permutation(key, n))]
+    dealt = np.concatenate(groups)
+    fold_of = np.arange(n) % k
+    folds = [np.sort(dealt[fold_of == i]) for i in range(k)]
+    return [(np.sort(np.concatenate(folds[:i] + folds[i + 1 :])), fold) for i, fold in enumerate(folds)]

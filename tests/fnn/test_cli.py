@@ -147,3 +147,23 @@ def test_bad_optimizer_flags_are_one_line_errors(flags, message, tmp_path, capsy
     assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) != 0
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_mnist1d_and_mnist_from_disk_from_the_command_line(tmp_path):
+    from tests.fnn.data.test_idx import write_mnist
+
+    assert cli.main(["train", "--dataset", "mnist1d", "--epochs", "2", "--out", str(tmp_path / "a"), "--no-progress"]) == 0
+    run = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert run["model"]["sizes"] == [40, 128, 128, 10] and run["test_report"]["macro"]["support"] == 1000
+    (tmp_path / "idx").mkdir()
+    write_mnist(tmp_path / "idx", n_train=20, n_test=5)
+    args = ["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "idx"), "--batch-size", "4", "--epochs", "1",
+            "--out", str(tmp_path / "b"), "--no-progress"]
+    assert cli.main(args) == 0
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["test_report"]["macro"]["support"] == 5
+
+
+def test_mnist_without_files_is_a_one_line_error(tmp_path, capsys):
+    assert cli.main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fnn train: error: mnist: no IDX file train-images-idx3-ubyte") and err.count("\n") == 1

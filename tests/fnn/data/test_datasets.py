@@ -43,9 +43,42 @@ def test_noise_free_spirals_have_radius_t_and_opposite_arms(key):
 
 
 def test_bad_input(key):
-    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'mnist'; expected one of digits, moons, spirals, xor"):
-        datasets.load("mnist", key=key)
+    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'cifar'; expected one of breast_cancer, digits, iris, mnist, mnist1d, moons"):
+        datasets.load("cifar", key=key)
     with pytest.raises(ValueError, match=r"moons: expected n to be an int >= 2, got 1"):
         datasets.moons(key, 1)
     with pytest.raises(ValueError, match=r"xor: expected noise in \[0, inf\], got -1"):
         datasets.xor(key, noise=-1)
+
+
+@pytest.mark.parametrize("name, shape, classes", [("iris", (150, 4), 3), ("wine", (178, 13), 3), ("breast_cancer", (569, 30), 2)])
+def test_scikit_learn_bundled_tables(name, shape, classes, key):
+    data = datasets.load(name, key=key)
+    assert data.X.shape == shape and data.num_classes == classes and data.test is None
+    assert set(np.unique(np.asarray(data.y))) == set(range(classes))
+
+
+def test_mnist1d_is_generated_offline_without_touching_the_global_random_state(key):
+    import random
+
+    np.random.seed(123)
+    random.seed(123)
+    expected = (np.random.rand(), random.random())
+    np.random.seed(123)
+    random.seed(123)
+    data = datasets.load("mnist1d", key=key)
+    assert (np.random.rand(), random.random()) == expected
+    assert data.X.shape == (4000, 40) and data.test[0].shape == (1000, 40) and data.num_classes == 10
+    assert datasets._mnist1d_arrays(42)[0] is datasets._mnist1d_arrays(42)[0]  # cached in memory
+    np.testing.assert_array_equal(datasets.class_counts(data.y, 10) + datasets.class_counts(data.test[1], 10), [500] * 10)
+
+
+def test_mnist_from_idx_files_keeps_its_test_split(tmp_path, key):
+    from tests.fnn.data.test_idx import write_mnist
+
+    arrays = write_mnist(tmp_path)
+    data = datasets.load("mnist", key=key, data_dir=tmp_path)
+    assert data.X.shape == (6, 784) and data.test[0].shape == (4, 784)
+    np.testing.assert_allclose(data.X[0], arrays["train_images"][0].ravel() / 255, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"datasets.load: the mnist data set is read from disk; give --data-dir DIR"):
+        datasets.load("mnist", key=key)

@@ -25,3 +25,39 @@ def test_bad_fractions(key):
         train_val_test_split(key, X, y, val_fraction=0.5, test_fraction=0.5)
     with pytest.raises(ValueError, match=r"expected as many labels as samples"):
         train_val_test_split(key, X, y[:5])
+
+
+def test_stratified_split_keeps_class_proportions(key):
+    y = jnp.asarray(np.repeat([0, 1, 2], [60, 30, 10]))
+    X = jnp.arange(100.0)[:, None]
+    parts = train_val_test_split(key, X, y, val_fraction=0.2, test_fraction=0.3, stratify=True)
+    for (_, yp), n in zip(parts, (50, 20, 30)):
+        counts = np.bincount(np.asarray(yp), minlength=3)
+        assert counts.sum() == n
+        np.testing.assert_allclose(counts, n * np.array([0.6, 0.3, 0.1]), atol=1.0)
+    ids = np.sort(np.concatenate([np.asarray(p[0][:, 0]) for p in parts]))
+    np.testing.assert_array_equal(ids, np.arange(100))
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+def test_kfold_validation_parts_partition_the_data(stratified, key):
+    from fnn.data.splits import kfold_indices
+
+    y = np.repeat([0, 1, 2], [50, 47, 20])
+    folds = kfold_indices(key, len(y), 5, y=y if stratified else None)
+    validation = np.concatenate([v for _, v in folds])
+    np.testing.assert_array_equal(np.sort(validation), np.arange(len(y)))
+    sizes = [len(v) for _, v in folds]
+    assert max(sizes) - min(sizes) <= 1
+    for train, val in folds:
+        assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == len(y)
+    if stratified:
+        per_class = np.array([np.bincount(y[v], minlength=3) for _, v in folds])
+        assert np.all(per_class.max(axis=0) - per_class.min(axis=0) <= 1)
+
+
+def test_kfold_bad_k(key):
+    from fnn.data.splits import kfold_indices
+
+    with pytest.raises(ValueError, match=r"kfold_indices: expected k to be an int in \[2, n=10\], got 1"):
+        kfold_indices(key, 10, 1)
