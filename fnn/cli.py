@@ -184,7 +184,7 @@ def train(args) -> dict:
     if args.gradients == "manual":
         from reference.models.mlp import value_and_grad
     else:
-        value_and_grad = jax.value_and_grad
+        value_and_grad = fnn_train.autodiff
 
     out = Path(args.out or f"{DEFAULT_OUT}/{args.dataset}")
     print(f"fnn train: {args.dataset} (train {len(train_set[1])}, val {len(val_set[1])}, test "

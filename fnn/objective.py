@@ -3,9 +3,12 @@ r"""The training objective: a data loss on the model's logits plus a weight pena
 Math:
     J(theta) = L(f(X; theta), y) + lambda R(W),  R from ``fnn.regularizers`` (weights only).
 
-An ``Objective`` is a frozen, hashable description, callable as ``J(params, batch)``. It is
-what ``fnn.train`` differentiates, and what ``reference.models.mlp.value_and_grad`` reads
-to run the lecture's hand-derived backprop in place of ``jax.value_and_grad``.
+An ``Objective`` is a frozen, hashable description. ``objective(params, batch)`` is J in
+evaluation mode (running batch-norm statistics, no dropout);
+``objective.train_loss(params, model_state, batch, key)`` is J in training mode and also
+returns the updated model state. ``fnn.train`` differentiates the latter, and
+``reference.models.mlp.value_and_grad`` reads the description to run the lecture's
+hand-derived backprop instead.
 """
 
 from __future__ import annotations
@@ -53,13 +56,17 @@ class Objective:
         """Number of classes the labels may take (2 for the binary log-loss)."""
         return 2 if self.loss == "binary_log_loss" else self.model.sizes[-1]
 
-    def logits(self, params, X):
-        """The model's outputs before any output nonlinearity."""
-        return mlp.apply(params, X, config=self.model)
+    def init_state(self, *, dtype=jnp.float32) -> mlp.MLPState:
+        """The model's initial state (running batch-norm statistics; empty without batch norm)."""
+        return mlp.init_state(self.model, dtype=dtype)
 
-    def predict(self, params, X):
+    def logits(self, params, X, model_state=None):
+        """The model's outputs before any output nonlinearity, in evaluation mode."""
+        return mlp.apply(params, X, config=self.model, state=model_state)
+
+    def predict(self, params, X, model_state=None):
         """Class predictions: argmax over outputs, or logit > 0 for the binary log-loss."""
-        z = self.logits(params, X)
+        z = self.logits(params, X, model_state)
         if self.loss == "binary_log_loss":
             return (z > 0).astype(jnp.int32).reshape(z.shape[0], *z.shape[2:])
         return jnp.argmax(z, axis=-1)
@@ -84,7 +91,17 @@ class Objective:
             return y.reshape(-1, 1)
         return y
 
-    def __call__(self, params, batch):
-        """J(params) on one batch ``(X, y)``."""
+    def data_loss(self, logits, y):
+        """L(logits, y), the loss term alone."""
+        return losses.get(self.loss)(logits, self.targets(y))
+
+    def __call__(self, params, batch, model_state=None):
+        """J(params) on one batch ``(X, y)`` in evaluation mode."""
         X, y = batch
-        return losses.get(self.loss)(self.logits(params, X), self.targets(y)) + self.penalty(params)
+        return self.data_loss(self.logits(params, X, model_state), y) + self.penalty(params)
+
+    def train_loss(self, params, model_state, batch, key):
+        """J(params) on one batch in training mode; returns ``(J, updated model state)``."""
+        X, y = batch
+        logits, model_state = mlp.forward(params, model_state, X, config=self.model, train=True, key=key)
+        return self.data_loss(logits, y) + self.penalty(params), model_state

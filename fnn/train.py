@@ -1,10 +1,13 @@
 r"""Pure training steps, whole epochs on the device, and ``fit``.
 
-A step is ``step(state, batch) -> (state, metrics)``: it evaluates the objective and its
-gradient with a ``value_and_grad`` transform (``jax.value_and_grad`` by default; the
-hand-derived ``reference.models.mlp.value_and_grad`` is a drop-in), then applies any
-``optax.GradientTransformation``. An epoch is one jit call: the minibatch order is a
-permutation drawn on the device from a key, and ``lax.scan`` runs the steps.
+A step is ``step(state, batch) -> (state, metrics)``: it evaluates the training-mode
+objective and its gradient with a ``value_and_grad`` transform, then applies any
+``optax.GradientTransformation``. The transform maps an objective to
+``(params, model_state, batch, key) -> ((J, model_state), dJ/dparams)``: ``autodiff`` (the
+default) is ``jax.value_and_grad`` of ``objective.train_loss``; the hand-derived
+``reference.models.mlp.value_and_grad`` is a drop-in. An epoch is one jit call: the
+minibatch order is a permutation drawn on the device from a key, and ``lax.scan`` runs
+the steps.
 
 Epoch convention: with N samples and batch size B, an epoch takes floor(N / B) steps on
 a fresh permutation, so up to B - 1 samples (different ones each epoch) sit out; every
@@ -13,6 +16,7 @@ step sees a full batch and the shapes stay static.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -31,41 +35,71 @@ from fnn.optim.transforms import global_norm
 
 
 class TrainState(NamedTuple):
-    """Everything a step changes: parameters, optimizer state, number of steps taken."""
+    """Everything a step changes: parameters, optimizer state, steps taken, model state, key.
+
+    ``model_state`` holds what the model carries besides parameters (running batch-norm
+    statistics); ``key`` is split at every step for dropout.
+    """
 
     params: Any
     opt_state: optax.OptState
     step: jax.Array
+    model_state: Any = ()
+    key: Any = None
 
 
-def init_state(params, optimizer: optax.GradientTransformation) -> TrainState:
-    """Start a training run from ``params``."""
-    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32))
+def init_state(params, optimizer: optax.GradientTransformation, *, model_state=(), key=None) -> TrainState:
+    """Start a training run from ``params`` (``key`` defaults to ``jax.random.key(0)``)."""
+    key = jax.random.key(0) if key is None else key
+    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32), model_state, key)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlainLoss:
+    """A plain ``J(params, batch)`` seen as an objective without model state or randomness."""
+
+    fn: Callable
+
+    def __call__(self, params, batch, model_state=None):
+        return self.fn(params, batch)
+
+    def train_loss(self, params, model_state, batch, key):
+        return self.fn(params, batch), model_state
+
+
+def as_objective(loss_fn):
+    """``loss_fn`` if it has a training mode (``train_loss``), else a ``PlainLoss`` of it."""
+    return loss_fn if hasattr(loss_fn, "train_loss") else PlainLoss(loss_fn)
+
+
+def autodiff(objective):
+    """``jax.value_and_grad`` of the training-mode objective, with the model state as auxiliary output."""
+    return jax.value_and_grad(as_objective(objective).train_loss, has_aux=True)
 
 
 def _step_fn(loss_fn, optimizer, value_and_grad):
-    loss_and_grad = value_and_grad(loss_fn)
+    loss_and_grad = value_and_grad(as_objective(loss_fn))
 
     def step(state: TrainState, batch):
-        loss, grads = loss_and_grad(state.params, batch)
+        key, step_key = jax.random.split(state.key)
+        (loss, model_state), grads = loss_and_grad(state.params, state.model_state, batch, step_key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return TrainState(params, opt_state, state.step + 1), {"loss": loss, "grad_norm": global_norm(grads)}
+        metrics_ = {"loss": loss, "grad_norm": global_norm(grads)}
+        return TrainState(params, opt_state, state.step + 1, model_state, key), metrics_
 
     return step
 
 
-def make_train_step(
-    loss_fn: Callable, optimizer: optax.GradientTransformation, *, value_and_grad=jax.value_and_grad
-):
+def make_train_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, value_and_grad=autodiff):
     """Return the jit-compiled step ``step(state, batch) -> (state, {"loss": J, "grad_norm": ||g||})``.
 
     ``grad_norm`` is the global norm of the gradient before the optimizer (and any clipping).
 
     Args:
-        loss_fn: ``J(params, batch) -> scalar`` (an ``fnn.objective.Objective`` or any function).
+        loss_fn: an ``fnn.objective.Objective``, or any ``J(params, batch) -> scalar``.
         optimizer: any ``optax.GradientTransformation``.
-        value_and_grad: transform turning ``loss_fn`` into ``(params, batch) -> (J, dJ/dparams)``.
+        value_and_grad: ``autodiff`` or ``reference.models.mlp.value_and_grad`` (see the module).
     """
     return jax.jit(_step_fn(loss_fn, optimizer, value_and_grad))
 
@@ -75,7 +109,7 @@ def make_train_epoch(
     optimizer: optax.GradientTransformation,
     *,
     batch_size: int,
-    value_and_grad=jax.value_and_grad,
+    value_and_grad=autodiff,
 ):
     """Return the jit-compiled ``epoch(state, data, key) -> (state, metrics)``, one value per step.
 
@@ -93,13 +127,16 @@ def make_train_epoch(
 
 
 def make_eval_step(objective):
-    """Return jit-compiled ``evaluate(params, (X, y)) -> {"loss", ["accuracy"]}`` on a whole set."""
+    """Return jit-compiled ``evaluate(params, (X, y), model_state=None) -> {"loss", ["accuracy"]}``.
 
-    def evaluate(params, batch):
+    Evaluation mode: running batch-norm statistics from ``model_state``, no dropout.
+    """
+
+    def evaluate(params, batch, model_state=None):
         X, y = batch
-        out = {"loss": objective(params, batch)}
+        out = {"loss": objective(params, batch, model_state)}
         if objective.is_classifier:
-            out["accuracy"] = metrics.accuracy(objective.class_labels(y), objective.predict(params, X))
+            out["accuracy"] = metrics.accuracy(objective.class_labels(y), objective.predict(params, X, model_state))
         return out
 
     return jax.jit(evaluate)
@@ -124,13 +161,13 @@ class FitResult(NamedTuple):
     best_epoch: int
 
 
-def _check_data(objective, params, sets):
+def _check_data(objective, params, model_state, sets):
     for name, (X, y) in sets.items():
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
         if objective.is_classifier and np.issubdtype(y.dtype, np.integer):
             validate.labels(f"fit ({name} set)", y, objective.num_classes)
-        jax.eval_shape(objective, params, (X, y))  # shape errors now, naming the whole set
+        jax.eval_shape(objective, params, (X, y), model_state)  # shape errors now, naming the whole set
 
 
 def fit(
@@ -143,7 +180,7 @@ def fit(
     batch_size: int,
     key,
     val: tuple | None = None,
-    value_and_grad=jax.value_and_grad,
+    value_and_grad=autodiff,
     early_stopping: control.EarlyStopping | None = None,
     plateau: control.ReduceOnPlateau | None = None,
     averaging: control.Averaging | None = None,
@@ -160,7 +197,7 @@ def fit(
         params: initial parameters.
         train, val: ``(X, y)`` arrays; ``val`` is optional.
         epochs, batch_size: positive ints.
-        key: PRNG key; epoch e shuffles with the e-th split of it.
+        key: PRNG key; epoch e shuffles with the e-th split of it; a split of it seeds dropout.
         value_and_grad: the gradient transform (automatic by default).
         early_stopping, plateau: watch the validation loss (the training loss without ``val``).
         averaging: average the end-of-epoch parameters; evaluated on ``val`` each epoch.
@@ -179,12 +216,14 @@ def fit(
         raise ValueError(f"fit: expected epochs to be a positive int, got {epochs!r}")
     sets = {"train": train} if val is None else {"train": train, "val": val}
     sets = {name: (jnp.asarray(X), jnp.asarray(y)) for name, (X, y) in sets.items()}
-    _check_data(objective, params, sets)
+    model_state = objective.init_state(dtype=jax.tree.leaves(params)[0].dtype)
+    _check_data(objective, params, model_state, sets)
     monitored = "val_loss" if val is not None else "train_loss"
 
     run_epoch = make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad)
     evaluate = make_eval_step(objective)
-    state = init_state(params, optimizer)
+    key, state_key = jax.random.split(key)
+    state = init_state(params, optimizer, model_state=model_state, key=state_key)
     stopping = early_stopping.init() if early_stopping else None
     plateau_state = plateau.init(float(learning_rate_of(state.opt_state))) if plateau else None
     average = averaging.init(params) if averaging else None
@@ -197,14 +236,14 @@ def fit(
         record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"])),
                   "grad_norm": float(jnp.mean(step_metrics["grad_norm"]))}
         for name, data in sets.items():
-            for metric, value in evaluate(state.params, data).items():
+            for metric, value in evaluate(state.params, data, state.model_state).items():
                 if name == "train" and metric == "loss":
                     continue
                 record[f"{name}_{metric}"] = float(value)
         if averaging:
             average = averaging.update(average, state.params)
             if val is not None:
-                for metric, value in evaluate(averaging.value(average), sets["val"]).items():
+                for metric, value in evaluate(averaging.value(average), sets["val"], state.model_state).items():
                     record[f"averaged_val_{metric}"] = float(value)
         if snapshots:
             kept = snapshots.update(kept, epoch, state.params)

@@ -144,7 +144,7 @@ def _mlp_rows(key):
         hand = rm.value_and_grad(objective)
         rows.append(
             _row("model", f"mlp 5-7-6-3 {activation} + {regularizer}", lambda p: objective(p, (X, y)),
-                 (params,), lambda dY, p: (jax.tree.map(lambda g: dY * g, hand(p, (X, y))[1]),),
+                 (params,), lambda dY, p: (jax.tree.map(lambda g: dY * g, hand(p, (), (X, y), None)[1]),),
                  kinked=activation == "relu")
         )
     return rows

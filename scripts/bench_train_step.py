@@ -21,7 +21,7 @@ from fnn.models import mlp
 from fnn.objective import Objective
 from reference.models.mlp import value_and_grad as hand_derived
 
-GRADIENTS = {"autodiff": jax.value_and_grad, "hand-derived": hand_derived}
+GRADIENTS = {"autodiff": train.autodiff, "hand-derived": hand_derived}
 
 
 @dataclasses.dataclass(frozen=True)

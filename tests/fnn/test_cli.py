@@ -53,12 +53,12 @@ def test_a_wrong_flag_value_is_one_line_listing_the_choices(flag, capsys):
 
 
 def test_the_dataset_choices_are_named():
-    result = subprocess.run([sys.executable, "-m", "fnn.cli", "train", "--dataset", "mnist"],
+    result = subprocess.run([sys.executable, "-m", "fnn.cli", "train", "--dataset", "cifar10"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2
     err = result.stderr.strip()
-    assert "\n" not in err and err.startswith("fnn train: error: argument --dataset: invalid choice: 'mnist' (choose from")
-    assert all(name in err for name in ("digits", "xor", "spirals", "moons"))
+    assert "\n" not in err and err.startswith("fnn train: error: argument --dataset: invalid choice: 'cifar10' (choose from")
+    assert all(name in err for name in ("digits", "iris", "mnist1d", "mnist", "xor", "spirals", "moons"))
 
 
 def test_a_bad_value_is_a_one_line_error_not_a_traceback(tmp_path, capsys):

@@ -115,9 +115,9 @@ def data(key):
 
 
 class CountingObjective(Objective):
-    def __call__(self, params, batch):
+    def train_loss(self, params, model_state, batch, key):
         self.traces.append(1)
-        return super().__call__(params, batch)
+        return super().train_loss(params, model_state, batch, key)
 
 
 def traces_of_fit(epochs, data, key):
@@ -155,7 +155,9 @@ def test_fit_averages_the_end_of_epoch_parameters(data, key):
                        averaging=control.Averaging("polyak"), snapshots=control.SnapshotEnsemble(2, 2))
     # Replay the same epochs to collect each end-of-epoch iterate.
     epoch = train.make_train_epoch(Objective(CONFIG), optim.adam(0.01), batch_size=20)
-    state = train.init_state(params, optim.adam(0.01))
+    key, state_key = jax.random.split(key)  # as fit does: a key for the train state first
+    state = train.init_state(params, optim.adam(0.01), model_state=Objective(CONFIG).init_state(dtype=jnp.float64),
+                             key=state_key)
     for _ in range(5):
         key, k = jax.random.split(key)
         state, _ = epoch(state, data, k)

@@ -1,0 +1,55 @@
+r"""Dropout (Srivastava et al. 2014): zero each unit with probability ``rate`` while training.
+
+Math (keep probability p = 1 - rate, mask r_j ~ Bernoulli(p)):
+    inverted (default):  train y = r * x / p;   test y = x          -> E[train y] = x
+    lecture form:        train y = r * x;       test y = p x        -> E[train y] = p x = test y
+``rate`` is the probability of zeroing (as in PyTorch and Keras), not of keeping.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from fnn import activations, validate
+
+FORMS = ("inverted", "lecture")
+
+
+def check(rate: float, form: str) -> None:
+    """Range-check the hyperparameters."""
+    validate.number_in("dropout", "rate", rate, 0.0, 1.0, high_open=True)
+    validate.choice("dropout", "form", form, FORMS)
+
+
+def mask(key, shape, rate: float, dtype):
+    """The Bernoulli(1 - rate) keep mask r, as 0/1 values of ``dtype``."""
+    return jax.random.bernoulli(key, 1 - rate, shape).astype(dtype)
+
+
+def train_scale(rate: float, form: str) -> float:
+    """What the kept units are multiplied by in training: 1 / p (inverted) or 1 (lecture)."""
+    return 1 / (1 - rate) if form == "inverted" else 1.0
+
+
+def apply(X, *, rate: float, train: bool, key=None, form: str = "inverted"):
+    """Dropout of X; ``key`` is required in training mode (with rate > 0)."""
+    check(rate, form)
+    if rate == 0:
+        return X
+    if not train:
+        return X if form == "inverted" else (1 - rate) * X
+    if key is None:
+        raise ValueError("dropout.apply: expected a PRNG key in training mode, got key=None")
+    return X * mask(key, X.shape, rate, X.dtype) * train_scale(rate, form)
+
+
+def monte_carlo(logits_fn, X, *, key, samples: int):
+    r"""Monte-Carlo dropout prediction: mean of softmax(logits_fn(X, key_i)) over ``samples`` masks.
+
+    ``logits_fn(X, key)`` runs the network in training mode with dropout keys from ``key``.
+    """
+    if not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"dropout.monte_carlo: expected samples to be a positive int, got {samples!r}")
+    keys = jax.random.split(key, samples)
+    return jnp.mean(jax.vmap(lambda k: activations.softmax(logits_fn(X, k)))(keys), axis=0)

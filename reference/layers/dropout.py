@@ -1,0 +1,33 @@
+r"""Dropout backward: the gradient flows through the same mask, with the same scale.
+
+Math:
+    y = s r * x  (r the Bernoulli keep mask, s = 1/p inverted or 1 lecture form)
+    dx = s r * dy
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+
+from fnn.layers import dropout as fd
+
+
+class DropoutCache(NamedTuple):
+    """The keep mask r and the training scale s."""
+
+    r: jax.Array
+    scale: float
+
+
+def forward(x, *, rate: float, key, form: str = "inverted"):
+    """Training-mode forward with the mask ``fnn.layers.dropout`` draws from ``key``; returns (y, cache)."""
+    r = fd.mask(key, x.shape, rate, x.dtype)
+    scale = fd.train_scale(rate, form)
+    return x * r * scale, DropoutCache(r, scale)
+
+
+def backward(cache: DropoutCache, dy):
+    """dx = s r * dy."""
+    return dy * cache.r * cache.scale
