@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fnn import activations, files, initializers, losses, optim, regularizers
 from fnn.data import datasets
+from fnn.models.mlp import BATCHNORM_PLACES
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
 
@@ -83,6 +84,10 @@ def _add_train(sub):
     p.add_argument("--hidden", type=_int_tuple, default=(128, 128), help="hidden widths, e.g. 128,128 (empty: none)")
     p.add_argument("--activation", default="relu", choices=sorted(activations.ELEMENTWISE))
     p.add_argument("--initializer", default="he_normal", choices=sorted(initializers.BY_NAME))
+    p.add_argument("--batchnorm", default=None, choices=BATCHNORM_PLACES, help="batch norm before or after g")
+    p.add_argument("--batchnorm-momentum", type=float, default=0.9, help="weight of the old running statistics")
+    p.add_argument("--dropout", type=float, default=0.0, help="rate of zeroing each hidden unit")
+    p.add_argument("--dropout-form", default="inverted", choices=["inverted", "lecture"])
     p.add_argument("--loss", default="softmax_cross_entropy", choices=losses.CLASSIFICATION)
     p.add_argument("--regularizer", default="none", choices=["none", *regularizers.BY_NAME])
     p.add_argument("--strength", type=float, default=1e-4, help="lambda of the regularizer")
@@ -174,7 +179,9 @@ def train(args) -> dict:
     dtype = jnp.dtype(args.dtype)
     train_set, val_set, test_set = ((X.astype(dtype), y) for X, y in (data.train, data.val, data.test))
     config = mlp.MLPConfig((train_set[0].shape[1], *args.hidden, data.num_classes),
-                           activation=args.activation, initializer=args.initializer)
+                           activation=args.activation, initializer=args.initializer, batchnorm=args.batchnorm,
+                           batchnorm_momentum=args.batchnorm_momentum, dropout=args.dropout,
+                           dropout_form=args.dropout_form)
     regularizer = None if args.regularizer == "none" else args.regularizer
     objective = Objective(config, loss=args.loss, regularizer=regularizer,
                           strength=args.strength if regularizer else 0.0)
@@ -207,11 +214,13 @@ def train(args) -> dict:
         progress=not args.no_progress, on_epoch=on_epoch, **controls)
     seconds = time.perf_counter() - start
     evaluate = fnn_train.make_eval_step(objective)
-    test = {k: float(v) for k, v in evaluate(result.state.params, test_set).items()}
+    model_state = result.state.model_state
+    test = {k: float(v) for k, v in evaluate(result.state.params, test_set, model_state).items()}
     if result.averaged is not None:
-        test["averaged_accuracy"] = float(evaluate(result.averaged, test_set)["accuracy"])
+        test["averaged_accuracy"] = float(evaluate(result.averaged, test_set, model_state)["accuracy"])
     if result.snapshots:
-        probabilities = control.ensemble_probabilities(objective.logits, result.snapshots, test_set[0])
+        probabilities = control.ensemble_probabilities(
+            lambda params, X: objective.logits(params, X, model_state), result.snapshots, test_set[0])
         test["ensemble_accuracy"] = float(metrics.accuracy(test_set[1], jnp.argmax(probabilities, axis=-1)))
 
     learning_rates = None
@@ -223,7 +232,7 @@ def train(args) -> dict:
     saved["plot"] = history.plot(result.history, out / "curves.png", learning_rates=learning_rates,
                                  title=f"fnn train --dataset {args.dataset} --optimizer {args.optimizer} ({args.gradients} gradients)")
     saved["params"] = checkpoint.save_params(out / "params.npz", result.state.params)
-    predictions = objective.predict(result.state.params, test_set[0])
+    predictions = objective.predict(result.state.params, test_set[0], model_state)
     test_report = report.classification_report(test_set[1], predictions, objective.num_classes)
     saved["confusion"] = report.plot_confusion_matrix(test_set[1], predictions, objective.num_classes,
                                                       out / "confusion.png")

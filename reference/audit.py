@@ -15,14 +15,18 @@ import jax.numpy as jnp
 
 from fnn import losses as fl
 from fnn import regularizers as fr
+from fnn.layers import batchnorm as fb
 from fnn.layers import dense as fd
+from fnn.layers import dropout as fdrop
 from fnn.models import mlp as fm
 from fnn.objective import Objective
 from reference import activations as ra
 from reference import gradcheck
 from reference import losses as rl
 from reference import regularizers as rr
+from reference.layers import batchnorm as rbn
 from reference.layers import dense as rd
+from reference.layers import dropout as rdrop
 from reference.models import mlp as rm
 
 AUTODIFF_TOLERANCE = 1e-10
@@ -104,8 +108,8 @@ def _loss_rows(key):
     return rows
 
 
-def _small_mlp(key, activation="tanh"):
-    config = fm.MLPConfig((5, 7, 6, 3), activation=activation, initializer="glorot_normal")
+def _small_mlp(key, activation="tanh", **options):
+    config = fm.MLPConfig((5, 7, 6, 3), activation=activation, initializer="glorot_normal", **options)
     params = fm.init(key, config, dtype=jnp.float64)
     # Non-zero biases, so a wrong bias gradient cannot hide behind zeros.
     params = jax.tree.map(lambda p: p + 0.1 * jnp.cos(jnp.arange(p.size, dtype=p.dtype)).reshape(p.shape), params)
@@ -133,18 +137,43 @@ def _dense_row(key):
                 lambda dY, p, x: rd.backward(rd.forward(p, x)[1], dY), kinked=False)
 
 
+def _normalisation_rows(key):
+    k_params, k_x, k_mask = jax.random.split(key, 3)
+    params = fb.BatchNormParams(1 + 0.3 * jax.random.normal(k_params, (4,), jnp.float64), jnp.linspace(-1, 1, 4))
+    X = 2 + jax.random.normal(k_x, (8, 4), jnp.float64)
+
+    def batchnorm(p, x):
+        return fb.apply(p, fb.init_state(4, dtype=x.dtype), x, train=True)[0]
+
+    def dropout(x):
+        return fdrop.apply(x, rate=0.3, train=True, key=k_mask)
+
+    return [
+        _row("layer", "batchnorm (compact)", batchnorm, (params, X),
+             lambda dY, p, x: rbn.backward(rbn.forward(p, x)[1], dY), kinked=False),
+        _row("layer", "batchnorm (paper steps)", batchnorm, (params, X),
+             lambda dY, p, x: rbn.backward_steps(rbn.forward(p, x)[1], dY), kinked=False),
+        _row("layer", "dropout", dropout, (X,),
+             lambda dY, x: (rdrop.backward(rdrop.forward(x, rate=0.3, key=k_mask)[1], dY),), kinked=False),
+    ]
+
+
 def _mlp_rows(key):
     k_params, k_x, k_y = jax.random.split(key, 3)
     X = jax.random.normal(k_x, (16, 5), jnp.float64)
     y = jax.random.randint(k_y, (16,), 0, 3)
     rows = []
-    for activation, regularizer in (("tanh", "l2"), ("relu", "elastic_net")):
-        config, params = _small_mlp(k_params, activation)
+    cases = (("tanh", "l2", {}), ("relu", "elastic_net", {}), ("tanh", "l2", {"batchnorm": "after", "dropout": 0.2}))
+    for activation, regularizer, options in cases:
+        config, params = _small_mlp(k_params, activation, **options)
         objective = Objective(config, regularizer=regularizer, strength=1e-2, beta=0.5)
+        state, dropout_key = fm.init_state(config, dtype=jnp.float64), jax.random.fold_in(key, 1)
         hand = rm.value_and_grad(objective)
+        extras = "".join(f" {k}={v}" for k, v in options.items())
         rows.append(
-            _row("model", f"mlp 5-7-6-3 {activation} + {regularizer}", lambda p: objective(p, (X, y)),
-                 (params,), lambda dY, p: (jax.tree.map(lambda g: dY * g, hand(p, (), (X, y), None)[1]),),
+            _row("model", f"mlp 5-7-6-3 {activation} + {regularizer}{extras}",
+                 lambda p: objective.train_loss(p, state, (X, y), dropout_key)[0], (params,),
+                 lambda dY, p: (jax.tree.map(lambda g: dY * g, hand(p, state, (X, y), dropout_key)[1]),),
                  kinked=activation == "relu")
         )
     return rows
@@ -158,22 +187,23 @@ def audit(key=None) -> list[Row]:
             "jax.config.update('jax_enable_x64', True) before creating any array"
         )
     key = jax.random.key(0) if key is None else key
-    keys = jax.random.split(key, 5)
+    keys = jax.random.split(key, 6)
     return [
         *_activation_rows(keys[0]),
         *_loss_rows(keys[1]),
         *_regularizer_rows(keys[2]),
         _dense_row(keys[3]),
+        *_normalisation_rows(keys[5]),
         *_mlp_rows(keys[4]),
     ]
 
 
 def format_table(rows: list[Row]) -> str:
     """Render the rows as a fixed-width text table."""
-    lines = [f"{'group':<12} {'name':<34} {'vs autodiff':>12} {'vs finite diff':>15}  ok"]
+    lines = [f"{'group':<12} {'name':<52} {'vs autodiff':>12} {'vs finite diff':>15}  ok"]
     for r in rows:
         lines.append(
-            f"{r.group:<12} {r.name:<34} {r.vs_autodiff:>12.2e} {r.vs_finite_differences:>15.2e}  "
+            f"{r.group:<12} {r.name:<52} {r.vs_autodiff:>12.2e} {r.vs_finite_differences:>15.2e}  "
             f"{'yes' if r.ok else 'NO'}"
         )
     lines.append(

@@ -167,3 +167,25 @@ def test_mnist_without_files_is_a_one_line_error(tmp_path, capsys):
     assert cli.main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fnn train: error: mnist: no IDX file train-images-idx3-ubyte") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("flags", [["--batchnorm", "before", "--dropout", "0.2"],
+                                   ["--batchnorm", "after", "--dropout", "0.3", "--dropout-form", "lecture"]])
+def test_manual_gradients_with_batchnorm_and_dropout(flags, tmp_path):
+    runs = {}
+    for gradients in ("auto", "manual"):
+        out = tmp_path / gradients
+        args = ["train", *flags, "--optimizer", "sgd", "--lr", "0.05", "--epochs", "1", "--dtype", "float64",
+                "--gradients", gradients, "--out", str(out), "--no-progress"]
+        assert cli.main(args) == 0
+        with np.load(out / "params.npz") as f:
+            runs[gradients] = {k: f[k] for k in f.files}
+    assert any("batchnorm" in name for name in runs["auto"])
+    for name, auto in runs["auto"].items():
+        np.testing.assert_allclose(runs["manual"][name], auto, rtol=1e-10, atol=1e-12)
+
+
+def test_batchnorm_and_dropout_train_the_digits_mlp(tmp_path):
+    args = ["train", "--batchnorm", "before", "--dropout", "0.2", "--epochs", "10", "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.95

@@ -7,8 +7,9 @@ from reference import audit
 def test_every_hand_derived_gradient_is_in_the_table_and_within_tolerance():
     rows = audit.audit()
     names = {r.name for r in rows}
-    assert {"relu", "softmax", "maxout", "softmax_cross_entropy (unfused)", "multiclass_hinge", "elastic_net", "dense"} <= names
-    assert sum(r.group == "model" for r in rows) == 2
+    assert {"relu", "softmax", "maxout", "softmax_cross_entropy (unfused)", "multiclass_hinge", "elastic_net", "dense",
+            "batchnorm (compact)", "batchnorm (paper steps)", "dropout"} <= names
+    assert sum(r.group == "model" for r in rows) == 3
     assert all(r.ok for r in rows), audit.format_table(rows)
     assert "yes" in audit.format_table(rows)
 

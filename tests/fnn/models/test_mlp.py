@@ -57,3 +57,39 @@ def test_every_elementwise_activation_is_accepted(key):
     for name in activations.ELEMENTWISE:
         config = mlp.MLPConfig((2, 3, 1), activation=name)
         assert mlp.apply(mlp.init(key, config), jnp.ones((4, 2), jnp.float32), config=config).shape == (4, 1)
+
+
+def test_batchnorm_places_and_state(key):
+    X = jax.random.normal(key, (8, 4))
+    for place in ("before", "after"):
+        config = mlp.MLPConfig((4, 6, 5, 3), batchnorm=place)
+        params, state = mlp.init(key, config, dtype=jnp.float64), mlp.init_state(config, dtype=jnp.float64)
+        assert len(params.batchnorm) == 2 and [s.mean.shape for s in state.batchnorm] == [(6,), (5,)]
+        logits, new_state = jax.jit(mlp.forward, static_argnames=("config", "train"))(params, state, X, config=config, train=True)
+        assert logits.shape == (8, 3) and not np.allclose(new_state.batchnorm[0].mean, 0)
+        np.testing.assert_allclose(mlp.apply(params, X, config=config, state=state),
+                                   mlp.forward(params, state, X, config=config, train=False)[0])
+    with pytest.raises(ValueError, match=r"mlp.apply: a batch-norm MLP needs its state"):
+        mlp.apply(params, X, config=config)
+
+
+def test_dropout_is_off_in_evaluation_and_keyed_in_training(key):
+    config = mlp.MLPConfig((4, 6, 3), dropout=0.5)
+    params = mlp.init(key, config, dtype=jnp.float64)
+    X = jax.random.normal(key, (5, 4))
+    plain = mlp.MLPConfig((4, 6, 3))
+    np.testing.assert_allclose(mlp.apply(params, X, config=config), mlp.apply(params, X, config=plain))
+    a = mlp.forward(params, (), X, config=config, train=True, key=key)[0]
+    b = mlp.forward(params, (), X, config=config, train=True, key=jax.random.fold_in(key, 1))[0]
+    assert not np.allclose(a, b)
+    with pytest.raises(ValueError, match=r"mlp.forward: expected a PRNG key for dropout in training mode"):
+        mlp.forward(params, (), X, config=config, train=True)
+
+
+def test_stateful_config_validation():
+    with pytest.raises(ValueError, match=r"MLPConfig: unknown batchnorm 'middle'; expected one of after, before"):
+        mlp.MLPConfig((2, 3, 1), batchnorm="middle")
+    with pytest.raises(ValueError, match=r"dropout: expected rate in \[0, 1\), got 1.0"):
+        mlp.MLPConfig((2, 3, 1), dropout=1.0)
+    with pytest.raises(ValueError, match=r"batchnorm: expected momentum in \[0, 1\), got 1.5"):
+        mlp.MLPConfig((2, 3, 1), batchnorm="before", batchnorm_momentum=1.5)
