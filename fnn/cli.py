@@ -97,6 +97,8 @@ def _add_train(sub):
     p.add_argument("--schedule-args", type=_key_values, default={},
                    help="e.g. init_value=0.01,cycles=5 (total_steps defaults to the whole run)")
     p.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="decoupled weight decay lambda on the weights (AdamW-style), times the learning rate")
     p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
                    help="stop by the patience rule; restore the best epoch's parameters")
     p.add_argument("--plateau", type=int, default=None, metavar="PATIENCE",
@@ -104,6 +106,8 @@ def _add_train(sub):
     p.add_argument("--averaging", default=None, choices=control.AVERAGING_KINDS, help="average epoch-end parameters")
     p.add_argument("--snapshots", type=int, default=None, metavar="M",
                    help="snapshot ensemble of the last M cycle ends (needs --schedule cosine_restarts)")
+    p.add_argument("--augment", type=_key_values, default={},
+                   help="training-batch augmentation, e.g. noise=0.1,shift=1,flip=0.5 (shift, flip: image sets)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
@@ -131,7 +135,7 @@ def _optimizer(args, steps_per_epoch: int):
         if "total_steps" in hyperparameters(schedules.get(args.schedule)):
             schedule_args.setdefault("total_steps", args.epochs * steps_per_epoch)
     optimizer = optim.injectable(args.optimizer, schedule=args.schedule, schedule_args=schedule_args or None,
-                                 clip_norm=args.clip_norm, **hyper)
+                                 clip_norm=args.clip_norm, weight_decay=args.weight_decay, **hyper)
     rate = f"schedule {args.schedule}" if args.schedule else f"lr={hyper['learning_rate']:g}"
     return optimizer, schedule_args, f"{args.optimizer} {rate}"
 
@@ -150,6 +154,27 @@ def _controls(args, schedule_args) -> dict:
             raise ValueError("--snapshots needs --schedule cosine_restarts with cycles dividing --epochs")
         controls["snapshots"] = control.SnapshotEnsemble(cycle_epochs=args.epochs // cycles, keep=args.snapshots)
     return controls
+
+
+def _augmentation(args):
+    """The ``augment(key, X)`` of --augment (noise std, shift in pixels, flip probability), or None."""
+    from fnn.data import augment
+
+    unknown = sorted(set(args.augment) - {"noise", "shift", "flip"})
+    if unknown:
+        raise ValueError(f"--augment: unknown {', '.join(unknown)}; expected noise, shift, flip")
+    parts = []
+    if {"shift", "flip"} & set(args.augment):
+        if args.dataset not in datasets.IMAGE_SHAPES:
+            raise ValueError(f"--augment: shift and flip need image data ({', '.join(datasets.IMAGE_SHAPES)})")
+        shape = datasets.IMAGE_SHAPES[args.dataset]
+        if "shift" in args.augment:
+            parts.append(augment.random_shift(shape, args.augment["shift"]))
+        if "flip" in args.augment:
+            parts.append(augment.horizontal_flip(shape, args.augment["flip"]))
+    if "noise" in args.augment:
+        parts.append(augment.gaussian_noise(args.augment["noise"]))
+    return augment.compose(*parts) if parts else None
 
 
 def _row(record: dict, columns) -> str:
@@ -211,7 +236,7 @@ def train(args) -> dict:
     result = fnn_train.fit(
         objective, optimizer, params, train_set, val=val_set, epochs=args.epochs,
         batch_size=args.batch_size, key=fit_key, value_and_grad=value_and_grad,
-        progress=not args.no_progress, on_epoch=on_epoch, **controls)
+        augment=_augmentation(args), progress=not args.no_progress, on_epoch=on_epoch, **controls)
     seconds = time.perf_counter() - start
     evaluate = fnn_train.make_eval_step(objective)
     model_state = result.state.model_state

@@ -1,7 +1,7 @@
 r"""Weight penalties R(W), summed over the weight matrices of a parameter pytree.
 
 Only leaves named ``W`` (the weight field of ``DenseParams`` and of every later layer's
-parameters) are penalised; biases, batch-norm scales and shifts never are. The objective
+parameters, or a dict key ``"W"``) are penalised; biases, batch-norm scales and shifts never are. The objective
 adds ``lambda * R(params)`` to the data loss.
 """
 
@@ -16,9 +16,11 @@ WEIGHT_FIELD = "W"
 
 
 def is_weight(path) -> bool:
-    """True when a pytree key path ends at a field named ``W``."""
+    """True when a pytree key path ends at a field or dict key named ``W``."""
     last = path[-1] if path else None
-    return isinstance(last, jax.tree_util.GetAttrKey) and last.name == WEIGHT_FIELD
+    if isinstance(last, jax.tree_util.GetAttrKey):
+        return last.name == WEIGHT_FIELD
+    return isinstance(last, jax.tree_util.DictKey) and last.key == WEIGHT_FIELD
 
 
 def weights(params) -> list:

@@ -110,18 +110,27 @@ def make_train_epoch(
     *,
     batch_size: int,
     value_and_grad=autodiff,
+    augment: Callable | None = None,
 ):
     """Return the jit-compiled ``epoch(state, data, key) -> (state, metrics)``, one value per step.
 
-    ``data = (X, y)`` stays on the device; ``key`` draws the permutation; the metrics are
-    stacked over the floor(N / batch_size) steps.
+    ``data = (X, y)`` stays on the device; ``key`` draws the permutation and, with
+    ``augment(key, X) -> X`` (``fnn.data.augment``), a fresh augmentation of every minibatch;
+    the metrics are stacked over the floor(N / batch_size) steps.
     """
     step = _step_fn(loss_fn, optimizer, value_and_grad)
 
     def epoch(state: TrainState, data, key):
         X, y = data
-        order = minibatch_indices(key, X.shape[0], batch_size)
-        return jax.lax.scan(lambda s, idx: step(s, (X[idx], y[idx])), state, order)
+        order_key, augment_key = jax.random.split(key)
+        order = minibatch_indices(order_key, X.shape[0], batch_size)
+
+        def body(s, i_idx):
+            i, idx = i_idx
+            inputs = X[idx] if augment is None else augment(jax.random.fold_in(augment_key, i), X[idx])
+            return step(s, (inputs, y[idx]))
+
+        return jax.lax.scan(body, state, (jnp.arange(order.shape[0]), order))
 
     return jax.jit(epoch)
 
@@ -185,6 +194,7 @@ def fit(
     plateau: control.ReduceOnPlateau | None = None,
     averaging: control.Averaging | None = None,
     snapshots: control.SnapshotEnsemble | None = None,
+    augment: Callable | None = None,
     progress: bool = False,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> FitResult:
@@ -202,6 +212,7 @@ def fit(
         early_stopping, plateau: watch the validation loss (the training loss without ``val``).
         averaging: average the end-of-epoch parameters; evaluated on ``val`` each epoch.
         snapshots: keep parameters at cycle ends (see ``fnn.optim.control``).
+        augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
         progress: show a progress bar over epochs.
         on_epoch: called with each epoch's record (e.g. to print a table row).
     Returns:
@@ -220,7 +231,8 @@ def fit(
     _check_data(objective, params, model_state, sets)
     monitored = "val_loss" if val is not None else "train_loss"
 
-    run_epoch = make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad)
+    run_epoch = make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad,
+                                 augment=augment)
     evaluate = make_eval_step(objective)
     key, state_key = jax.random.split(key)
     state = init_state(params, optimizer, model_state=model_state, key=state_key)

@@ -147,6 +147,8 @@ def moons(key, n: int = 1000, *, noise: float = 0.1) -> Dataset:
 GENERATED = {"xor": xor, "spirals": two_spirals, "moons": moons}
 FIXED = {"digits": digits, "iris": iris, "wine": wine, "breast_cancer": breast_cancer, "mnist1d": mnist1d}
 NAMES = (*FIXED, "mnist", *GENERATED)
+IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
+"""(H, W) of the data sets whose rows are images (for flips and shifts)."""
 
 
 def load(name: str, *, key, data_dir=None) -> Dataset:

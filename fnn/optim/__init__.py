@@ -25,10 +25,10 @@ from fnn.optim.aliases import (
     sgd,
 )
 from fnn.optim.injectable import injectable, learning_rate_of, with_learning_rate
-from fnn.optim.transforms import clip_by_global_norm, global_norm
+from fnn.optim.transforms import clip_by_global_norm, decoupled_weight_decay, global_norm
 
 __all__ = [
     "BY_NAME", "AccumulatorState", "AdadeltaState", "AdamState", "MomentumState", "RpropState", "SGDState",
-    "adadelta", "adagrad", "adam", "adamax", "clip_by_global_norm", "get", "global_norm", "injectable",
+    "adadelta", "adagrad", "adam", "adamax", "clip_by_global_norm", "decoupled_weight_decay", "get", "global_norm", "injectable",
     "learning_rate_of", "momentum", "nesterov", "rmsprop", "rprop", "sgd", "with_learning_rate",
 ]

@@ -16,7 +16,7 @@ import optax
 
 from fnn import validate
 from fnn.optim import aliases, schedules
-from fnn.optim.transforms import clip_by_global_norm
+from fnn.optim.transforms import clip_by_global_norm, decoupled_weight_decay
 
 SCHEDULE_PREFIX = "schedule_"
 
@@ -40,7 +40,13 @@ def _check_names(where: str, given: dict, factory, *, exempt=()) -> None:
 
 
 def injectable(
-    name: str, *, schedule: str | None = None, schedule_args: dict | None = None, clip_norm: float | None = None, **hyper
+    name: str,
+    *,
+    schedule: str | None = None,
+    schedule_args: dict | None = None,
+    clip_norm: float | None = None,
+    weight_decay: float | None = None,
+    **hyper,
 ) -> optax.GradientTransformation:
     """The optimizer ``name`` with ``hyper``, optional schedule and clipping, all injected.
 
@@ -49,6 +55,7 @@ def injectable(
         schedule: optional key of ``fnn.optim.schedules.BY_NAME``, used as learning_rate.
         schedule_args: the schedule's arguments.
         clip_norm: clip gradients to this global norm first (lecture pseudocode).
+        weight_decay: decoupled weight decay lambda on the weight matrices, times the learning rate.
         hyper: the optimizer's hyperparameters (not ``learning_rate`` when a schedule is set).
     Returns:
         An ``optax.GradientTransformation`` whose state has ``.hyperparams`` (a dict).
@@ -65,16 +72,22 @@ def injectable(
         raise ValueError(f"optimizer {name}: got schedule_args {schedule_args} without a schedule")
 
     def build(**kw):
-        clip = kw.pop("clip_norm", None)
+        clip, decay = kw.pop("clip_norm", None), kw.pop("weight_decay", None)
         if schedule_factory is not None:
             kw["learning_rate"] = schedule_factory(
                 **{k[len(SCHEDULE_PREFIX):]: kw.pop(k) for k in list(kw) if k.startswith(SCHEDULE_PREFIX)})
-        optimizer = factory(**kw)
-        return optimizer if clip is None else optax.chain(clip_by_global_norm(clip), optimizer)
+        parts = [factory(**kw)]
+        if decay is not None:
+            parts.append(decoupled_weight_decay(decay, kw.get("learning_rate", hyperparameters(factory)["learning_rate"])))
+        if clip is not None:
+            parts.insert(0, clip_by_global_norm(clip))
+        return parts[0] if len(parts) == 1 else optax.chain(*parts)
 
     args = dict(hyper) | {SCHEDULE_PREFIX + k: v for k, v in schedule_args.items()}
     if clip_norm is not None:
         args["clip_norm"] = clip_norm
+    if weight_decay is not None:
+        args["weight_decay"] = weight_decay
     build(**args)  # validate every hyperparameter now, while they are Python numbers
     build.__signature__ = inspect.Signature(  # inject_hyperparams reads the names from here
         [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in args])

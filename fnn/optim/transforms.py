@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from fnn import validate
+from fnn.regularizers import is_weight
 
 
 def rate(learning_rate, count):
@@ -65,5 +66,39 @@ def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
         norm = global_norm(grads)
         scale = jnp.where(norm > max_norm, max_norm / jnp.where(norm > 0, norm, 1.0), 1.0)
         return jax.tree.map(lambda g: as_dtype(scale, g) * g, grads), ClipState(norm.astype(state.norm.dtype))
+
+    return optax.GradientTransformation(init, update)
+
+
+class DecayState(NamedTuple):
+    """Number of steps taken (for a scheduled learning rate)."""
+
+    count: jax.Array
+
+
+def decoupled_weight_decay(weight_decay: float, learning_rate) -> optax.GradientTransformation:
+    r"""Decoupled weight decay (Loshchilov and Hutter 2019), chained after an optimizer.
+
+    Math:
+        theta = theta + u - alpha_t lambda theta   for the weight matrices W (never biases),
+        u the optimizer's update: the decay does not pass through Adam's 1/sqrt(v), unlike
+        an L2 penalty lambda ||W||^2 in the loss. ``chain(adam(alpha), decoupled_weight_decay(lambda, alpha))``
+        is AdamW (equal to ``optax.adamw`` with the weights as mask).
+    """
+    validate.number_in("decoupled_weight_decay", "weight_decay", weight_decay, 0.0)
+    check_rate("decoupled_weight_decay", learning_rate)
+
+    def init(params):
+        del params
+        return DecayState(jnp.zeros((), jnp.int32))
+
+    def update(updates, state, params=None):
+        if params is None:
+            raise ValueError("decoupled_weight_decay: expected params in update, got None")
+        lr = rate(learning_rate, state.count)
+        decayed = jax.tree_util.tree_map_with_path(
+            lambda path, u, p: u - as_dtype(lr, p) * as_dtype(weight_decay, p) * p if is_weight(path) else u,
+            updates, params)
+        return decayed, DecayState(state.count + 1)
 
     return optax.GradientTransformation(init, update)

@@ -86,7 +86,7 @@ OPTIMIZER_FLAGS = {
     "adagrad": ["--lr", "0.02", "--eps", "1e-6", "--eps-in-sqrt", "true"],
     "rmsprop": ["--decay", "0.95", "--eps", "1e-5"],
     "adadelta": ["--rho", "0.9"],
-    "adam": ["--b1", "0.85", "--bias-correction", "true"],
+    "adam": ["--b1", "0.85", "--bias-correction", "true", "--weight-decay", "0.0001"],
     "adamax": ["--lr", "0.004", "--b2", "0.99"],
     "rprop": ["--batch-size", "1079", "--eta-plus", "1.1", "--max-step", "0.05", "--epochs", "40"],
 }
@@ -189,3 +189,11 @@ def test_batchnorm_and_dropout_train_the_digits_mlp(tmp_path):
     args = ["train", "--batchnorm", "before", "--dropout", "0.2", "--epochs", "10", "--out", str(tmp_path), "--no-progress"]
     assert cli.main(args) == 0
     assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.95
+
+
+def test_augmentation_from_the_command_line(tmp_path, capsys):
+    args = ["train", "--augment", "noise=0.05,shift=1", "--epochs", "10", "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.9
+    assert cli.main(["train", "--dataset", "moons", "--augment", "flip=0.5", "--out", str(tmp_path)]) == 2
+    assert "--augment: shift and flip need image data" in capsys.readouterr().err

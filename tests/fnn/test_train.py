@@ -82,7 +82,8 @@ def test_epoch_equals_the_same_steps_taken_one_by_one(data, params, key):
     step, manual = train.make_train_step(objective, opt), state0
     from fnn.data.batching import minibatch_indices
 
-    for idx in minibatch_indices(key, 50, 16):
+    order_key = jax.random.split(key)[0]  # the epoch splits its key: minibatch order, augmentation
+    for idx in minibatch_indices(order_key, 50, 16):
         manual, m = step(manual, (data[0][idx], data[1][idx]))
     for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(manual.params)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

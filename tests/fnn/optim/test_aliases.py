@@ -251,3 +251,24 @@ def test_changing_an_injected_hyperparameter_does_not_retrace(name, problem):
 def test_bad_hyperparameters_name_the_optimizer_and_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_adam_with_decoupled_weight_decay_is_optax_adamw(problem):
+    params, grads = problem
+    ours = optax.chain(optim.adam(0.01), optim.decoupled_weight_decay(0.1, 0.01))
+    weights_only = {"W": True, "b": False}
+    theirs = optax.adamw(0.01, weight_decay=0.1, mask=weights_only)
+    assert_trajectories_equal(run(ours, params, grads), run_optax(theirs, params, grads))
+    injected = optim.injectable("adam", learning_rate=0.01, weight_decay=0.1)
+    assert_trajectories_equal(run(injected, params, grads), run(ours, params, grads))
+
+
+def test_weight_decay_never_touches_biases(problem):
+    params, _ = problem
+    zero = {"W": jnp.zeros((3, 4)), "b": jnp.zeros(4)}
+    decay = optim.decoupled_weight_decay(0.5, 0.1)
+    updates, _ = decay.update(zero, decay.init(params), params)
+    np.testing.assert_allclose(updates["W"], -0.05 * params["W"], rtol=1e-15)
+    np.testing.assert_array_equal(updates["b"], 0.0)
+    with pytest.raises(ValueError, match=r"decoupled_weight_decay: expected weight_decay in \[0, inf\], got -1"):
+        optim.decoupled_weight_decay(-1, 0.1)
