@@ -114,7 +114,11 @@ def _add_train(sub):
     p.add_argument("--gradients", default="auto", choices=["auto", "manual"],
                    help="jax.value_and_grad or the lectures' hand-derived backprop")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--out", default=None, help=f"output folder (default {DEFAULT_OUT}/<dataset>)")
+    p.add_argument("--out", default=None, help=f"output folder (default {DEFAULT_OUT}/<dataset>, or the --resume folder)")
+    p.add_argument("--checkpoint-every", type=int, default=1, metavar="K",
+                   help="write out/last.npz every K epochs (and out/best.npz at the best validation loss)")
+    p.add_argument("--resume", default=None, metavar="DIR",
+                   help="continue the run checkpointed in DIR/last.npz (same flags; --epochs is the total)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -218,7 +222,7 @@ def train(args) -> dict:
     else:
         value_and_grad = fnn_train.autodiff
 
-    out = Path(args.out or f"{DEFAULT_OUT}/{args.dataset}")
+    out = Path(args.out or args.resume or f"{DEFAULT_OUT}/{args.dataset}")
     print(f"fnn train: {args.dataset} (train {len(train_set[1])}, val {len(val_set[1])}, test "
           f"{len(test_set[1])}), MLP {'-'.join(map(str, config.sizes))} {args.activation}, "
           f"{description}, batch {args.batch_size}, {args.gradients} gradients, {args.dtype}")
@@ -236,7 +240,10 @@ def train(args) -> dict:
     result = fnn_train.fit(
         objective, optimizer, params, train_set, val=val_set, epochs=args.epochs,
         batch_size=args.batch_size, key=fit_key, value_and_grad=value_and_grad,
-        augment=_augmentation(args), progress=not args.no_progress, on_epoch=on_epoch, **controls)
+        augment=_augmentation(args), checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
+        resume=Path(args.resume) / "last.npz" if args.resume else None,
+        run_config={k: v for k, v in vars(args).items() if k not in ("command", "out", "resume", "no_progress")},
+        progress=not args.no_progress, on_epoch=on_epoch, **controls)
     seconds = time.perf_counter() - start
     evaluate = fnn_train.make_eval_step(objective)
     model_state = result.state.model_state

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -27,7 +28,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import metrics, validate
+from fnn import checkpoint, metrics, validate
 from fnn.data.batching import minibatch_indices
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
@@ -195,6 +196,10 @@ def fit(
     averaging: control.Averaging | None = None,
     snapshots: control.SnapshotEnsemble | None = None,
     augment: Callable | None = None,
+    checkpoint_dir=None,
+    checkpoint_every: int = 1,
+    resume=None,
+    run_config: dict | None = None,
     progress: bool = False,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> FitResult:
@@ -213,6 +218,11 @@ def fit(
         averaging: average the end-of-epoch parameters; evaluated on ``val`` each epoch.
         snapshots: keep parameters at cycle ends (see ``fnn.optim.control``).
         augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
+        checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the
+            last) and ``best.npz`` whenever the monitored loss is the lowest so far.
+        resume: path of a checkpoint of this same run: continue after its epoch, up to
+            ``epochs``; the result is bit-identical to a run never interrupted.
+        run_config: JSON-able description stored in the checkpoints.
         progress: show a progress bar over epochs.
         on_epoch: called with each epoch's record (e.g. to print a table row).
     Returns:
@@ -239,8 +249,24 @@ def fit(
     stopping = early_stopping.init() if early_stopping else None
     plateau_state = plateau.init(float(learning_rate_of(state.opt_state))) if plateau else None
     average = averaging.init(params) if averaging else None
-    kept, best_params, history = (), params, []
-    bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False)
+    kept, best_params, history, done = (), params, [], 0
+    if resume is not None:
+        if averaging or snapshots:
+            raise ValueError("fit: resuming a run with averaging or snapshots is not supported; they are not checkpointed")
+        saved = checkpoint.load_checkpoint(resume, {"state": state, "loop_key": key, "best_params": params})
+        state, key, best_params = saved.tree["state"], saved.tree["loop_key"], saved.tree["best_params"]
+        history, done = list(saved.history), saved.epoch
+        stopping = control.EarlyStoppingState(*saved.controls["early_stopping"]) if early_stopping else None
+        plateau_state = control.PlateauState(*saved.controls["plateau"]) if plateau else None
+
+    def save(name, epoch):
+        controls = {"early_stopping": list(stopping) if stopping else None,
+                    "plateau": list(plateau_state) if plateau_state else None}
+        tree = {"state": state, "loop_key": key, "best_params": best_params}
+        checkpoint.save_checkpoint(Path(checkpoint_dir) / name,
+                                   checkpoint.Checkpoint(tree, epoch, history, controls, run_config or {}))
+
+    bar = tqdm(range(done + 1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
         key, epoch_key = jax.random.split(key)
         start = time.perf_counter()
@@ -269,6 +295,11 @@ def fit(
                 best_params = state.params
         record["seconds"] = time.perf_counter() - start
         history.append(record)
+        if checkpoint_dir is not None:
+            if epoch % checkpoint_every == 0 or epoch == epochs or (stopping is not None and stopping.stop):
+                save("last.npz", epoch)
+            if record[monitored] <= min(r[monitored] for r in history):
+                save("best.npz", epoch)
         if on_epoch is not None:
             on_epoch(record)
         if stopping is not None and stopping.stop:

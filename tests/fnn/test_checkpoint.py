@@ -23,7 +23,7 @@ def test_round_trip(params, tmp_path):
 def test_truncated_file_is_a_clear_error(params, tmp_path):
     path = checkpoint.save_params(tmp_path / "p.npz", params)
     path.write_bytes(path.read_bytes()[:40])
-    with pytest.raises(ValueError, match=r"load_params: cannot read .*p.npz"):
+    with pytest.raises(ValueError, match=r"checkpoint: cannot read .*p.npz"):
         checkpoint.load_params(path, params)
 
 
@@ -33,7 +33,63 @@ def test_mismatched_structure_names_the_leaf(params, tmp_path, key):
     with pytest.raises(ValueError, match=r"p.npz leaf .dense\[0\].W has shape \(3, 4\) dtype float64, expected shape \(3, 5\)"):
         checkpoint.load_params(path, wider)
     deeper = mlp.init(key, mlp.MLPConfig((3, 4, 4, 2)), dtype=jnp.float64)
-    with pytest.raises(ValueError, match=r"p.npz holds leaves .*expected"):
+    with pytest.raises(ValueError, match=r"load_params: .*p.npz does not match the model: missing leaves \['.dense\[2\].W'"):
         checkpoint.load_params(path, deeper)
-    with pytest.raises(ValueError, match=r"cannot read .*missing.npz"):
+    with pytest.raises(ValueError, match=r"checkpoint: cannot read .*missing.npz"):
         checkpoint.load_params(tmp_path / "missing.npz", params)
+
+
+from fnn import optim, train  # noqa: E402
+from fnn.objective import Objective  # noqa: E402
+from fnn.optim import control  # noqa: E402
+
+RUN = mlp.MLPConfig((4, 12, 3), batchnorm="before", dropout=0.2)
+
+
+def run(tmp, epochs, key, resume=None):
+    X = jax.random.normal(jax.random.key(1), (60, 4))
+    y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
+    params = mlp.init(jax.random.key(2), RUN, dtype=jnp.float64)
+    return train.fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y),
+                     epochs=epochs, batch_size=16, key=key, checkpoint_dir=tmp, resume=resume,
+                     plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5),
+                     early_stopping=control.EarlyStopping(patience=50), run_config={"test": True})
+
+
+def test_an_interrupted_and_resumed_run_is_bit_identical(tmp_path, key):
+    whole = run(tmp_path / "whole", 6, key)
+    run(tmp_path / "cut", 3, key)  # the "interruption": only 3 of 6 epochs ran
+    resumed = run(tmp_path / "cut", 6, key, resume=tmp_path / "cut" / "last.npz")
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state)):
+        a, b = (jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x for x in (a, b))
+        np.testing.assert_array_equal(a, b)
+    strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert strip(whole.history) == strip(resumed.history) and len(resumed.history) == 6
+    assert [r["learning_rate"] for r in whole.history] != [0.02] * 6  # the plateau acted, and was restored
+
+
+def test_fit_writes_last_and_best(tmp_path, key):
+    result = run(tmp_path, 4, key)
+    like = {"state": result.state, "loop_key": key, "best_params": result.state.params}
+    last = checkpoint.load_checkpoint(tmp_path / "last.npz", like)
+    best = checkpoint.load_checkpoint(tmp_path / "best.npz", like)
+    assert last.epoch == 4 and len(last.history) == 4 and last.config == {"test": True}
+    assert best.epoch == min(result.history, key=lambda r: r["val_loss"])["epoch"]
+
+
+def test_corrupted_and_mismatched_checkpoints_are_named(tmp_path, key):
+    result = run(tmp_path, 2, key)
+    like = {"state": result.state, "loop_key": key, "best_params": result.state.params}
+    path = tmp_path / "last.npz"
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match=r"checkpoint: cannot read .*last.npz"):
+        checkpoint.load_checkpoint(path, like)
+    path.write_bytes(good)
+    other = mlp.init(jax.random.key(0), mlp.MLPConfig((4, 10, 3), batchnorm="before"), dtype=jnp.float64)
+    with pytest.raises(ValueError, match=r"load_checkpoint: .*last.npz leaf \['best_params'\].dense\[0\].W has shape \(4, 12\)"):
+        checkpoint.load_checkpoint(path, {**like, "state": result.state._replace(params=other),
+                                          "best_params": other})
+    checkpoint.save_params(tmp_path / "p.npz", result.state.params)
+    with pytest.raises(ValueError, match=r"load_checkpoint: .*p.npz has no __meta__ entry"):
+        checkpoint.load_checkpoint(tmp_path / "p.npz", like)

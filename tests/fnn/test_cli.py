@@ -201,3 +201,22 @@ def test_augmentation_from_the_command_line(tmp_path, capsys):
     assert json.loads((tmp_path / "s" / "run.json").read_text())["args"]["augment"] == {"shift": 1, "flip": 0.0}
     assert cli.main(["train", "--dataset", "moons", "--augment", "flip=0.5", "--out", str(tmp_path)]) == 2
     assert "--augment: shift and flip need image data" in capsys.readouterr().err
+
+
+def test_resume_from_the_command_line_ends_like_an_uninterrupted_run(tmp_path):
+    flags = ["--dropout", "0.1", "--no-progress"]
+    assert cli.main(["train", "--epochs", "4", "--out", str(tmp_path / "whole"), *flags]) == 0
+    assert cli.main(["train", "--epochs", "2", "--out", str(tmp_path / "cut"), *flags]) == 0
+    assert cli.main(["train", "--epochs", "4", "--resume", str(tmp_path / "cut"), *flags]) == 0
+    with np.load(tmp_path / "whole" / "params.npz") as a, np.load(tmp_path / "cut" / "params.npz") as b:
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+    assert len(json.loads((tmp_path / "cut" / "history.json").read_text())) == 4
+    assert (tmp_path / "cut" / "best.npz").exists()
+
+
+def test_resume_with_another_architecture_is_a_one_line_error(tmp_path, capsys):
+    assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["train", "--epochs", "2", "--hidden", "64", "--resume", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "load_checkpoint:" in err and "last.npz does not match the model" in err and err.count("\n") == 1
