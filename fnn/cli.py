@@ -108,6 +108,7 @@ def _add_train(sub):
                    help="snapshot ensemble of the last M cycle ends (needs --schedule cosine_restarts)")
     p.add_argument("--augment", type=_key_values, default={},
                    help="training-batch augmentation, e.g. noise=0.1,shift=1,flip=0.5 (shift, flip: image sets)")
+    p.add_argument("--monitor", action="store_true", help="record per-layer statistics; saves layers.png")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
@@ -196,7 +197,7 @@ def train(args) -> dict:
     import numpy as np
     from tqdm.auto import tqdm
 
-    from fnn import checkpoint, history, metrics, report
+    from fnn import checkpoint, history, metrics, monitor, report
     from fnn import train as fnn_train
     from fnn.data.prepare import prepare
     from fnn.models import mlp
@@ -240,7 +241,7 @@ def train(args) -> dict:
     result = fnn_train.fit(
         objective, optimizer, params, train_set, val=val_set, epochs=args.epochs,
         batch_size=args.batch_size, key=fit_key, value_and_grad=value_and_grad,
-        augment=_augmentation(args), checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
+        augment=_augmentation(args), monitor=args.monitor, checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
         resume=Path(args.resume) / "last.npz" if args.resume else None,
         run_config={k: v for k, v in vars(args).items() if k not in ("command", "out", "resume", "no_progress")},
         progress=not args.no_progress, on_epoch=on_epoch, **controls)
@@ -263,6 +264,8 @@ def train(args) -> dict:
     saved = history.save(result.history, out)
     saved["plot"] = history.plot(result.history, out / "curves.png", learning_rates=learning_rates,
                                  title=f"fnn train --dataset {args.dataset} --optimizer {args.optimizer} ({args.gradients} gradients)")
+    if args.monitor:
+        saved["layers"] = monitor.plot(result.history, out / "layers.png", title=f"fnn train --dataset {args.dataset}")
     saved["params"] = checkpoint.save_params(out / "params.npz", result.state.params)
     predictions = objective.predict(result.state.params, test_set[0], model_state)
     test_report = report.classification_report(test_set[1], predictions, objective.num_classes)

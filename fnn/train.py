@@ -29,6 +29,7 @@ import optax
 from tqdm.auto import tqdm
 
 from fnn import checkpoint, metrics, validate
+from fnn import monitor as fnn_monitor
 from fnn.data.batching import minibatch_indices
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
@@ -78,7 +79,7 @@ def autodiff(objective):
     return jax.value_and_grad(as_objective(objective).train_loss, has_aux=True)
 
 
-def _step_fn(loss_fn, optimizer, value_and_grad):
+def _step_fn(loss_fn, optimizer, value_and_grad, monitor: bool = False):
     loss_and_grad = value_and_grad(as_objective(loss_fn))
 
     def step(state: TrainState, batch):
@@ -87,6 +88,8 @@ def _step_fn(loss_fn, optimizer, value_and_grad):
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         metrics_ = {"loss": loss, "grad_norm": global_norm(grads)}
+        if monitor:
+            metrics_["layers"] = fnn_monitor.weight_statistics(grads, updates, state.params)
         return TrainState(params, opt_state, state.step + 1, model_state, key), metrics_
 
     return step
@@ -112,14 +115,20 @@ def make_train_epoch(
     batch_size: int,
     value_and_grad=autodiff,
     augment: Callable | None = None,
+    monitor: bool = False,
 ):
     """Return the jit-compiled ``epoch(state, data, key) -> (state, metrics)``, one value per step.
 
     ``data = (X, y)`` stays on the device; ``key`` draws the permutation and, with
     ``augment(key, X) -> X`` (``fnn.data.augment``), a fresh augmentation of every minibatch;
-    the metrics are stacked over the floor(N / batch_size) steps.
+    the metrics are stacked over the floor(N / batch_size) steps. With ``monitor``, the
+    metrics also hold the per-step weight statistics (``"layers"``) and the activation
+    statistics of the epoch's last minibatch (``"activations"``), see ``fnn.monitor``.
     """
-    step = _step_fn(loss_fn, optimizer, value_and_grad)
+    if monitor and not hasattr(loss_fn, "model"):
+        raise ValueError("make_train_epoch: monitor needs an fnn.objective.Objective (its model's layers), "
+                         f"got {type(loss_fn).__name__}")
+    step = _step_fn(loss_fn, optimizer, value_and_grad, monitor)
 
     def epoch(state: TrainState, data, key):
         X, y = data
@@ -131,7 +140,10 @@ def make_train_epoch(
             inputs = X[idx] if augment is None else augment(jax.random.fold_in(augment_key, i), X[idx])
             return step(s, (inputs, y[idx]))
 
-        return jax.lax.scan(body, state, (jnp.arange(order.shape[0]), order))
+        state, metrics_ = jax.lax.scan(body, state, (jnp.arange(order.shape[0]), order))
+        if monitor:
+            metrics_["activations"] = fnn_monitor.activation_statistics(loss_fn, state.params, state.model_state, X[order[-1]])
+        return state, metrics_
 
     return jax.jit(epoch)
 
@@ -196,6 +208,7 @@ def fit(
     averaging: control.Averaging | None = None,
     snapshots: control.SnapshotEnsemble | None = None,
     augment: Callable | None = None,
+    monitor: bool = False,
     checkpoint_dir=None,
     checkpoint_every: int = 1,
     resume=None,
@@ -218,6 +231,7 @@ def fit(
         averaging: average the end-of-epoch parameters; evaluated on ``val`` each epoch.
         snapshots: keep parameters at cycle ends (see ``fnn.optim.control``).
         augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
+        monitor: record per-layer statistics each epoch (``fnn.monitor``; keys like ``grad_norm_1``).
         checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the
             last) and ``best.npz`` whenever the monitored loss is the lowest so far.
         resume: path of a checkpoint of this same run: continue after its epoch, up to
@@ -242,7 +256,7 @@ def fit(
     monitored = "val_loss" if val is not None else "train_loss"
 
     run_epoch = make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad,
-                                 augment=augment)
+                                 augment=augment, monitor=monitor)
     evaluate = make_eval_step(objective)
     key, state_key = jax.random.split(key)
     state = init_state(params, optimizer, model_state=model_state, key=state_key)
@@ -273,6 +287,9 @@ def fit(
         state, step_metrics = run_epoch(state, sets["train"], epoch_key)
         record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"])),
                   "grad_norm": float(jnp.mean(step_metrics["grad_norm"]))}
+        if monitor:
+            record |= fnn_monitor.records(fnn_monitor.mean_over_steps(step_metrics["layers"]))
+            record |= fnn_monitor.records(step_metrics["activations"])
         for name, data in sets.items():
             for metric, value in evaluate(state.params, data, state.model_state).items():
                 if name == "train" and metric == "loss":

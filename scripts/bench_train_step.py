@@ -1,4 +1,5 @@
-"""Hand-derived vs autodiff training: time per step and per epoch, their ratio, GFLOP/s.
+"""Hand-derived vs autodiff training: time per step and per epoch, their ratio, GFLOP/s;
+and the cost of per-layer monitoring (``fit(monitor=True)``) on the autodiff epoch.
 
     python scripts/bench_train_step.py            # digits MLP (batch 64) and 784-1024-1024-10 (batch 256)
     python scripts/bench_train_step.py --steps-per-epoch 5 --repeats 3
@@ -47,6 +48,8 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
         epoch = train.make_train_epoch(objective, optimizer, batch_size=batch_size, value_and_grad=value_and_grad)
         steps[name] = (step, (state, (X[:batch_size], y[:batch_size])))
         epochs[name] = (epoch, (state, (X, y), key))
+    epochs["autodiff + monitor"] = (
+        train.make_train_epoch(objective, optimizer, batch_size=batch_size, monitor=True), (state, (X, y), key))
     step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
     epoch_s = benchmark.interleaved(epochs, number=1, repeats=config.repeats)
     flops_per_step = benchmark.training_flops(sizes, batch_size)
@@ -58,6 +61,7 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
         "steps_per_epoch": config.steps_per_epoch,
         "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
         "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
+        "monitor_overhead_epoch": epoch_s["autodiff + monitor"] / epoch_s["autodiff"],
         "gflops_epoch": {k: flops_per_step * config.steps_per_epoch / v / 1e9 for k, v in epoch_s.items()},
     }
 
@@ -74,6 +78,7 @@ def main(config: Config) -> dict:
             print(f"{r['model']:<18} {r['batch_size']:>5} {name:<13} {1e3 * r['step_seconds'][name]:>9.3f} "
                   f"{1e3 * r['epoch_seconds'][name]:>9.2f} {g:>8.1f} {100 * g / peak:>6.1f}%")
         print(f"{'':<18} {'':>5} {'hand / auto':<13} {r['hand_over_auto_step']:>9.3f} {r['hand_over_auto_epoch']:>9.3f}")
+        print(f"{'':<18} {'':>5} {'monitor/plain':<13} {'':>9} {r['monitor_overhead_epoch']:>9.3f}")
     return results
 
 

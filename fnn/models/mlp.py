@@ -107,19 +107,15 @@ def _check(params: MLPParams, config: MLPConfig):
         )
 
 
-def forward(params: MLPParams, state: MLPState, X, *, config: MLPConfig, train: bool, key=None):
-    """The forward pass to the logits; returns ``(logits, state)``.
-
-    In training mode batch norm uses batch statistics and updates ``state``, and dropout
-    draws hidden layer k's mask from ``fold_in(key, k)``.
-    """
+def _run(params: MLPParams, state: MLPState, X, *, config: MLPConfig, train: bool, key=None):
+    """The forward pass; returns ``(logits, state, hidden activations A_1..A_L)``."""
     _check(params, config)
     if config.batchnorm and len(getattr(state, "batchnorm", ())) != len(config.hidden):
         raise ValueError(f"mlp.forward: expected {len(config.hidden)} batch-norm states, got {len(state.batchnorm)}")
     if train and config.dropout > 0 and key is None:
         raise ValueError("mlp.forward: expected a PRNG key for dropout in training mode, got key=None")
     g = activations.get(config.activation)
-    A, new_norms = X, []
+    A, new_norms, hidden = X, [], []
 
     def normalise(k, H):
         H, s = batchnorm.apply(params.batchnorm[k], state.batchnorm[k], H, train=train,
@@ -137,8 +133,23 @@ def forward(params: MLPParams, state: MLPState, X, *, config: MLPConfig, train: 
         if config.dropout > 0:
             A = dropout.apply(A, rate=config.dropout, train=train, form=config.dropout_form,
                               key=jax.random.fold_in(key, k) if train else None)
+        hidden.append(A)
     # Without batch norm the state passes through untouched, so its pytree structure is stable.
-    return dense.apply(params.dense[-1], A), MLPState(tuple(new_norms)) if config.batchnorm else state
+    return dense.apply(params.dense[-1], A), MLPState(tuple(new_norms)) if config.batchnorm else state, hidden
+
+
+def forward(params: MLPParams, state: MLPState, X, *, config: MLPConfig, train: bool, key=None):
+    """The forward pass to the logits; returns ``(logits, state)``.
+
+    In training mode batch norm uses batch statistics and updates ``state``, and dropout
+    draws hidden layer k's mask from ``fold_in(key, k)``.
+    """
+    return _run(params, state, X, config=config, train=train, key=key)[:2]
+
+
+def hidden_activations(params: MLPParams, state: MLPState, X, *, config: MLPConfig) -> list:
+    """The evaluation-mode hidden activations A_1..A_L (after batch norm and dropout, if any)."""
+    return _run(params, state, X, config=config, train=False)[2]
 
 
 def apply(params: MLPParams, X, *, config: MLPConfig, state: MLPState | None = None):

@@ -220,3 +220,9 @@ def test_resume_with_another_architecture_is_a_one_line_error(tmp_path, capsys):
     assert cli.main(["train", "--epochs", "2", "--hidden", "64", "--resume", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "load_checkpoint:" in err and "last.npz does not match the model" in err and err.count("\n") == 1
+
+
+def test_monitor_from_the_command_line(tmp_path):
+    assert cli.main(["train", "--monitor", "--epochs", "2", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
+    assert "update_ratio_3" in json.loads((tmp_path / "history.json").read_text())[-1]

@@ -1,0 +1,91 @@
+r"""Per-layer statistics of a training run, computed inside the jitted epoch.
+
+Per weight matrix W_k, every step (cheap reductions, averaged over the epoch):
+    grad_mean_k, grad_std_k  mean and standard deviation of dJ/dW_k
+    grad_norm_k              ||dJ/dW_k||
+    update_ratio_k           ||Delta W_k|| / ||W_k||, the update-to-weight ratio (~1e-3 is healthy)
+Per hidden layer k, once per epoch on its last minibatch (evaluation mode):
+    act_mean_k, act_std_k    mean and standard deviation of the activations A_k
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+from fnn import files
+from fnn.models import mlp
+from fnn.regularizers import weights
+
+WEIGHT_STATISTICS = ("grad_mean", "grad_std", "grad_norm", "update_ratio")
+ACTIVATION_STATISTICS = ("act_mean", "act_std")
+
+
+def weight_statistics(grads, updates, params) -> dict:
+    """Statistics of every weight matrix, each an array of one value per matrix.
+
+    One pass of sums per matrix: mean = S1 / n, std = sqrt(S2 / n - mean^2), norm = sqrt(S2).
+    """
+    stats = {name: [] for name in WEIGHT_STATISTICS}
+    for g, u, w in zip(weights(grads), weights(updates), weights(params)):
+        n = g.size
+        s1, s2 = jnp.sum(g), jnp.sum(jnp.square(g))
+        mean = s1 / n
+        stats["grad_mean"].append(mean)
+        stats["grad_std"].append(jnp.sqrt(jnp.maximum(s2 / n - jnp.square(mean), 0)))
+        stats["grad_norm"].append(jnp.sqrt(s2))
+        w_norm = jnp.sqrt(jnp.sum(jnp.square(w)))
+        stats["update_ratio"].append(jnp.sqrt(jnp.sum(jnp.square(u))) / jnp.maximum(w_norm, jnp.finfo(w.dtype).tiny))
+    return {name: jnp.stack(values) for name, values in stats.items()}
+
+
+def activation_statistics(objective, params, model_state, X) -> dict:
+    """Mean and standard deviation of every hidden layer's activations on X."""
+    hidden = mlp.hidden_activations(params, model_state, X, config=objective.model)
+    if not hidden:
+        return {}
+    return {"act_mean": jnp.stack([jnp.mean(A) for A in hidden]), "act_std": jnp.stack([jnp.std(A) for A in hidden])}
+
+
+def records(epoch_statistics: dict) -> dict[str, float]:
+    """Flatten ``{"grad_norm": (L,), ...}`` into history entries ``grad_norm_1 .. grad_norm_L``."""
+    return {f"{name}_{k + 1}": float(v) for name, values in epoch_statistics.items() for k, v in enumerate(values)}
+
+
+def plot(history: list[dict], path, *, title: str = "") -> Path:
+    """One panel per layer: its statistics per epoch (norms and ratios on a log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = sorted({int(key.rsplit("_", 1)[1]) for key in history[0] if key.startswith("grad_norm_")})
+    epochs = [r["epoch"] for r in history]
+    fig, axes = plt.subplots(2, len(layers), figsize=(4.2 * len(layers), 6.5), squeeze=False)
+    for column, k in enumerate(layers):
+        top, bottom = axes[0][column], axes[1][column]
+        for name in ("grad_norm", "update_ratio", "grad_std"):
+            top.plot(epochs, [r[f"{name}_{k}"] for r in history], label=name)
+        top.set_yscale("log")
+        top.set_title(f"W{k}")
+        for name in ("grad_mean", "act_mean", "act_std"):
+            if f"{name}_{k}" in history[0]:
+                bottom.plot(epochs, [r[f"{name}_{k}"] for r in history], label=name if name == "grad_mean" else f"{name} (A{k})")
+        bottom.set_xlabel("epoch")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+    fig.suptitle(title or "per-layer statistics")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return files.atomic_write(path, lambda f: f.write(buffer.getvalue()))
+
+
+def mean_over_steps(step_statistics: dict) -> dict:
+    """Average the per-step statistics stacked by the scan, (steps, L) -> (L,)."""
+    return {name: np.mean(np.asarray(values), axis=0) for name, values in step_statistics.items()}
