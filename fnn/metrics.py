@@ -13,9 +13,6 @@ import jax.numpy as jnp
 
 from fnn import losses, validate
 
-AVERAGES = ("micro", "macro", None)
-
-
 def _check_pair(where: str, y_true, y_pred):
     if jnp.shape(y_true) != jnp.shape(y_pred):
         raise ValueError(

@@ -14,7 +14,6 @@ import inspect
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
 from fnn.optim import aliases, schedules
 from fnn.optim.transforms import clip_by_global_norm, decoupled_weight_decay
 
