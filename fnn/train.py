@@ -270,6 +270,10 @@ def fit(
         saved = checkpoint.load_checkpoint(resume, {"state": state, "loop_key": key, "best_params": params})
         state, key, best_params = saved.tree["state"], saved.tree["loop_key"], saved.tree["best_params"]
         history, done = list(saved.history), saved.epoch
+        for name, wanted in (("early_stopping", early_stopping), ("plateau", plateau)):
+            if (saved.controls[name] is None) != (wanted is None):
+                raise ValueError(f"fit: {resume} was saved {'without' if wanted else 'with'} {name}; "
+                                 "resume with the controls of the interrupted run")
         stopping = control.EarlyStoppingState(*saved.controls["early_stopping"]) if early_stopping else None
         plateau_state = control.PlateauState(*saved.controls["plateau"]) if plateau else None
 

@@ -80,6 +80,14 @@ def _positive(where: str, name: str, value) -> None:
     validate.number_in(where, name, value, 0.0, low_open=True)
 
 
+def _check_moments(where: str, learning_rate, b1, b2, eps) -> None:
+    """The hyperparameters of the Adam family: rate >= 0, decays in [0, 1), eps > 0."""
+    check_rate(where, learning_rate)
+    _unit_interval(where, "b1", b1)
+    _unit_interval(where, "b2", b2)
+    _positive(where, "eps", eps)
+
+
 def sgd(learning_rate=0.01) -> optax.GradientTransformation:
     r"""Minibatch stochastic gradient descent.
 
@@ -286,10 +294,7 @@ def adam(
         it equals Algorithm 1 when epshat = eps sqrt(1 - b2^t) (tested in reference.optim).
     Equals ``optax.adam(learning_rate, b1, b2, eps)`` (eps outside the root, moments from 0).
     """
-    check_rate("adam", learning_rate)
-    _unit_interval("adam", "b1", b1)
-    _unit_interval("adam", "b2", b2)
-    _positive("adam", "eps", eps)
+    _check_moments("adam", learning_rate, b1, b2, eps)
 
     def update(grads, state, params=None):
         del params
@@ -320,10 +325,7 @@ def adamax(learning_rate=2e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 
         (the paper has eps = 0; eps > 0 keeps u > 0 where a gradient has been exactly 0.)
     Equals ``optax.adamax(learning_rate, b1, b2, eps)``.
     """
-    check_rate("adamax", learning_rate)
-    _unit_interval("adamax", "b1", b1)
-    _unit_interval("adamax", "b2", b2)
-    _positive("adamax", "eps", eps)
+    _check_moments("adamax", learning_rate, b1, b2, eps)
 
     def update(grads, state, params=None):
         del params

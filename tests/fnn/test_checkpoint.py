@@ -93,3 +93,14 @@ def test_corrupted_and_mismatched_checkpoints_are_named(tmp_path, key):
     checkpoint.save_params(tmp_path / "p.npz", result.state.params)
     with pytest.raises(ValueError, match=r"load_checkpoint: .*p.npz has no __meta__ entry"):
         checkpoint.load_checkpoint(tmp_path / "p.npz", like)
+
+
+def test_resuming_with_other_controls_is_a_clear_error(tmp_path, key):
+    run(tmp_path, 2, key)
+    X = jax.random.normal(jax.random.key(1), (60, 4))
+    y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
+    params = mlp.init(jax.random.key(2), RUN, dtype=jnp.float64)
+    with pytest.raises(ValueError, match=r"fit: .*last.npz was saved with early_stopping; resume with the controls"):
+        train.fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y), epochs=4,
+                  batch_size=16, key=key, resume=tmp_path / "last.npz",
+                  plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5))
