@@ -1,21 +1,21 @@
 """The ``fnn`` command: ``fnn train`` and ``fnn gradcheck``.
 
 This is the application layer, the one module of ``fnn`` allowed to import ``reference``
-(for ``--gradients manual`` and the gradient table); the library never does.
+(for ``--gradients manual`` and the gradient table); the library never does. It parses
+flags into an ``fnn.runparts.RunConfig``, calls ``fnn.run.run`` and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import inspect
-import json
 import sys
-import time
 from pathlib import Path
 
-from fnn import activations, files, initializers, losses, optim, regularizers
+from fnn import initializers, optim, regularizers, tasks
 from fnn.data import datasets
+from fnn.layers.dense import BIAS_INITIALIZERS
+from fnn.models import mlp
 from fnn.models.mlp import BATCHNORM_PLACES
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
@@ -77,18 +77,26 @@ def _optimizer_flags(p) -> None:
 
 
 def _add_train(sub):
-    p = sub.add_parser("train", help="train an MLP and save its history, curves and parameters")
+    p = sub.add_parser("train", help="train a model and save its history, curves and parameters")
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
     p.add_argument("--data-dir", default=None, help="folder of the IDX files for --dataset mnist")
     p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
+    p.add_argument("--val-fraction", type=float, default=0.2,
+                   help="part of the training data held out for validation (0: none)")
     p.add_argument("--hidden", type=_int_tuple, default=(128, 128), help="hidden widths, e.g. 128,128 (empty: none)")
-    p.add_argument("--activation", default="relu", choices=sorted(activations.ELEMENTWISE))
+    p.add_argument("--activation", default="relu", choices=sorted(mlp.ACTIVATIONS))
+    p.add_argument("--pieces", type=int, default=2, help="linear pieces per maxout unit (--activation maxout)")
+    p.add_argument("--residual", action="store_true",
+                   help="skip connections around hidden layers 2..L: h = h + g(W h + b) (equal widths)")
     p.add_argument("--initializer", default="he_normal", choices=sorted(initializers.BY_NAME))
+    p.add_argument("--bias-initializer", default="zeros", dest="bias", choices=BIAS_INITIALIZERS,
+                   help="pytorch_uniform: U(+-1/sqrt(fan_in)), PyTorch's nn.Linear bias")
     p.add_argument("--batchnorm", default=None, choices=BATCHNORM_PLACES, help="batch norm before or after g")
     p.add_argument("--batchnorm-momentum", type=float, default=0.9, help="weight of the old running statistics")
     p.add_argument("--dropout", type=float, default=0.0, help="rate of zeroing each hidden unit")
     p.add_argument("--dropout-form", default="inverted", choices=["inverted", "lecture"])
-    p.add_argument("--loss", default="softmax_cross_entropy", choices=losses.CLASSIFICATION)
+    p.add_argument("--loss", default="softmax_cross_entropy", choices=list(tasks.BY_LOSS),
+                   help="the loss picks the task: classification, binary (binary_log_loss) or regression (mse, mae, huber)")
     p.add_argument("--regularizer", default="none", choices=["none", *regularizers.BY_NAME])
     p.add_argument("--strength", type=float, default=1e-4, help="lambda of the regularizer")
     p.add_argument("--optimizer", default="adam", choices=list(optim.BY_NAME))
@@ -109,8 +117,12 @@ def _add_train(sub):
     p.add_argument("--augment", type=_key_values, default={},
                    help="training-batch augmentation, e.g. noise=0.1,shift=1,flip=0.5 (shift, flip: image sets)")
     p.add_argument("--monitor", action="store_true", help="record per-layer statistics; saves layers.png")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="minibatch size (default 64; the whole training set for rprop, a full-batch method)")
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--steps", type=int, default=None, help="train for this many optimizer steps instead of --epochs")
+    p.add_argument("--no-shuffle", action="store_false", dest="shuffle",
+                   help="minibatches in the data's order, the same every epoch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gradients", default="auto", choices=["auto", "manual"],
                    help="jax.value_and_grad or the lectures' hand-derived backprop")
@@ -119,67 +131,32 @@ def _add_train(sub):
     p.add_argument("--checkpoint-every", type=int, default=1, metavar="K",
                    help="write out/last.npz every K epochs (and out/best.npz at the best validation loss)")
     p.add_argument("--resume", default=None, metavar="DIR",
-                   help="continue the run checkpointed in DIR/last.npz (same flags; --epochs is the total)")
+                   help="continue the run stored in DIR with its configuration (--epochs or --steps may grow)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def _optimizer(args, steps_per_epoch: int):
-    """The injectable optimizer of the flags, its schedule's arguments and a one-line description.
-
-    The schedule's ``total_steps`` defaults to the whole run.
-    """
-    hyper = {k[3:]: v for k, v in vars(args).items() if k.startswith("hp_") and v is not None}
-    schedule_args = dict(args.schedule_args)
-    if args.schedule is None:
-        hyper["learning_rate"] = args.lr if args.lr is not None else hyperparameters(optim.get(args.optimizer))["learning_rate"]
-        if schedule_args:
-            raise ValueError("--schedule-args needs --schedule")
-    else:
-        if args.lr is not None:
-            raise ValueError("--lr and --schedule exclude each other; give the schedule's rate in --schedule-args")
-        if "total_steps" in hyperparameters(schedules.get(args.schedule)):
-            schedule_args.setdefault("total_steps", args.epochs * steps_per_epoch)
-    optimizer = optim.injectable(args.optimizer, schedule=args.schedule, schedule_args=schedule_args or None,
-                                 clip_norm=args.clip_norm, weight_decay=args.weight_decay, **hyper)
-    rate = f"schedule {args.schedule}" if args.schedule else f"lr={hyper['learning_rate']:g}"
-    return optimizer, schedule_args, f"{args.optimizer} {rate}"
+INVOCATION = ("command", "out", "resume", "no_progress")
+"""Flags about this invocation, not about the run."""
 
 
-def _controls(args, schedule_args) -> dict:
-    controls = {}
-    if args.early_stopping is not None:
-        controls["early_stopping"] = control.EarlyStopping(patience=args.early_stopping)
-    if args.plateau is not None:
-        controls["plateau"] = control.ReduceOnPlateau(factor=0.5, patience=args.plateau)
-    if args.averaging is not None:
-        controls["averaging"] = control.Averaging(args.averaging)
-    if args.snapshots is not None:
-        cycles = schedule_args.get("cycles")
-        if args.schedule != "cosine_restarts" or args.epochs % cycles:
-            raise ValueError("--snapshots needs --schedule cosine_restarts with cycles dividing --epochs")
-        controls["snapshots"] = control.SnapshotEnsemble(cycle_epochs=args.epochs // cycles, keep=args.snapshots)
-    return controls
+def _config_values(values: dict) -> dict:
+    """RunConfig fields from parsed flag values (optimizer flags hp_NAME go to ``hyper``)."""
+    fields = {k: v for k, v in values.items() if k not in INVOCATION and not k.startswith("hp_")}
+    hyper = {k[3:]: v for k, v in values.items() if k.startswith("hp_") and v is not None}
+    if hyper:
+        fields["hyper"] = hyper
+    if "regularizer" in fields and fields["regularizer"] == "none":
+        fields["regularizer"] = None
+    return fields
 
 
-def _augmentation(args):
-    """The ``augment(key, X)`` of --augment (noise std, shift in pixels, flip probability), or None."""
-    from fnn.data import augment
-
-    unknown = sorted(set(args.augment) - {"noise", "shift", "flip"})
-    if unknown:
-        raise ValueError(f"--augment: unknown {', '.join(unknown)}; expected noise, shift, flip")
-    parts = []
-    if {"shift", "flip"} & set(args.augment):
-        if args.dataset not in datasets.IMAGE_SHAPES:
-            raise ValueError(f"--augment: shift and flip need image data ({', '.join(datasets.IMAGE_SHAPES)})")
-        shape = datasets.IMAGE_SHAPES[args.dataset]
-        if "shift" in args.augment:
-            parts.append(augment.random_shift(shape, args.augment["shift"]))
-        if "flip" in args.augment:
-            parts.append(augment.horizontal_flip(shape, args.augment["flip"]))
-    if "noise" in args.augment:
-        parts.append(augment.gaussian_noise(args.augment["noise"]))
-    return augment.compose(*parts) if parts else None
+def _explicit(argv) -> dict:
+    """Only the flags given on the command line (every default suppressed)."""
+    quiet = parser()
+    commands = next(a for a in quiet._actions if isinstance(a, argparse._SubParsersAction))
+    for action in commands.choices["train"]._actions:
+        action.default = argparse.SUPPRESS
+    return vars(quiet.parse_args(argv))
 
 
 def _row(record: dict, columns) -> str:
@@ -187,98 +164,50 @@ def _row(record: dict, columns) -> str:
                     else f"{record[key]:>{width}d}" for key, width, digits in columns)
 
 
-def train(args) -> dict:
-    """Run ``fnn train``; return the final test metrics."""
-    import jax
+def _columns(is_classifier: bool):
+    metric = ("accuracy", "acc") if is_classifier else ("rmse", "rmse")
+    return [("epoch", 5, 0), ("train_loss", 10, 4), (f"train_{metric[0]}", 9, 4), ("val_loss", 9, 4),
+            (f"val_{metric[0]}", 9, 4), ("seconds", 8, 3)], metric[1]
 
-    if args.dtype == "float64":
-        jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-    import numpy as np
+
+def train(args, argv) -> dict:
+    """Run ``fnn train``; return the final test metrics."""
     from tqdm.auto import tqdm
 
-    from fnn import checkpoint, history, metrics, monitor, report
-    from fnn import train as fnn_train
-    from fnn.data.prepare import prepare
-    from fnn.models import mlp
-    from fnn.objective import Objective
+    from fnn import report, run, runparts
 
-    key = jax.random.key(args.seed)
-    data_key, init_key, fit_key = jax.random.split(key, 3)
-    data = prepare(args.dataset, key=data_key, stratify=args.stratify, data_dir=args.data_dir)
-    dtype = jnp.dtype(args.dtype)
-    train_set, val_set, test_set = ((X.astype(dtype), y) for X, y in (data.train, data.val, data.test))
-    config = mlp.MLPConfig((train_set[0].shape[1], *args.hidden, data.num_classes),
-                           activation=args.activation, initializer=args.initializer, batchnorm=args.batchnorm,
-                           batchnorm_momentum=args.batchnorm_momentum, dropout=args.dropout,
-                           dropout_form=args.dropout_form)
-    regularizer = None if args.regularizer == "none" else args.regularizer
-    objective = Objective(config, loss=args.loss, regularizer=regularizer,
-                          strength=args.strength if regularizer else 0.0)
-    steps_per_epoch = len(train_set[1]) // args.batch_size
-    optimizer, schedule_args, description = _optimizer(args, steps_per_epoch)
-    controls = _controls(args, schedule_args)
-    if args.gradients == "manual":
-        from reference.models.mlp import value_and_grad
+    if args.resume:
+        config = run.resume_config(args.resume, _config_values(_explicit(argv)))
     else:
-        value_and_grad = fnn_train.autodiff
+        config = runparts.RunConfig(**_config_values(vars(args)))
+    value_and_grad = None
+    if config.gradients == "manual":
+        from reference.backprop import value_and_grad
+    out = Path(args.out or args.resume or f"{DEFAULT_OUT}/{config.dataset}")
+    columns, short = _columns(tasks.for_loss(config.loss).is_classifier)
+    every = max(1, config.epochs // 25)
 
-    out = Path(args.out or args.resume or f"{DEFAULT_OUT}/{args.dataset}")
-    print(f"fnn train: {args.dataset} (train {len(train_set[1])}, val {len(val_set[1])}, test "
-          f"{len(test_set[1])}), MLP {'-'.join(map(str, config.sizes))} {args.activation}, "
-          f"{description}, batch {args.batch_size}, {args.gradients} gradients, {args.dtype}")
-    columns = [("epoch", 5, 0), ("train_loss", 10, 4), ("train_accuracy", 9, 4),
-               ("val_loss", 9, 4), ("val_accuracy", 9, 4), ("seconds", 8, 3)]
-    print(f"{'epoch':>5} {'train loss':>10} {'train acc':>9} {'val loss':>9} {'val acc':>9} {'seconds':>8}")
-    every = max(1, args.epochs // 25)
+    def on_start(parts):
+        facts = run.describe(parts)
+        train_n, val_n, test_n = facts["sizes"]
+        print(f"fnn train: {facts['dataset']} (train {train_n}, val {val_n}, test {test_n}), {facts['model']}, "
+              f"{facts['optimizer']}, batch {facts['batch_size']}, {facts['gradients']} gradients, {facts['dtype']}")
+        print(f"{'epoch':>5} {'train loss':>10} {'train ' + short:>9} {'val loss':>9} {'val ' + short:>9} {'seconds':>8}")
 
     def on_epoch(record):
-        if record["epoch"] % every == 0 or record["epoch"] in (1, args.epochs):
+        if record["epoch"] % every == 0 or record["epoch"] in (1, config.epochs):
             tqdm.write(_row(record, columns))
 
-    params = mlp.init(init_key, config, dtype=dtype)
-    start = time.perf_counter()
-    result = fnn_train.fit(
-        objective, optimizer, params, train_set, val=val_set, epochs=args.epochs,
-        batch_size=args.batch_size, key=fit_key, value_and_grad=value_and_grad,
-        augment=_augmentation(args), monitor=args.monitor, checkpoint_dir=out, checkpoint_every=args.checkpoint_every,
-        resume=Path(args.resume) / "last.npz" if args.resume else None,
-        run_config={k: v for k, v in vars(args).items() if k not in ("command", "out", "resume", "no_progress")},
-        progress=not args.no_progress, on_epoch=on_epoch, **controls)
-    seconds = time.perf_counter() - start
-    evaluate = fnn_train.make_eval_step(objective)
-    model_state = result.state.model_state
-    test = {k: float(v) for k, v in evaluate(result.state.params, test_set, model_state).items()}
-    if result.averaged is not None:
-        test["averaged_accuracy"] = float(evaluate(result.averaged, test_set, model_state)["accuracy"])
-    if result.snapshots:
-        probabilities = control.ensemble_probabilities(
-            lambda params, X: objective.logits(params, X, model_state), result.snapshots, test_set[0])
-        test["ensemble_accuracy"] = float(metrics.accuracy(test_set[1], jnp.argmax(probabilities, axis=-1)))
-
-    learning_rates = None
-    if args.schedule:
-        steps = np.arange(len(result.history) * steps_per_epoch)
-        curve = jax.vmap(schedules.get(args.schedule)(**schedule_args))(jnp.asarray(steps))
-        learning_rates = (steps / steps_per_epoch, np.asarray(curve))
-    saved = history.save(result.history, out)
-    saved["plot"] = history.plot(result.history, out / "curves.png", learning_rates=learning_rates,
-                                 title=f"fnn train --dataset {args.dataset} --optimizer {args.optimizer} ({args.gradients} gradients)")
-    if args.monitor:
-        saved["layers"] = monitor.plot(result.history, out / "layers.png", title=f"fnn train --dataset {args.dataset}")
-    saved["params"] = checkpoint.save_params(out / "params.npz", result.state.params)
-    predictions = objective.predict(result.state.params, test_set[0], model_state)
-    test_report = report.classification_report(test_set[1], predictions, objective.num_classes)
-    saved["confusion"] = report.plot_confusion_matrix(test_set[1], predictions, objective.num_classes,
-                                                      out / "confusion.png")
-    run = {"args": {k: v for k, v in vars(args).items() if k != "command"}, "model": dataclasses.asdict(config),
-           "test": test, "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history), "best_epoch": result.best_epoch}
-    saved["run"] = files.atomic_write_text(out / "run.json", json.dumps(run, indent=1))
-    print(report.format_report(test_report))
-    extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", "accuracy"))
-    print(f"test loss {test['loss']:.4f}  test accuracy {test['accuracy']:.4f}{extras}  "
-          f"({len(result.history)} epochs in {seconds:.1f} s)")
-    print("wrote " + ", ".join(str(p) for p in saved.values()))
+    result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume),
+                     progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
+    test = result.test
+    if result.test_report is not None:
+        print(report.format_report(result.test_report))
+    main_metric = "accuracy" if "accuracy" in test else "rmse"
+    extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", main_metric))
+    print(f"test loss {test['loss']:.4f}  test {main_metric} {test[main_metric]:.4f}{extras}  "
+          f"({result.epochs_run} epochs in {result.train_seconds:.1f} s)")
+    print("wrote " + ", ".join(str(p) for p in result.files.values()))
     return test
 
 
@@ -307,10 +236,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     try:
         if args.command == "train":
-            train(args)
+            train(args, argv)
             return 0
         return gradcheck(args)
     except ValueError as error:

@@ -31,3 +31,15 @@ def atomic_write(path, write: Callable) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def save_figure(fig, path, *, dpi: int = 110) -> Path:
+    """Render a matplotlib figure to PNG, close it, and write it to ``path`` atomically."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return atomic_write(path, lambda f: f.write(buffer.getvalue()))

@@ -40,7 +40,7 @@ def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> 
     import matplotlib.pyplot as plt
 
     epochs = [r["epoch"] for r in history]
-    panels = [("loss", "objective"), ("accuracy", "accuracy")]
+    panels = [("loss", "objective"), ("accuracy", "accuracy"), ("rmse", "RMSE")]
     panels = [p for p in panels if any(key.endswith(p[0]) for key in history[0])]
     if learning_rates is None and "learning_rate" in history[0]:
         learning_rates = (epochs, [r["learning_rate"] for r in history])
@@ -65,7 +65,4 @@ def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> 
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return files.atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    return files.save_figure(fig, path, dpi=110)

@@ -124,8 +124,10 @@ BY_NAME = {
     "kaiming_uniform": he_uniform,
     "tanh_uniform": tanh_uniform,
     "glorot_bengio_standard": glorot_bengio_standard,
+    "pytorch_uniform": glorot_bengio_standard,
 }
-"""Initializers without hyperparameters, by name (Xavier and Kaiming are aliases)."""
+"""Initializers without hyperparameters, by name (Xavier and Kaiming are aliases; PyTorch's
+``nn.Linear`` default, kaiming_uniform with a = sqrt(5), is U[+-1/sqrt(n_in)] = glorot_bengio_standard)."""
 
 
 def get(name: str):

@@ -3,7 +3,9 @@ r"""Loss functions of the lectures: logits (never probabilities) in, batch mean 
 Every loss returns a scalar to be minimised: the mean over the batch (axis 0) of the
 per-sample loss. For the regression losses (mse, mae, huber) the per-sample loss is the
 mean over output units, so the result is the mean over all elements, as in PyTorch's
-and scikit-learn's default. All are stable for logits of magnitude 1e4.
+and scikit-learn's default. All are stable for logits of magnitude 1e4, and their autodiff
+gradient is exact at 0 and follows the hand-derived ``reference.losses`` at the kinks
+(mae: sign(0) = 0; multiclass_hinge: a margin of exactly 0 is inactive).
 
 Class targets are integer labels of shape (N,) or one-hot (or soft) rows of shape (N, K).
 """
@@ -62,7 +64,7 @@ def softmax_cross_entropy(logits, labels):
         logits (N, K); labels (N,) integers or (N, K) one-hot / soft targets.
     """
     y = _class_inputs("softmax_cross_entropy", logits, labels)
-    return -jnp.sum(y * activations.log_softmax(logits)) / logits.shape[0]
+    return (0.0 - jnp.sum(y * activations.log_softmax(logits))) / logits.shape[0]  # 0.0 - x: +0.0, never -0.0
 
 
 def binary_log_loss(logits, labels):
@@ -70,13 +72,22 @@ def binary_log_loss(logits, labels):
 
     Math:
         L = -(1/N) sum_n [y log sigma(a) + (1 - y) log(1 - sigma(a))]
-          = (1/N) sum_n [max(a, 0) - a y + log(1 + exp(-|a|))].
+          = (1/N) sum_n [softplus(a) - a y],   dL/da = (sigma(a) - y) / N,
+        with the stable ``activations.softplus`` (exact autodiff at a = 0).
     Shapes:
-        logits (N,) or (N, 1); labels of the same shape with values in [0, 1].
+        logits (N,) or (N, 1), one score per sample; labels of the same shape with
+        values in [0, 1].
+    Raises:
+        ValueError: logits of another shape, e.g. (N, K) with K > 1 (use
+            softmax_cross_entropy for K classes).
     """
+    if logits.ndim not in (1, 2) or logits.shape[1:] not in ((), (1,)):
+        raise ValueError(
+            f"binary_log_loss: expected (N,) or (N, 1) logits, one score per sample, got "
+            f"logits.shape={logits.shape}; for K > 1 classes use softmax_cross_entropy"
+        )
     y = _same_shape("binary_log_loss", logits, labels)
-    per_element = jnp.maximum(logits, 0) - logits * y + jnp.log1p(jnp.exp(-jnp.abs(logits)))
-    return jnp.sum(per_element) / logits.shape[0]
+    return jnp.sum(activations.softplus(logits) - logits * y) / logits.shape[0]
 
 
 def mse(predictions, targets):
@@ -86,16 +97,22 @@ def mse(predictions, targets):
 
 
 def mae(predictions, targets):
-    r"""Mean absolute error over all elements, (1/(N K)) sum |yhat - y|."""
-    y = _same_shape("mae", predictions, targets)
-    return jnp.mean(jnp.abs(predictions - y))
+    r"""Mean absolute error over all elements, (1/(N K)) sum |yhat - y|.
+
+    Math:
+        |r| is written r sign(r), so autodiff gives dL/dyhat = sign(r) / (N K) with the
+        convention sign(0) = 0 at the kink r = 0 (``jnp.abs`` would give 1 there).
+    """
+    r = predictions - _same_shape("mae", predictions, targets)
+    return jnp.mean(r * jnp.sign(r))
 
 
 def huber(predictions, targets, *, delta: float = 1.0):
     r"""Huber loss, mean over all elements.
 
     Math:
-        r = yhat - y;  l(r) = r^2 / 2 if |r| <= delta else delta (|r| - delta / 2).
+        r = yhat - y;  l(r) = r^2 / 2 if |r| <= delta else delta (|r| - delta / 2);
+        l'(r) = clip(r, -delta, delta), continuous, so |r| = delta needs no convention.
     """
     validate.number_in("huber", "delta", delta, 0.0, low_open=True)
     r = predictions - _same_shape("huber", predictions, targets)
@@ -107,14 +124,15 @@ def multiclass_hinge(logits, labels):
     r"""Multiclass hinge (Weston-Watkins, the lecture's SVM loss), batch mean.
 
     Math:
-        L = (1/N) sum_n sum_{j != y_n} max(0, s_j - s_{y_n} + 1).
-        (Crammer-Singer takes the max over j instead of the sum.)
+        L = (1/N) sum_n sum_{j != y_n} max(0, m_nj),  m_nj = s_j - s_{y_n} + 1.
+        (Crammer-Singer takes the max over j instead of the sum.) Convention at the kink
+        m = 0: the term is inactive (subgradient 0, as relu'(0) = 0), which autodiff gives.
     Shapes:
         logits (N, K); labels (N,) integers or (N, K) one-hot.
     """
     y = _class_inputs("multiclass_hinge", logits, labels)
     true_score = jnp.sum(y * logits, axis=-1, keepdims=True)
-    margins = jnp.maximum(logits - true_score + 1, 0)
+    margins = activations.relu(logits - true_score + 1)
     return jnp.sum(jnp.where(y > 0, jnp.zeros_like(margins), margins)) / logits.shape[0]
 
 

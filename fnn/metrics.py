@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fnn import losses, validate
+
 
 def _check_pair(where: str, y_true, y_pred):
     if jnp.shape(y_true) != jnp.shape(y_pred):
@@ -112,33 +114,78 @@ def _binary_auc(y_true, scores):
     return jnp.sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2)
 
 
+def _defined(present, auc):
+    """auc where both classes of its one-vs-rest problem are present, else NaN (undefined)."""
+    return jnp.where(present, auc, jnp.nan)
+
+
 def roc_auc(y_true, scores):
     r"""Area under the ROC curve (trapezoidal rule).
 
-    Binary: ``scores`` (N,) for the positive class. K classes: ``scores`` (N, K) and the
-    unweighted mean of the K one-vs-rest AUCs (scikit-learn's multi_class="ovr", macro).
+    Binary: ``scores`` (N,) for the positive class (y_true > 0). K classes: ``scores``
+    (N, K) and the unweighted mean of the K one-vs-rest AUCs (scikit-learn's
+    multi_class="ovr", macro), labels in [0, K).
+    Raises:
+        ValueError: when the values of ``y_true`` are known (not under jit) and a class
+            is absent: its AUC is undefined, as scikit-learn says. Under jit such an
+            AUC (and so the macro mean) is NaN, scikit-learn's value with ``labels=``.
     """
+    y = jnp.asarray(y_true)
+    known = validate.concrete(y)
     if jnp.ndim(scores) == 1:
-        return _binary_auc(y_true, scores)
+        _check_pair("roc_auc", y_true, scores)
+        positive = y > 0
+        if known is not None:
+            missing = [name for name, count in (("negative (y <= 0)", (known <= 0).sum()),
+                                                ("positive (y > 0)", (known > 0).sum())) if count == 0]
+            if missing:
+                raise ValueError(
+                    f"roc_auc: expected both classes in y_true, got no {missing[0]} sample; "
+                    f"the AUC is undefined with one class"
+                )
+        return _defined(jnp.any(positive) & jnp.any(~positive), _binary_auc(y_true, scores))
     validate.ndim("roc_auc", "scores", scores, 2)
     K = scores.shape[1]
-    classes = jnp.arange(K).astype(jnp.asarray(y_true).dtype)
-    return jnp.mean(jnp.stack([_binary_auc((y_true == classes[k]).astype(jnp.int32), scores[:, k]) for k in range(K)]))
+    if jnp.shape(y) != scores.shape[:1]:
+        raise ValueError(f"roc_auc: expected y_true of shape ({scores.shape[0]},) for scores.shape={scores.shape}, "
+                         f"got y_true.shape={jnp.shape(y)}")
+    if known is not None:
+        absent = [k for k in range(K) if not np.any(known == k)]
+        if absent:
+            raise ValueError(
+                f"roc_auc: expected every class 0..{K - 1} in y_true (scores has {K} columns), "
+                f"got no sample of class {', '.join(map(str, absent))}; its one-vs-rest AUC is undefined"
+            )
+    classes = jnp.arange(K).astype(y.dtype)
+    aucs = []
+    for k in range(K):
+        member = y == classes[k]
+        aucs.append(_defined(jnp.any(member) & jnp.any(~member), _binary_auc(member.astype(jnp.int32), scores[:, k])))
+    return jnp.mean(jnp.stack(aucs))
 
 
 def mse(y_true, y_pred):
-    """Mean squared error over all elements."""
+    """Mean squared error over all elements (for (N, D) targets this equals the mean of the
+    per-output MSEs, scikit-learn's multioutput="uniform_average")."""
     _check_pair("mse", y_true, y_pred)
     return jnp.mean(jnp.square(y_pred - y_true))
 
 
 def rmse(y_true, y_pred):
-    """Root mean squared error, sqrt(mse)."""
-    return jnp.sqrt(mse(y_true, y_pred))
+    r"""Root mean squared error; for (N, D) targets the mean of the D per-output RMSEs.
+
+    Math:
+        RMSE = (1/D) sum_d sqrt((1/N) sum_n (yhat_nd - y_nd)^2), scikit-learn's
+        ``root_mean_squared_error`` (multioutput="uniform_average"); not sqrt(mse) of
+        all elements pooled, unless D = 1.
+    """
+    _check_pair("rmse", y_true, y_pred)
+    return jnp.mean(jnp.sqrt(jnp.mean(jnp.square(y_pred - y_true), axis=0)))
 
 
 def mae(y_true, y_pred):
-    """Mean absolute error over all elements."""
+    """Mean absolute error over all elements (for (N, D) targets this equals the mean of the
+    per-output MAEs, scikit-learn's multioutput="uniform_average")."""
     _check_pair("mae", y_true, y_pred)
     return jnp.mean(jnp.abs(y_pred - y_true))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +57,26 @@ def plot_confusion_matrix(y_true, y_pred, num_classes: int, path, *, title: str 
     ax.set_title(title or f"confusion matrix (accuracy {float(metrics.accuracy(y_true, y_pred)):.4f})")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return files.atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    return files.save_figure(fig, path, dpi=110)
+
+
+def plot_predictions(y_true, y_pred, path, *, title: str = "") -> Path:
+    """Predicted against true values of a regression (one point per sample; the diagonal is perfect)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    y_true, y_pred = np.ravel(np.asarray(y_true)), np.ravel(np.asarray(y_pred))
+    low, high = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(y_true, y_pred, s=10, alpha=0.6)
+    ax.plot([low, high], [low, high], color="black", linewidth=1, label="y = yhat")
+    ax.set_xlabel("true value")
+    ax.set_ylabel("predicted value")
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title or f"predicted vs true (R^2 {float(metrics.r2(y_true, y_pred)):.3f})")
+    fig.tight_layout()
+    return files.save_figure(fig, path)

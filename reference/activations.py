@@ -2,6 +2,8 @@ r"""Hand-derived derivatives of the activations, and their backward passes.
 
 For an elementwise activation h = g(a) the backward pass is dL/da = dL/dh * g'(a).
 Softmax, log-softmax and maxout mix units, so they have their own backward rules.
+At kinks each rule states its convention, and ``jax.grad`` of the ``fnn`` forward gives
+the same one: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha, maxout's first winner.
 ``pair(name)`` returns a (forward, backward) pair for ``reference.vjp.custom_vjp``.
 """
 
@@ -40,17 +42,17 @@ def tanh_derivative(a):
 
 
 def relu_derivative(a):
-    """g'(a) = 1 for a > 0, else 0 (the lecture's choice g'(0) = 0)."""
+    """g'(a) = 1 for a > 0, else 0 (the lecture's convention g'(0) = 0, as fnn's autodiff)."""
     return (a > 0).astype(a.dtype)
 
 
 def leaky_relu_derivative(a, *, slope: float = fa.LEAKY_RELU_SLOPE):
-    """g'(a) = 1 for a > 0, else slope."""
+    """g'(a) = 1 for a > 0, else slope (convention g'(0) = slope, as fnn's autodiff)."""
     return jnp.where(a > 0, jnp.ones_like(a), jnp.full_like(a, slope))
 
 
 def elu_derivative(a, *, alpha: float = 1.0):
-    """g'(a) = 1 for a > 0, else alpha e^a (= g(a) + alpha)."""
+    """g'(a) = 1 for a > 0, else alpha e^a (= g(a) + alpha); convention g'(0) = alpha."""
     return jnp.where(a > 0, jnp.ones_like(a), alpha * jnp.exp(jnp.minimum(a, 0)))
 
 
@@ -105,7 +107,10 @@ def log_softmax_backward(cache: ActivationCache, dh):
 
 
 def maxout_backward(cache: ActivationCache, dh, *, pieces: int):
-    """Route each unit's gradient to the piece that won the max (the first on ties), 0 elsewhere."""
+    """Route each unit's gradient to the piece that won the max, 0 elsewhere.
+
+    Convention on ties: the first winning piece (argmax) takes all of dh, as fnn's autodiff.
+    """
     a = cache.a
     groups = a.reshape(*a.shape[:-1], a.shape[-1] // pieces, pieces)
     winner = jnp.argmax(groups, axis=-1)

@@ -1,9 +1,11 @@
 r"""One table proving every hand-derived gradient: against autodiff and finite differences.
 
-For each activation, loss, regularizer, layer and a whole MLP, the hand-derived backward
-pass is applied to a random upstream gradient and compared (``reference.gradcheck``
-relative error) with ``jax.vjp`` of the ``fnn`` forward and with centred differences of
-the scalar <dY, f(x)>. Inputs are moved at least 0.05 away from kinks. Runs in float64.
+For each activation, loss, regularizer, layer (the cases of ``reference.cases``, alone
+and inside a network) and whole models through the generic ``reference.backprop``, the
+hand-derived backward pass is applied to a random upstream gradient and compared
+(``reference.gradcheck`` relative error) with ``jax.vjp`` of the ``fnn`` forward and with
+centred differences of the scalar <dY, f(x)>. Inputs are moved at least 0.05 away from
+kinks. Runs in float64.
 """
 
 from __future__ import annotations
@@ -16,18 +18,14 @@ import jax.numpy as jnp
 from fnn import losses as fl
 from fnn import regularizers as fr
 from fnn.layers import batchnorm as fb
-from fnn.layers import dense as fd
-from fnn.layers import dropout as fdrop
-from fnn.models import mlp as fm
+from fnn.models import mlp
 from fnn.objective import Objective
+from fnn.regularizers import Penalty
 from reference import activations as ra
-from reference import gradcheck
+from reference import backprop, cases, gradcheck
 from reference import losses as rl
 from reference import regularizers as rr
 from reference.layers import batchnorm as rbn
-from reference.layers import dense as rd
-from reference.layers import dropout as rdrop
-from reference.models import mlp as rm
 
 AUTODIFF_TOLERANCE = 1e-10
 SMOOTH_TOLERANCE = 1e-7
@@ -108,73 +106,65 @@ def _loss_rows(key):
     return rows
 
 
-def _small_mlp(key, activation="tanh", **options):
-    config = fm.MLPConfig((5, 7, 6, 3), activation=activation, initializer="glorot_normal", **options)
-    params = fm.init(key, config, dtype=jnp.float64)
-    # Non-zero biases, so a wrong bias gradient cannot hide behind zeros.
-    params = jax.tree.map(lambda p: p + 0.1 * jnp.cos(jnp.arange(p.size, dtype=p.dtype)).reshape(p.shape), params)
-    return config, params
-
-
 def _regularizer_rows(key):
-    _, params = _small_mlp(key)
-    params = jax.tree.map(away_from_kinks, params)
+    model = mlp.mlp((7, 6), 3, activation="tanh")
+    params = jax.tree.map(away_from_kinks, model.init(key, (5,), dtype=jnp.float64)[1])
+    mask = model.weight_mask(params)
     return [
-        _row("regularizer", name, lambda p: fr.get(name)(p), (params,),
-             lambda dY, p: (jax.tree.map(lambda g: dY * g, rr.gradient(name)(p)),),
+        _row("regularizer", name, lambda p: fr.get(name)(p, mask), (params,),
+             lambda dY, p: (jax.tree.map(lambda g: dY * g, rr.gradient(name)(p, mask)),),
              kinked=name in KINKED)
         for name in rr.GRADIENTS
     ]
 
 
-def _dense_row(key):
-    k_params, k_x = jax.random.split(key)
-    params = fd.DenseParams(
-        jax.random.normal(k_params, (6, 4), jnp.float64), jnp.linspace(-1, 1, 4, dtype=jnp.float64)
-    )
-    X = jax.random.normal(k_x, (8, 6), jnp.float64)
-    return _row("layer", "dense", fd.apply, (params, X),
-                lambda dY, p, x: rd.backward(rd.forward(p, x)[1], dY), kinked=False)
+def _layer_rows(key):
+    rows = []
+    for i, case in enumerate(cases.CASES):
+        result = cases.check(case, jax.random.fold_in(key, i))
+        rows.append(Row("layer", case.name, max(result.alone_vs_autodiff, result.network_vs_autodiff),
+                        result.alone_vs_finite_differences, case.kinked))
+    return rows
 
 
 def _normalisation_rows(key):
-    k_params, k_x, k_mask = jax.random.split(key, 3)
+    """The paper's node-by-node batch-norm backward (the rule table uses the compact one)."""
+    k_params, k_x = jax.random.split(key)
     params = fb.BatchNormParams(1 + 0.3 * jax.random.normal(k_params, (4,), jnp.float64), jnp.linspace(-1, 1, 4))
     X = 2 + jax.random.normal(k_x, (8, 4), jnp.float64)
 
     def batchnorm(p, x):
         return fb.apply(p, fb.init_state(4, dtype=x.dtype), x, train=True)[0]
 
-    def dropout(x):
-        return fdrop.apply(x, rate=0.3, train=True, key=k_mask)
-
-    return [
-        _row("layer", "batchnorm (compact)", batchnorm, (params, X),
-             lambda dY, p, x: rbn.backward(rbn.forward(p, x)[1], dY), kinked=False),
-        _row("layer", "batchnorm (paper steps)", batchnorm, (params, X),
-             lambda dY, p, x: rbn.backward_steps(rbn.forward(p, x)[1], dY), kinked=False),
-        _row("layer", "dropout", dropout, (X,),
-             lambda dY, x: (rdrop.backward(rdrop.forward(x, rate=0.3, key=k_mask)[1], dY),), kinked=False),
-    ]
+    return [_row("layer", "batchnorm (paper steps)", batchnorm, (params, X),
+                 lambda dY, p, x: rbn.backward_steps(rbn.forward(p, x)[1], dY), kinked=False)]
 
 
-def _mlp_rows(key):
+MODELS = (
+    ("mlp 5-7-6-3 tanh + l2", dict(activation="tanh"), "l2"),
+    ("mlp 5-7-6-3 relu + elastic_net", dict(activation="relu"), "elastic_net"),
+    ("mlp 5-7-6-3 tanh + l2 batchnorm=after dropout=0.2", dict(activation="tanh", batchnorm="after", dropout=0.2), "l2"),
+    ("residual mlp 5-7-7-3 maxout x2 + l1", dict(activation="maxout", residual=True), "l1"),
+)
+
+
+def _model_rows(key):
     k_params, k_x, k_y = jax.random.split(key, 3)
     X = jax.random.normal(k_x, (16, 5), jnp.float64)
     y = jax.random.randint(k_y, (16,), 0, 3)
     rows = []
-    cases = (("tanh", "l2", {}), ("relu", "elastic_net", {}), ("tanh", "l2", {"batchnorm": "after", "dropout": 0.2}))
-    for activation, regularizer, options in cases:
-        config, params = _small_mlp(k_params, activation, **options)
-        objective = Objective(config, regularizer=regularizer, strength=1e-2, beta=0.5)
-        state, dropout_key = fm.init_state(config, dtype=jnp.float64), jax.random.fold_in(key, 1)
-        hand = rm.value_and_grad(objective)
-        extras = "".join(f" {k}={v}" for k, v in options.items())
+    for name, options, regularizer in MODELS:
+        model = mlp.mlp((7, 7) if options.get("residual") else (7, 6), 3, initializer="glorot_normal", **options)
+        _, params, state = model.init(k_params, (5,), dtype=jnp.float64)
+        # Non-zero biases, so a wrong bias gradient cannot hide behind zeros.
+        params = jax.tree.map(lambda p: p + 0.1 * jnp.cos(jnp.arange(p.size, dtype=p.dtype)).reshape(p.shape), params)
+        objective = Objective(model, penalty=Penalty(regularizer, 1e-2, beta=0.5))
+        dropout_key = jax.random.fold_in(key, 1)
+        hand = backprop.value_and_grad(objective)
         rows.append(
-            _row("model", f"mlp 5-7-6-3 {activation} + {regularizer}{extras}",
-                 lambda p: objective.train_loss(p, state, (X, y), dropout_key)[0], (params,),
+            _row("model", name, lambda p: objective.train_loss(p, state, (X, y), dropout_key)[0], (params,),
                  lambda dY, p: (jax.tree.map(lambda g: dY * g, hand(p, state, (X, y), dropout_key)[1]),),
-                 kinked=activation == "relu")
+                 kinked=options["activation"] in ("relu", "maxout") or regularizer == "l1")
         )
     return rows
 
@@ -192,9 +182,9 @@ def audit(key=None) -> list[Row]:
         *_activation_rows(keys[0]),
         *_loss_rows(keys[1]),
         *_regularizer_rows(keys[2]),
-        _dense_row(keys[3]),
+        *_layer_rows(keys[3]),
         *_normalisation_rows(keys[5]),
-        *_mlp_rows(keys[4]),
+        *_model_rows(keys[4]),
     ]
 
 

@@ -35,12 +35,12 @@ def mse_grad(predictions, targets):
 
 
 def mae_grad(predictions, targets):
-    r"""dL/dyhat = sign(yhat - y) / M (0 at the kink yhat = y)."""
+    r"""dL/dyhat = sign(yhat - y) / M; convention sign(0) = 0 at the kink yhat = y, as fnn's autodiff."""
     return jnp.sign(predictions - jnp.asarray(targets, predictions.dtype)) / predictions.size
 
 
 def huber_grad(predictions, targets, *, delta: float = 1.0):
-    r"""dL/dyhat = clip(r, -delta, delta) / M with r = yhat - y."""
+    r"""dL/dyhat = clip(r, -delta, delta) / M with r = yhat - y (continuous, also at |r| = delta)."""
     r = predictions - jnp.asarray(targets, predictions.dtype)
     return jnp.clip(r, -delta, delta) / predictions.size
 
@@ -48,7 +48,8 @@ def huber_grad(predictions, targets, *, delta: float = 1.0):
 def multiclass_hinge_grad(logits, labels):
     r"""dL/ds_j = [m_j > 0] / N for j != y, dL/ds_y = -sum_{j != y} [m_j > 0] / N.
 
-    With margins m_j = s_j - s_y + 1.
+    With margins m_j = s_j - s_y + 1; convention at the kink m_j = 0: inactive ([0 > 0] = 0),
+    as fnn's autodiff.
     """
     y = _targets(logits, labels)
     true_score = jnp.sum(y * logits, axis=-1, keepdims=True)

@@ -1,7 +1,8 @@
 r"""Gradients of the weight penalties: 2W (L2), sign(W) (L1), 2 beta W + sign(W) (elastic net).
 
 Each returns a pytree shaped like ``params``: the penalty's gradient at every weight
-matrix, zeros at every other leaf (biases are never penalised).
+matrix (where ``mask`` is True), zeros at every other leaf (biases are never penalised).
+At W = 0 the L1 gradient is sign(0) = 0, the convention of ``fnn.regularizers``.
 """
 
 from __future__ import annotations
@@ -13,25 +14,23 @@ from fnn import regularizers as fr
 from fnn import validate
 
 
-def _at_weights(params, rule):
-    return jax.tree_util.tree_map_with_path(
-        lambda path, leaf: rule(leaf) if fr.is_weight(path) else jnp.zeros_like(leaf), params
-    )
+def _at_weights(params, mask, rule):
+    return jax.tree.map(lambda leaf, is_weight: rule(leaf) if is_weight else jnp.zeros_like(leaf), params, mask)
 
 
-def l1_grad(params):
+def l1_grad(params, mask):
     """dR/dW = sign(W) (0 at the kink W = 0)."""
-    return _at_weights(params, jnp.sign)
+    return _at_weights(params, mask, jnp.sign)
 
 
-def l2_grad(params):
+def l2_grad(params, mask):
     """dR/dW = 2 W."""
-    return _at_weights(params, lambda W: 2 * W)
+    return _at_weights(params, mask, lambda W: 2 * W)
 
 
-def elastic_net_grad(params, *, beta: float = 1.0):
+def elastic_net_grad(params, mask, *, beta: float = 1.0):
     """dR/dW = 2 beta W + sign(W)."""
-    return _at_weights(params, lambda W: 2 * beta * W + jnp.sign(W))
+    return _at_weights(params, mask, lambda W: 2 * beta * W + jnp.sign(W))
 
 
 GRADIENTS = {"l1": l1_grad, "l2": l2_grad, "elastic_net": elastic_net_grad}
@@ -40,3 +39,12 @@ GRADIENTS = {"l1": l1_grad, "l2": l2_grad, "elastic_net": elastic_net_grad}
 def gradient(name: str):
     """Return the hand-derived gradient of the penalty called ``name``."""
     return validate.lookup("reference.regularizers.gradient", "regularizer", name, GRADIENTS)
+
+
+def penalty_grad(penalty: fr.Penalty, params, mask):
+    """lambda dR/dW of an ``fnn.regularizers.Penalty`` at the weights, zeros elsewhere."""
+    if penalty.name == "elastic_net":
+        grad = elastic_net_grad(params, mask, beta=penalty.beta)
+    else:
+        grad = gradient(penalty.name)(params, mask)
+    return jax.tree.map(lambda leaf: penalty.strength * leaf, grad)

@@ -1,11 +1,15 @@
 """Hand-derived vs autodiff training: time per step and per epoch, their ratio, GFLOP/s;
+fnn's fused epoch against a hand-written JAX ``lax.scan`` epoch of the same MLP and Adam;
 and the cost of per-layer monitoring (``fit(monitor=True)``) on the autodiff epoch.
 
     python scripts/bench_train_step.py            # digits MLP (batch 64) and 784-1024-1024-10 (batch 256)
     python scripts/bench_train_step.py --steps-per-epoch 5 --repeats 3
 
-Both gradient routes train the same MLP with the same Adam step; runs alternate between
-them and the median of the repeats is reported. GFLOP/s counts 6 x weights x samples.
+Both gradient routes train the same MLP with the same Adam step (the hand-derived one is
+the generic ``reference.backprop``); the peer is plain JAX: a ReLU MLP as a list of (W, b),
+``jax.grad`` of its cross-entropy, ``optax.adam``, a permutation and ``lax.scan``. Runs
+alternate between them and the median of the repeats is reported. GFLOP/s counts
+6 x weights x samples.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import json
 import jax
 import jax.numpy as jnp
 
+import optax
+
 from fnn import benchmark, optim, train
 from fnn.models import mlp
 from fnn.objective import Objective
-from reference.models.mlp import value_and_grad as hand_derived
+from reference.backprop import value_and_grad as hand_derived
 
 GRADIENTS = {"autodiff": train.autodiff, "hand-derived": hand_derived}
 
@@ -34,14 +40,43 @@ class Config:
     seed: int = 0
 
 
+def hand_written_epoch(batch_size: int):
+    """The peer: a plain-JAX epoch of a ReLU MLP with Adam, ``(params, opt_state, X, y, key)``."""
+    optimizer = optax.adam(1e-3)
+
+    def loss(params, X, y):
+        for W, b in params[:-1]:
+            X = jax.nn.relu(X @ W + b)
+        W, b = params[-1]
+        logits = X @ W + b
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+    def step(carry, idx):
+        params, opt_state, X, y = carry
+        value, grads = jax.value_and_grad(loss)(params, X[idx], y[idx])
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state, X, y), value
+
+    @jax.jit
+    def epoch(params, opt_state, X, y, key):
+        n = X.shape[0] // batch_size
+        order = jax.random.permutation(key, X.shape[0])[: n * batch_size].reshape(n, batch_size)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
+            (params, opt_state, _, _), losses = jax.lax.scan(step, (params, opt_state, X, y), order)
+        return params, opt_state, losses
+
+    return epoch, optimizer
+
+
 def bench_model(sizes, batch_size, config: Config) -> dict:
     key = jax.random.key(config.seed)
-    objective = Objective(mlp.MLPConfig(sizes))
+    objective = Objective(mlp.mlp(sizes[1:-1], sizes[-1]))
     optimizer = optim.adam(1e-3)
     n = config.steps_per_epoch * batch_size
     X = jax.random.normal(key, (n, sizes[0]), jnp.float32)
     y = jax.random.randint(key, (n,), 0, sizes[-1])
-    state = train.init_state(mlp.init(key, objective.model), optimizer)
+    params = objective.model.init(key, (sizes[0],), dtype=jnp.float32)[1]
+    state = train.init_state(params, optimizer)
     steps, epochs = {}, {}
     for name, value_and_grad in GRADIENTS.items():
         step = train.make_train_step(objective, optimizer, value_and_grad=value_and_grad)
@@ -50,6 +85,9 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
         epochs[name] = (epoch, (state, (X, y), key))
     epochs["autodiff + monitor"] = (
         train.make_train_epoch(objective, optimizer, batch_size=batch_size, monitor=True), (state, (X, y), key))
+    peer, peer_optimizer = hand_written_epoch(batch_size)
+    plain = [(layer.W, layer.b) for layer in params if layer != ()]
+    epochs["hand-written scan"] = (peer, (plain, peer_optimizer.init(plain), X, y, key))
     step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
     epoch_s = benchmark.interleaved(epochs, number=1, repeats=config.repeats)
     flops_per_step = benchmark.training_flops(sizes, batch_size)
@@ -62,6 +100,7 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
         "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
         "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
         "monitor_overhead_epoch": epoch_s["autodiff + monitor"] / epoch_s["autodiff"],
+        "fnn_over_scan_epoch": epoch_s["autodiff"] / epoch_s["hand-written scan"],
         "gflops_epoch": {k: flops_per_step * config.steps_per_epoch / v / 1e9 for k, v in epoch_s.items()},
     }
 
@@ -79,6 +118,8 @@ def main(config: Config) -> dict:
                   f"{1e3 * r['epoch_seconds'][name]:>9.2f} {g:>8.1f} {100 * g / peak:>6.1f}%")
         print(f"{'':<18} {'':>5} {'hand / auto':<13} {r['hand_over_auto_step']:>9.3f} {r['hand_over_auto_epoch']:>9.3f}")
         print(f"{'':<18} {'':>5} {'monitor/plain':<13} {'':>9} {r['monitor_overhead_epoch']:>9.3f}")
+        print(f"{'':<18} {'':>5} {'fnn / scan':<13} {'':>9} {r['fnn_over_scan_epoch']:>9.3f}"
+              f"  (hand-written lax.scan epoch {1e3 * r['epoch_seconds']['hand-written scan']:.2f} ms)")
     return results
 
 

@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import files, optim, train
+from fnn import files, optim
+from fnn.fit import fit
 from fnn.data.prepare import prepare
 from fnn.models import mlp
 from fnn.objective import Objective
@@ -67,12 +68,12 @@ def digits_curves(epochs: int, seed: int) -> dict:
     """name of optimizer -> training loss per epoch on digits."""
     key = jax.random.key(seed)
     data = prepare("digits", key=key)
-    objective = Objective(mlp.MLPConfig((64, 128, 128, 10)))
-    params = mlp.init(jax.random.fold_in(key, 1), objective.model)
+    objective = Objective(mlp.mlp((128, 128), 10))
+    params = objective.model.init(jax.random.fold_in(key, 1), (64,), dtype=jnp.float32)[1]
     curves = {}
     for name in optim.BY_NAME:
         batch = len(data.train[1]) if name == "rprop" else 64  # Rprop is a full-batch method
-        result = train.fit(objective, optim.get(name)(), params, data.train, val=data.val, epochs=epochs,
+        result = fit(objective, optim.get(name)(), params, data.train, val=data.val, epochs=epochs,
                            batch_size=batch, key=jax.random.fold_in(key, 2))
         curves[name] = {"train_loss": [r["train_loss"] for r in result.history],
                         "val_accuracy": result.history[-1]["val_accuracy"]}

@@ -18,6 +18,6 @@ def test_the_python_example_runs(capsys):
     assert len(code.strip().splitlines()) <= 25
     exec(compile(code, "README.md", "exec"), {})
     first, second = capsys.readouterr().out.splitlines()
-    assert float(first) < 1e-5  # float32 manual vs autodiff gradient
+    assert float(first) <= 1e-10  # float64: hand-derived vs autodiff, relative to each leaf's largest entry
     loss, later = map(float, second.split())
     assert later < 0.1 * loss

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 
-def minibatch_indices(key, n: int, batch_size: int):
+def minibatch_indices(key, n: int, batch_size: int, *, shuffle: bool = True):
     """Return a (floor(n / B), B) array of sample indices: a random permutation, cut into rows.
 
     The last n mod B samples of the permutation sit out this epoch (other ones each epoch),
-    so every minibatch is full and shapes stay static under ``jax.jit``.
+    so every minibatch is full and shapes stay static under ``jax.jit``. With
+    ``shuffle=False`` the rows are 0..n-1 in order (the same minibatches every epoch; the
+    last n mod B samples never train).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"minibatch_indices: expected batch_size to be a positive int, got {batch_size!r}")
@@ -19,4 +22,5 @@ def minibatch_indices(key, n: int, batch_size: int):
             "lower --batch-size"
         )
     steps = n // batch_size
-    return jax.random.permutation(key, n)[: steps * batch_size].reshape(steps, batch_size)
+    order = jax.random.permutation(key, n) if shuffle else jnp.arange(n)
+    return order[: steps * batch_size].reshape(steps, batch_size)

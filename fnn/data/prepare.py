@@ -11,13 +11,19 @@ from fnn.data import datasets, preprocessing, splits
 
 
 class Prepared(NamedTuple):
-    """Scaled splits, the fitted scaler, and the number of classes."""
+    """Scaled splits, the fitted scalers, and the number of classes (0 for regression).
+
+    ``target_scaler`` standardises regression targets (fitted on the training split, like
+    the features); None for class labels. ``preprocessing.inverse_transform`` maps a
+    prediction back to the target's units.
+    """
 
     train: tuple
     val: tuple
     test: tuple
     scaler: preprocessing.Scaler
     num_classes: int
+    target_scaler: preprocessing.Scaler | None = None
 
 
 def prepare(
@@ -44,6 +50,12 @@ def prepare(
     )
     if data.test is not None:
         parts = parts._replace(test=data.test)
+    if stratify and data.num_classes == 0:
+        raise ValueError(f"prepare: {name} has real-valued targets; stratified splits need classes")
     scaler = preprocessing.FITTERS[scaling](parts.train[0])
+    target_scaler = None
+    if data.num_classes == 0:
+        target_scaler = preprocessing.fit_standardize(parts.train[1][:, None])
+        parts = [(X, preprocessing.transform(target_scaler, y[:, None])[:, 0]) for X, y in parts]
     scaled = [(preprocessing.transform(scaler, X), y) for X, y in parts]
-    return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes)
+    return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes, target_scaler=target_scaler)

@@ -49,4 +49,9 @@ def transform(scaler: Scaler, X):
     return (X - scaler.shift) / scaler.scale
 
 
+def inverse_transform(scaler: Scaler, X):
+    """Undo ``transform``: x = x' scale + shift."""
+    return X * scaler.scale + scaler.shift
+
+
 FITTERS = {"standardize": fit_standardize, "min_max": fit_min_max}

@@ -1,1 +1,15 @@
-"""Layers: each module has ``init(key, ...) -> params`` and ``apply(params, X) -> Y``."""
+"""Layers: plain math functions per module (``dense.apply(params, X)``) and a spec per layer.
+
+A spec is a frozen, hashable description with ``init(key, in_shape, *, dtype)``,
+``apply(params, state, X, *, train, key)`` and ``weight_mask(params)`` (see
+``fnn.layers.base``); ``Sequential`` and ``Residual`` compose specs into models.
+"""
+
+from fnn.layers.activation import Activation, Maxout
+from fnn.layers.base import Layer, Residual, Sequential
+from fnn.layers.batchnorm import BatchNorm
+from fnn.layers.dense import Dense
+from fnn.layers.dropout import Dropout
+from fnn.layers.flatten import Flatten
+
+__all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Residual", "Sequential"]

@@ -1,6 +1,10 @@
-r"""Batch normalisation (Ioffe and Szegedy 2015) over the batch axis of (N, D) activations.
+r"""Batch normalisation (Ioffe and Szegedy 2015) of the features on the last axis.
 
-Math (training mode, batch of m samples):
+The statistics are taken over every axis but the last: the batch of (N, D) activations,
+and also the positions of (N, H, W, C) images or the time steps of (N, T, D) sequences,
+so m = N (or N H W, N T) values per feature.
+
+Math (training mode, m values per feature):
     mu = (1/m) sum_n x_n;  sigma^2 = (1/m) sum_n (x_n - mu)^2      (biased, for normalising)
     xhat = (x - mu) / sqrt(sigma^2 + eps);  y = gamma xhat + beta
     running mean = momentum * running mean + (1 - momentum) * mu
@@ -16,10 +20,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import dataclasses
+import math
+
 import jax
 import jax.numpy as jnp
 
 from fnn import validate
+from fnn.layers.base import no_weights
 
 
 class BatchNormParams(NamedTuple):
@@ -52,16 +60,28 @@ def check(momentum: float, eps: float) -> None:
     validate.number_in("batchnorm", "eps", eps, 0.0, low_open=True)
 
 
+def reduced_axes(X) -> tuple[int, ...]:
+    """The axes the statistics are taken over: all but the last (features)."""
+    return tuple(range(X.ndim - 1))
+
+
+def count(X) -> int:
+    """m, the number of values per feature: the product of all but the last dimension."""
+    return math.prod(X.shape[:-1])
+
+
 def batch_statistics(X):
-    """Batch mean and biased variance over axis 0; a batch of one sample is refused."""
-    validate.ndim("batchnorm.apply", "X", X, 2, "batch norm here normalises (N, D) activations")
+    """Mean and biased variance per feature over all other axes; a batch of one sample is refused."""
+    if X.ndim < 2:
+        raise ValueError(f"batchnorm.apply: expected X with at least 2 dimensions (N, ..., D), got X.shape={X.shape}")
     if X.shape[0] < 2:
         raise ValueError(
             f"batchnorm.apply: expected a batch of at least 2 samples in training mode, got X.shape={X.shape}; "
             "the variance of one sample is 0"
         )
-    mu = jnp.mean(X, axis=0)
-    return mu, jnp.mean(jnp.square(X - mu), axis=0)
+    axes = reduced_axes(X)
+    mu = jnp.mean(X, axis=axes)
+    return mu, jnp.mean(jnp.square(X - mu), axis=axes)
 
 
 def update_running(state: BatchNormState, mu, var, m: int, *, momentum: float, unbiased: bool) -> BatchNormState:
@@ -72,11 +92,36 @@ def update_running(state: BatchNormState, mu, var, m: int, *, momentum: float, u
 
 def apply(params: BatchNormParams, state: BatchNormState, X, *, train: bool, momentum: float = 0.9,
           eps: float = 1e-5, unbiased: bool = False):
-    """Normalise X (N, D); returns (Y, state), the state updated in training mode only."""
+    """Normalise X (N, ..., D) per feature; returns (Y, state), the state updated in training mode only."""
     check(momentum, eps)
     if train:
         mu, var = batch_statistics(X)
-        state = update_running(state, mu, var, X.shape[0], momentum=momentum, unbiased=unbiased)
+        state = update_running(state, mu, var, count(X), momentum=momentum, unbiased=unbiased)
     else:
         mu, var = state.mean, state.var
     return params.gamma * (X - mu) / jnp.sqrt(var + eps) + params.beta, state
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchNorm:
+    """Layer spec: batch norm of the last axis (see the module for ``momentum`` and ``unbiased``)."""
+
+    momentum: float = 0.9
+    eps: float = 1e-5
+    unbiased: bool = False
+
+    def __post_init__(self):
+        check(self.momentum, self.eps)
+
+    def init(self, key, in_shape, *, dtype):
+        if len(in_shape) < 1:
+            raise ValueError(f"BatchNorm: expected an input shape (..., D), got {in_shape}")
+        return tuple(in_shape), init(in_shape[-1], dtype=dtype), init_state(in_shape[-1], dtype=dtype)
+
+    def apply(self, params, state, X, *, train, key=None):
+        if not isinstance(state, BatchNormState):
+            raise ValueError(f"BatchNorm.apply: expected its state (running mean and variance), got {state!r}; "
+                             "pass the model state that init returned")
+        return apply(params, state, X, train=train, momentum=self.momentum, eps=self.eps, unbiased=self.unbiased)
+
+    weight_mask = staticmethod(no_weights)

@@ -1,13 +1,17 @@
-r"""Fully connected (dense) layer, Z = X W + b."""
+r"""Fully connected (dense) layer, Z = X W + b, over the last axis of X."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from fnn import initializers, validate
+
+BIAS_INITIALIZERS = ("zeros", "pytorch_uniform")
 
 
 class DenseParams(NamedTuple):
@@ -17,13 +21,21 @@ class DenseParams(NamedTuple):
     b: jax.Array
 
 
-def init(key, d_in: int, d_out: int, *, initializer=initializers.he_normal, dtype=jnp.float32):
-    """Draw W with ``initializer`` and set b = 0.
+def pytorch_uniform_bias(key, d_in: int, d_out: int, dtype):
+    """PyTorch's ``nn.Linear`` bias, b ~ U(-1/sqrt(D_in), 1/sqrt(D_in)) (variance 1 / (3 D_in))."""
+    limit = 1 / math.sqrt(d_in)
+    return jax.random.uniform(key, (d_out,), dtype, minval=-limit, maxval=limit)
+
+
+def init(key, d_in: int, d_out: int, *, initializer=initializers.he_normal, bias: str = "zeros",
+         dtype=jnp.float32):
+    """Draw W with ``initializer``; b = 0, or PyTorch's U(+-1/sqrt(D_in)) with ``bias="pytorch_uniform"``.
 
     Args:
-        key: PRNG key for W.
+        key: PRNG key (split between W and b).
         d_in, d_out: input and output widths.
         initializer: ``(key, shape, dtype) -> Array`` for W (He normal by default).
+        bias: "zeros" or "pytorch_uniform".
         dtype: floating dtype of W and b.
     Returns:
         DenseParams(W (d_in, d_out), b (d_out,)).
@@ -31,21 +43,59 @@ def init(key, d_in: int, d_out: int, *, initializer=initializers.he_normal, dtyp
     for name, value in (("d_in", d_in), ("d_out", d_out)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"dense.init: expected {name} to be a positive int, got {value!r}")
-    return DenseParams(initializer(key, (d_in, d_out), dtype), jnp.zeros((d_out,), dtype))
+    validate.choice("dense.init", "bias", bias, BIAS_INITIALIZERS)
+    key_W, key_b = jax.random.split(key)
+    b = jnp.zeros((d_out,), dtype) if bias == "zeros" else pytorch_uniform_bias(key_b, d_in, d_out, dtype)
+    return DenseParams(initializer(key_W, (d_in, d_out), dtype), b)
 
 
 def apply(params: DenseParams, X):
-    r"""Affine map of a batch.
+    r"""Affine map of a batch, over the last axis (any leading axes: batch, time, pixels).
 
     Math:
         Z = X W + b  (row n: z_n = x_n W + b).
     Shapes:
-        X (N, D_in), W (D_in, D_out), b (D_out,) -> Z (N, D_out).
+        X (N, ..., D_in), W (D_in, D_out), b (D_out,) -> Z (N, ..., D_out).
     """
-    validate.ndim("dense.apply", "X", X, 2, "X is (N, D_in): flatten images first")
+    if X.ndim < 2:
+        raise ValueError(f"dense.apply: expected X with at least 2 dimensions (N, ..., D_in), got X.shape={X.shape}")
     if X.shape[-1] != params.W.shape[0]:
         raise ValueError(
             f"dense.apply: expected X with last dim {params.W.shape[0]} (W.shape[0]), "
             f"got X.shape={X.shape}"
         )
     return X @ params.W + params.b
+
+
+@dataclasses.dataclass(frozen=True)
+class Dense:
+    """Layer spec: a dense layer of ``units`` outputs.
+
+    Attributes:
+        units: D_out.
+        initializer: a name from ``fnn.initializers.BY_NAME`` for W.
+        bias: "zeros" or "pytorch_uniform" (with ``initializer="pytorch_uniform"``: PyTorch's nn.Linear).
+    """
+
+    units: int
+    initializer: str = "he_normal"
+    bias: str = "zeros"
+
+    def __post_init__(self):
+        if not isinstance(self.units, int) or isinstance(self.units, bool) or self.units < 1:
+            raise ValueError(f"Dense: expected units to be a positive int, got {self.units!r}")
+        initializers.get(self.initializer)
+        validate.choice("Dense", "bias", self.bias, BIAS_INITIALIZERS)
+
+    def init(self, key, in_shape, *, dtype):
+        if len(in_shape) < 1:
+            raise ValueError(f"Dense: expected an input shape (..., D_in), got {in_shape}")
+        params = init(key, in_shape[-1], self.units, initializer=initializers.get(self.initializer),
+                      bias=self.bias, dtype=dtype)
+        return (*in_shape[:-1], self.units), params, ()
+
+    def apply(self, params, state, X, *, train, key=None):
+        return apply(params, X), state
+
+    def weight_mask(self, params):
+        return DenseParams(W=True, b=False)

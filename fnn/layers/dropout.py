@@ -8,10 +8,13 @@ Math (keep probability p = 1 - rate, mask r_j ~ Bernoulli(p)):
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
 from fnn import activations, validate
+from fnn.layers.base import no_weights
 
 FORMS = ("inverted", "lecture")
 
@@ -53,3 +56,22 @@ def monte_carlo(logits_fn, X, *, key, samples: int):
         raise ValueError(f"dropout.monte_carlo: expected samples to be a positive int, got {samples!r}")
     keys = jax.random.split(key, samples)
     return jnp.mean(jax.vmap(lambda k: activations.softmax(logits_fn(X, k)))(keys), axis=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dropout:
+    """Layer spec: dropout with probability ``rate`` of zeroing, in ``form`` "inverted" or "lecture"."""
+
+    rate: float
+    form: str = "inverted"
+
+    def __post_init__(self):
+        check(self.rate, self.form)
+
+    def init(self, key, in_shape, *, dtype):
+        return tuple(in_shape), (), ()
+
+    def apply(self, params, state, X, *, train, key=None):
+        return apply(X, rate=self.rate, train=train, key=key, form=self.form), state
+
+    weight_mask = staticmethod(no_weights)

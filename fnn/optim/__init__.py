@@ -11,7 +11,6 @@ from fnn.optim.aliases import (
     AdamState,
     AccumulatorState,
     MomentumState,
-    RpropState,
     SGDState,
     adadelta,
     adagrad,
@@ -21,9 +20,9 @@ from fnn.optim.aliases import (
     momentum,
     nesterov,
     rmsprop,
-    rprop,
     sgd,
 )
+from fnn.optim.sign_based import RpropState, rprop
 from fnn.optim.injectable import injectable, learning_rate_of, with_learning_rate
 from fnn.optim.transforms import clip_by_global_norm, decoupled_weight_decay, global_norm
 

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from fnn import validate
+from fnn.optim.sign_based import rprop
 from fnn.optim.transforms import as_dtype, check_rate, leafwise, rate
 
 
@@ -55,13 +56,6 @@ class AdamState(NamedTuple):
     v: optax.Updates
 
 
-class RpropState(NamedTuple):
-    """Per-weight step sizes Delta and the previous gradient (0 after a sign change)."""
-
-    step_size: optax.Updates
-    previous: optax.Updates
-
-
 def _count_and_zeros(trees: int):
     """init returning (count = 0, then ``trees`` pytrees of zeros shaped like params)."""
 
@@ -88,13 +82,15 @@ def _check_moments(where: str, learning_rate, b1, b2, eps) -> None:
     _positive(where, "eps", eps)
 
 
-def sgd(learning_rate=0.01) -> optax.GradientTransformation:
+def sgd(learning_rate=0.1) -> optax.GradientTransformation:
     r"""Minibatch stochastic gradient descent.
 
     Math:
         theta_{t+1} = theta_t - alpha_t g_t,  g_t the gradient of the minibatch loss.
         The 1/k step-size rule is ``sgd(schedules.harmonic(alpha))``: alpha_k = alpha / k.
-    Equals ``optax.sgd(learning_rate)``.
+    Equals ``optax.sgd(learning_rate)``. The default rate 0.1 is larger than the momentum
+    methods' 0.01: plain SGD has no velocity to build up (on digits, 30 epochs of batch 64:
+    0.925 test accuracy with 0.01, 0.969 with 0.1).
     """
     check_rate("sgd", learning_rate)
 
@@ -342,46 +338,6 @@ def adamax(learning_rate=2e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 
         return updates, AdamState(count, m, u)
 
     return optax.GradientTransformation(lambda p: AdamState(*_count_and_zeros(2)(p)), update)
-
-
-def rprop(
-    learning_rate=1e-3, eta_minus: float = 0.5, eta_plus: float = 1.2, min_step: float = 1e-6, max_step: float = 50.0
-) -> optax.GradientTransformation:
-    r"""iRprop- (Igel and Huesken 2000): sign-based steps with per-weight step sizes.
-
-    Math:
-        if g g_prev > 0:  Delta = min(eta+ Delta, Delta_max)
-        if g g_prev < 0:  Delta = max(eta- Delta, Delta_min);  g = 0 (no step, forget g)
-        theta = theta - sign(g) Delta;   g_prev = g        (Delta starts at learning_rate)
-    Meant for full batches: minibatch noise flips signs at random. Equals ``optax.rprop``.
-    """
-    validate.number_in("rprop", "learning_rate", learning_rate, 0.0, low_open=True)
-    validate.number_in("rprop", "eta_minus", eta_minus, 0.0, 1.0, low_open=True, high_open=True)
-    validate.number_in("rprop", "eta_plus", eta_plus, 1.0, low_open=True)
-    _positive("rprop", "min_step", min_step)
-    _positive("rprop", "max_step", max_step)
-    if isinstance(min_step, float) and isinstance(max_step, float) and max_step < min_step:
-        raise ValueError(f"rprop: expected max_step >= min_step={min_step}, got {max_step}")
-
-    def init(params):
-        return RpropState(jax.tree.map(lambda p: jnp.full_like(p, learning_rate), params),
-                          jax.tree.map(jnp.zeros_like, params))
-
-    def update(grads, state, params=None):
-        del params
-
-        def rule(g, delta, g_prev):
-            agree = g * g_prev
-            grown = jnp.minimum(delta * as_dtype(eta_plus, g), as_dtype(max_step, g))
-            shrunk = jnp.maximum(delta * as_dtype(eta_minus, g), as_dtype(min_step, g))
-            delta = jnp.where(agree > 0, grown, jnp.where(agree < 0, shrunk, delta))
-            g = jnp.where(agree < 0, jnp.zeros_like(g), g)
-            return -jnp.sign(g) * delta, delta, g
-
-        updates, step_size, previous = leafwise(rule, grads, state.step_size, state.previous)
-        return updates, RpropState(step_size, previous)
-
-    return optax.GradientTransformation(init, update)
 
 
 BY_NAME = {

@@ -45,6 +45,7 @@ def injectable(
     schedule_args: dict | None = None,
     clip_norm: float | None = None,
     weight_decay: float | None = None,
+    weight_decay_mask=None,
     **hyper,
 ) -> optax.GradientTransformation:
     """The optimizer ``name`` with ``hyper``, optional schedule and clipping, all injected.
@@ -55,6 +56,8 @@ def injectable(
         schedule_args: the schedule's arguments.
         clip_norm: clip gradients to this global norm first (lecture pseudocode).
         weight_decay: decoupled weight decay lambda on the weight matrices, times the learning rate.
+        weight_decay_mask: which leaves are weights (``model.weight_mask`` or a tree of bools);
+            required with ``weight_decay``.
         hyper: the optimizer's hyperparameters (not ``learning_rate`` when a schedule is set).
     Returns:
         An ``optax.GradientTransformation`` whose state has ``.hyperparams`` (a dict).
@@ -77,7 +80,8 @@ def injectable(
                 **{k[len(SCHEDULE_PREFIX):]: kw.pop(k) for k in list(kw) if k.startswith(SCHEDULE_PREFIX)})
         parts = [factory(**kw)]
         if decay is not None:
-            parts.append(decoupled_weight_decay(decay, kw.get("learning_rate", hyperparameters(factory)["learning_rate"])))
+            parts.append(decoupled_weight_decay(decay, kw.get("learning_rate", hyperparameters(factory)["learning_rate"]),
+                                                mask=weight_decay_mask))
         if clip is not None:
             parts.insert(0, clip_by_global_norm(clip))
         return parts[0] if len(parts) == 1 else optax.chain(*parts)

@@ -9,7 +9,6 @@ import jax.numpy as jnp
 import optax
 
 from fnn import validate
-from fnn.regularizers import is_weight
 
 
 def rate(learning_rate, count):
@@ -76,17 +75,25 @@ class DecayState(NamedTuple):
     count: jax.Array
 
 
-def decoupled_weight_decay(weight_decay: float, learning_rate) -> optax.GradientTransformation:
+def decoupled_weight_decay(weight_decay: float, learning_rate, *, mask) -> optax.GradientTransformation:
     r"""Decoupled weight decay (Loshchilov and Hutter 2019), chained after an optimizer.
 
     Math:
         theta = theta + u - alpha_t lambda theta   for the weight matrices W (never biases),
         u the optimizer's update: the decay does not pass through Adam's 1/sqrt(v), unlike
-        an L2 penalty lambda ||W||^2 in the loss. ``chain(adam(alpha), decoupled_weight_decay(lambda, alpha))``
-        is AdamW (equal to ``optax.adamw`` with the weights as mask).
+        an L2 penalty lambda ||W||^2 in the loss. ``chain(adam(alpha), decoupled_weight_decay(lambda, alpha, mask=m))``
+        is AdamW (equal to ``optax.adamw(..., mask=m)``).
+
+    Args:
+        mask: which leaves are weights: a tree of bools shaped like the params, or a
+            function ``params -> tree`` such as ``model.weight_mask``. Required, so nothing
+            is decayed (or left undecayed) by a guess.
     """
     validate.number_in("decoupled_weight_decay", "weight_decay", weight_decay, 0.0)
     check_rate("decoupled_weight_decay", learning_rate)
+    if mask is None:
+        raise ValueError("decoupled_weight_decay: expected a mask of the weights (a tree of bools or a function "
+                         "such as model.weight_mask), got None")
 
     def init(params):
         del params
@@ -96,9 +103,9 @@ def decoupled_weight_decay(weight_decay: float, learning_rate) -> optax.Gradient
         if params is None:
             raise ValueError("decoupled_weight_decay: expected params in update, got None")
         lr = rate(learning_rate, state.count)
-        decayed = jax.tree_util.tree_map_with_path(
-            lambda path, u, p: u - as_dtype(lr, p) * as_dtype(weight_decay, p) * p if is_weight(path) else u,
-            updates, params)
+        weights = mask(params) if callable(mask) else mask
+        decayed = jax.tree.map(lambda u, p, is_weight: u - as_dtype(lr, p) * as_dtype(weight_decay, p) * p if is_weight else u,
+                               updates, params, weights)
         return decayed, DecayState(state.count + 1)
 
     return optax.GradientTransformation(init, update)

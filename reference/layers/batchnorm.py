@@ -1,7 +1,8 @@
 r"""Batch-norm backward in training mode, in the paper's steps and in the compact formula.
 
-Forward (``fnn.layers.batchnorm``): mu, sigma^2 (biased) over the batch of m samples,
-xhat = (x - mu) / sqrt(sigma^2 + eps), y = gamma xhat + beta.
+Forward (``fnn.layers.batchnorm``): mu, sigma^2 (biased) over the m values of each
+feature (every axis but the last), xhat = (x - mu) / sqrt(sigma^2 + eps),
+y = gamma xhat + beta; every sum over n below runs over those m values.
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ def backward_steps(cache: BatchNormCache, dy):
         (BatchNormParams(dgamma, dbeta), dx).
     """
     x, mu, var, xhat, gamma, eps = cache
-    m = x.shape[0]
+    m, axes = fb.count(x), fb.reduced_axes(x)
     dxhat = dy * gamma
-    dvar = jnp.sum(dxhat * (x - mu), axis=0) * -0.5 * (var + eps) ** -1.5
-    dmu = jnp.sum(-dxhat / jnp.sqrt(var + eps), axis=0) + dvar * jnp.mean(-2 * (x - mu), axis=0)
+    dvar = jnp.sum(dxhat * (x - mu), axis=axes) * -0.5 * (var + eps) ** -1.5
+    dmu = jnp.sum(-dxhat / jnp.sqrt(var + eps), axis=axes) + dvar * jnp.mean(-2 * (x - mu), axis=axes)
     dx = dxhat / jnp.sqrt(var + eps) + dvar * 2 * (x - mu) / m + dmu / m
-    return fb.BatchNormParams(jnp.sum(dy * xhat, axis=0), jnp.sum(dy, axis=0)), dx
+    return fb.BatchNormParams(jnp.sum(dy * xhat, axis=axes), jnp.sum(dy, axis=axes)), dx
 
 
 def backward(cache: BatchNormCache, dy):
@@ -61,7 +62,19 @@ def backward(cache: BatchNormCache, dy):
         dxhat = dy gamma;  dgamma = sum_n dy_n xhat_n;  dbeta = sum_n dy_n
     """
     x, _, var, xhat, gamma, eps = cache
-    m = x.shape[0]
+    m, axes = fb.count(x), fb.reduced_axes(x)
     dxhat = dy * gamma
-    dx = (m * dxhat - jnp.sum(dxhat, axis=0) - xhat * jnp.sum(dxhat * xhat, axis=0)) / (m * jnp.sqrt(var + eps))
-    return fb.BatchNormParams(jnp.sum(dy * xhat, axis=0), jnp.sum(dy, axis=0)), dx
+    dx = (m * dxhat - jnp.sum(dxhat, axis=axes) - xhat * jnp.sum(dxhat * xhat, axis=axes)) / (m * jnp.sqrt(var + eps))
+    return fb.BatchNormParams(jnp.sum(dy * xhat, axis=axes), jnp.sum(dy, axis=axes)), dx
+
+
+def rule_forward(layer: fb.BatchNorm, params, state, X, *, key):
+    """Training-mode forward of the spec; the running statistics updated as ``fnn`` does."""
+    Y, cache = forward(params, X, eps=layer.eps)
+    state = fb.update_running(state, cache.mu, cache.var, fb.count(X), momentum=layer.momentum,
+                              unbiased=layer.unbiased)
+    return Y, state, cache
+
+
+def rule_backward(layer: fb.BatchNorm, cache: BatchNormCache, dY):
+    return backward(cache, dY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 from fnn.layers import dropout as fd
 
@@ -31,3 +32,16 @@ def forward(x, *, rate: float, key, form: str = "inverted"):
 def backward(cache: DropoutCache, dy):
     """dx = s r * dy."""
     return dy * cache.r * cache.scale
+
+
+def rule_forward(layer: fd.Dropout, params, state, X, *, key):
+    if layer.rate == 0:
+        return X, state, DropoutCache(jnp.ones((), X.dtype), 1.0)
+    if key is None:
+        raise ValueError("reference.layers.dropout: expected a PRNG key in training mode, got key=None")
+    Y, cache = forward(X, rate=layer.rate, key=key, form=layer.form)
+    return Y, state, cache
+
+
+def rule_backward(layer: fd.Dropout, cache: DropoutCache, dY):
+    return (), backward(cache, dY)

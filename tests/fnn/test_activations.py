@@ -55,6 +55,48 @@ def test_relu_derivative_at_zero_is_zero():
     assert jax.grad(fa.relu)(0.0) == 0.0
 
 
+EDGES = jnp.array([-1e4, -1.0, -0.0, 0.0, 1.0, 1e4])
+JAX_NN = [  # jax.nn shares these functions' derivatives at 0 (leaky_relu does not: jax.nn's is 1 there)
+    ("sigmoid", {}, jax.nn.sigmoid),
+    ("tanh", {}, jnp.tanh),
+    ("relu", {}, jax.nn.relu),
+    ("elu", {}, jax.nn.elu),
+    ("elu", {"alpha": 1.5}, lambda a: jax.nn.elu(a, alpha=1.5)),
+    ("softplus", {}, jax.nn.softplus),
+    ("swish", {}, jax.nn.silu),
+]
+
+
+@pytest.mark.parametrize("name, hyper, oracle", JAX_NN, ids=["-".join([n] + [f"{k}={v}" for k, v in h.items()]) for n, h, _ in JAX_NN])
+def test_values_and_derivatives_at_0_and_1e4_equal_jax_nn(name, hyper, oracle):
+    f = lambda a: fa.get(name)(a, **hyper)  # noqa: E731
+    np.testing.assert_allclose(f(EDGES), oracle(EDGES), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(jax.vmap(jax.grad(f))(EDGES), jax.vmap(jax.grad(oracle))(EDGES), rtol=1e-12, atol=1e-15)
+
+
+def test_derivatives_at_exactly_0():
+    at_zero = lambda f: float(jax.grad(f)(0.0))  # noqa: E731
+    assert at_zero(fa.softplus) == 0.5  # sigmoid(0), not 0 from the tie in max(a, 0) + log1p(exp(-|a|))
+    assert at_zero(fa.elu) == 1.0  # smooth at 0 for alpha = 1, not 0.5 from min(a, 0)
+    assert at_zero(lambda a: fa.elu(a, alpha=1.5)) == 1.5  # the convention g'(0) = alpha
+    assert at_zero(fa.sigmoid) == 0.25 and at_zero(fa.swish) == 0.5 and at_zero(fa.tanh) == 1.0
+    assert at_zero(fa.leaky_relu) == fa.LEAKY_RELU_SLOPE
+
+
+@pytest.mark.parametrize("name, f", [("softmax", fa.softmax), ("log_softmax", fa.log_softmax)])
+def test_softmax_vjp_at_ties_and_1e4_equals_jax_nn(name, f, key):
+    a = jnp.array([[0.0, 0.0, 0.0], [1e4, -1e4, 0.0], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4]])
+    oracle = {"softmax": jax.nn.softmax, "log_softmax": jax.nn.log_softmax}[name]
+    dY = jax.random.normal(key, a.shape, jnp.float64)
+    np.testing.assert_allclose(jax.vjp(f, a)[1](dY)[0], jax.vjp(oracle, a)[1](dY)[0], rtol=1e-12, atol=1e-15)
+
+
+def test_maxout_gradient_goes_to_the_first_winner_on_ties():
+    a = jnp.array([[0.0, 0.0, 0.0, -1.0, 3.0, 3.0]])
+    da = jax.vjp(lambda a: fa.maxout(a, pieces=3), a)[1](jnp.array([[10.0, 20.0]]))[0]
+    np.testing.assert_array_equal(da, [[10.0, 0.0, 0.0, 0.0, 20.0, 0.0]])  # jnp.max would split 10/3 and 10, 10
+
+
 def test_softmax_rows_sum_to_one_and_match_log_softmax(key):
     a = 5 * jax.random.normal(key, (4, 7))
     np.testing.assert_allclose(jnp.sum(fa.softmax(a), axis=-1), 1.0, rtol=1e-14)

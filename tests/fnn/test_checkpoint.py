@@ -9,7 +9,11 @@ from fnn.models import mlp
 
 @pytest.fixture
 def params(key):
-    return mlp.init(key, mlp.MLPConfig((3, 4, 2)), dtype=jnp.float64)
+    return init_params(key, (4,))
+
+
+def init_params(key, hidden, **options):
+    return mlp.mlp(hidden, 2, **options).init(key, (3,), dtype=jnp.float64)[1]
 
 
 def test_round_trip(params, tmp_path):
@@ -29,31 +33,37 @@ def test_truncated_file_is_a_clear_error(params, tmp_path):
 
 def test_mismatched_structure_names_the_leaf(params, tmp_path, key):
     path = checkpoint.save_params(tmp_path / "p.npz", params)
-    wider = mlp.init(key, mlp.MLPConfig((3, 5, 2)), dtype=jnp.float64)
-    with pytest.raises(ValueError, match=r"p.npz leaf .dense\[0\].W has shape \(3, 4\) dtype float64, expected shape \(3, 5\)"):
+    wider = init_params(key, (5,))
+    with pytest.raises(ValueError, match=r"p.npz leaf \[0\].W has shape \(3, 4\) dtype float64, expected shape \(3, 5\)"):
         checkpoint.load_params(path, wider)
-    deeper = mlp.init(key, mlp.MLPConfig((3, 4, 4, 2)), dtype=jnp.float64)
-    with pytest.raises(ValueError, match=r"load_params: .*p.npz does not match the model: missing leaves \['.dense\[2\].W'"):
+    deeper = init_params(key, (4, 4))
+    with pytest.raises(ValueError, match=r"load_params: .*p.npz does not match the model: missing leaves \['\[4\].W'"):
         checkpoint.load_params(path, deeper)
     with pytest.raises(ValueError, match=r"checkpoint: cannot read .*missing.npz"):
         checkpoint.load_params(tmp_path / "missing.npz", params)
 
 
-from fnn import optim, train  # noqa: E402
+from fnn import optim  # noqa: E402
+from fnn.fit import Controls, fit  # noqa: E402
 from fnn.objective import Objective  # noqa: E402
 from fnn.optim import control  # noqa: E402
 
-RUN = mlp.MLPConfig((4, 12, 3), batchnorm="before", dropout=0.2)
+RUN = mlp.mlp((12,), 3, batchnorm="before", dropout=0.2)
+
+
+def init_run(key, model=RUN):
+    return model.init(key, (4,), dtype=jnp.float64)[1]
 
 
 def run(tmp, epochs, key, resume=None):
     X = jax.random.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
-    params = mlp.init(jax.random.key(2), RUN, dtype=jnp.float64)
-    return train.fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y),
-                     epochs=epochs, batch_size=16, key=key, checkpoint_dir=tmp, resume=resume,
-                     plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5),
-                     early_stopping=control.EarlyStopping(patience=50), run_config={"test": True})
+    params = init_run(jax.random.key(2))
+    controls = Controls(plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5),
+                        early_stopping=control.EarlyStopping(patience=50))
+    return fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y),
+               epochs=epochs, batch_size=16, key=key, checkpoint_dir=tmp, resume=resume, controls=controls,
+               run_config={"test": True})
 
 
 def test_an_interrupted_and_resumed_run_is_bit_identical(tmp_path, key):
@@ -86,8 +96,8 @@ def test_corrupted_and_mismatched_checkpoints_are_named(tmp_path, key):
     with pytest.raises(ValueError, match=r"checkpoint: cannot read .*last.npz"):
         checkpoint.load_checkpoint(path, like)
     path.write_bytes(good)
-    other = mlp.init(jax.random.key(0), mlp.MLPConfig((4, 10, 3), batchnorm="before"), dtype=jnp.float64)
-    with pytest.raises(ValueError, match=r"load_checkpoint: .*last.npz leaf \['best_params'\].dense\[0\].W has shape \(4, 12\)"):
+    other = init_run(jax.random.key(0), mlp.mlp((10,), 3, batchnorm="before", dropout=0.2))
+    with pytest.raises(ValueError, match=r"load_checkpoint: .*last.npz leaf \['best_params'\]\[0\].W has shape \(4, 12\)"):
         checkpoint.load_checkpoint(path, {**like, "state": result.state._replace(params=other),
                                           "best_params": other})
     checkpoint.save_params(tmp_path / "p.npz", result.state.params)
@@ -99,8 +109,8 @@ def test_resuming_with_other_controls_is_a_clear_error(tmp_path, key):
     run(tmp_path, 2, key)
     X = jax.random.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
-    params = mlp.init(jax.random.key(2), RUN, dtype=jnp.float64)
+    params = init_run(jax.random.key(2))
     with pytest.raises(ValueError, match=r"fit: .*last.npz was saved with early_stopping; resume with the controls"):
-        train.fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y), epochs=4,
-                  batch_size=16, key=key, resume=tmp_path / "last.npz",
-                  plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5))
+        fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y), epochs=4,
+            batch_size=16, key=key, resume=tmp_path / "last.npz",
+            controls=Controls(plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5)))

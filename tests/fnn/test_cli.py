@@ -2,11 +2,12 @@ import json
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn import checkpoint, cli
+from fnn import checkpoint, cli, runparts
 from fnn.models import mlp
 from reference import audit
 
@@ -26,8 +27,10 @@ def test_default_run_reaches_95_percent_on_digits_and_writes_its_outputs(tmp_pat
     assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert run["test_report"]["accuracy"] == pytest.approx(run["test"]["accuracy"], rel=1e-6)
     assert "   macro" in out and run["test_report"]["macro"]["support"] == 359
-    params = checkpoint.load_params(tmp_path / "params.npz", mlp.init(__import__("jax").random.key(0), mlp.MLPConfig((64, 128, 128, 10))))
-    assert params.dense[0].W.dtype == jnp.float32
+    like = mlp.mlp((128, 128), 10).init(jax.random.key(0), (64,), dtype=jnp.float32)[1]
+    params = checkpoint.load_params(tmp_path / "params.npz", like)
+    assert params[0].W.dtype == jnp.float32
+    assert runparts.RunConfig.from_dict(json.loads((tmp_path / "config.json").read_text())) == runparts.RunConfig()
 
 
 def test_manual_and_auto_gradients_give_the_same_parameters_after_one_epoch(tmp_path):
@@ -88,7 +91,7 @@ OPTIMIZER_FLAGS = {
     "adadelta": ["--rho", "0.9"],
     "adam": ["--b1", "0.85", "--bias-correction", "true", "--weight-decay", "0.0001"],
     "adamax": ["--lr", "0.004", "--b2", "0.99"],
-    "rprop": ["--batch-size", "1079", "--eta-plus", "1.1", "--max-step", "0.05", "--epochs", "40"],
+    "rprop": ["--eta-plus", "1.1", "--max-step", "0.05"],
 }
 
 
@@ -99,14 +102,22 @@ def test_every_optimizer_has_its_flags():
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZER_FLAGS))
-def test_every_optimizer_trains_the_digits_mlp_from_the_command_line(name, tmp_path, capsys):
-    flags = ["--epochs", "10", *OPTIMIZER_FLAGS[name]]
+def test_every_optimizer_reaches_95_percent_on_digits_with_its_command_line_defaults(name, tmp_path, capsys):
+    """Rprop follows the sign of the whole gradient: its default minibatch is the training set."""
+    assert cli.main(["train", "--optimizer", name, "--out", str(tmp_path), "--no-progress"]) == 0
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["test"]["accuracy"] >= 0.95 and run["epochs_run"] == 30, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_FLAGS))
+def test_every_optimizer_takes_its_flags_from_the_command_line(name, tmp_path):
+    flags = ["--epochs", "1", *OPTIMIZER_FLAGS[name]]
     assert cli.main(["train", "--optimizer", name, *flags, "--out", str(tmp_path), "--no-progress"]) == 0
     run = json.loads((tmp_path / "run.json").read_text())
-    assert run["test"]["accuracy"] >= 0.9, capsys.readouterr().out
     given = dict(zip(flags[::2], flags[1::2]))
     for flag, value in given.items():
-        stored = run["args"].get("hp_" + flag[2:].replace("-", "_"), run["args"].get(flag[2:].replace("-", "_")))
+        name = flag[2:].replace("-", "_")
+        stored = run["config"]["hyper"].get(name, run["config"].get(name))
         assert str(stored).lower() == str(cli._number(value)).lower()
 
 
@@ -136,11 +147,13 @@ def test_plateau_and_early_stopping_from_the_command_line(tmp_path):
     [
         (["--optimizer", "sgd", "--b1", "0.9"], "optimizer sgd: unknown hyperparameter b1; it takes learning_rate"),
         (["--optimizer", "adam", "--b1", "1.5"], "adam: expected b1 in [0, 1), got 1.5"),
-        (["--schedule", "harmonic", "--lr", "0.1"], "--lr and --schedule exclude each other"),
-        (["--schedule-args", "init_value=0.1"], "--schedule-args needs --schedule"),
+        (["--schedule", "harmonic", "--lr", "0.1"], "RunConfig: lr and schedule exclude each other"),
+        (["--schedule-args", "init_value=0.1"], "RunConfig: schedule_args needs a schedule"),
         (["--schedule", "staircase", "--schedule-args", "init_value=0.1,decay_rate=0.5"],
          "schedule staircase: missing hyperparameter step_size"),
-        (["--snapshots", "2"], "--snapshots needs --schedule cosine_restarts"),
+        (["--snapshots", "2"], "RunConfig: snapshots needs schedule cosine_restarts"),
+        (["--data-dir", "somewhere"], "RunConfig: data_dir is for the mnist data set, got dataset 'digits'"),
+        (["--loss", "mse"], "RunConfig: loss mse does not fit digits, which has class labels"),
     ],
 )
 def test_bad_optimizer_flags_are_one_line_errors(flags, message, tmp_path, capsys):
@@ -149,12 +162,12 @@ def test_bad_optimizer_flags_are_one_line_errors(flags, message, tmp_path, capsy
     assert message in err and err.count("\n") == 1
 
 
-def test_mnist1d_and_mnist_from_disk_from_the_command_line(tmp_path):
+def test_mnist1d_and_mnist_from_disk_from_the_command_line(tmp_path, capsys):
     from tests.fnn.data.test_idx import write_mnist
 
     assert cli.main(["train", "--dataset", "mnist1d", "--epochs", "2", "--out", str(tmp_path / "a"), "--no-progress"]) == 0
     run = json.loads((tmp_path / "a" / "run.json").read_text())
-    assert run["model"]["sizes"] == [40, 128, 128, 10] and run["test_report"]["macro"]["support"] == 1000
+    assert "MLP 40-128-128-10 relu" in capsys.readouterr().out and run["test_report"]["macro"]["support"] == 1000
     (tmp_path / "idx").mkdir()
     write_mnist(tmp_path / "idx", n_train=20, n_test=5)
     args = ["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "idx"), "--batch-size", "4", "--epochs", "1",
@@ -180,7 +193,7 @@ def test_manual_gradients_with_batchnorm_and_dropout(flags, tmp_path):
         assert cli.main(args) == 0
         with np.load(out / "params.npz") as f:
             runs[gradients] = {k: f[k] for k in f.files}
-    assert any("batchnorm" in name for name in runs["auto"])
+    assert any("gamma" in name for name in runs["auto"])
     for name, auto in runs["auto"].items():
         np.testing.assert_allclose(runs["manual"][name], auto, rtol=1e-10, atol=1e-12)
 
@@ -198,9 +211,9 @@ def test_augmentation_from_the_command_line(tmp_path, capsys):
     # One-pixel shifts cost 8x8 digits accuracy (0.93 after 30 epochs, 2026-11-22); here: it runs.
     args = ["train", "--augment", "shift=1,flip=0.0", "--epochs", "2", "--out", str(tmp_path / "s"), "--no-progress"]
     assert cli.main(args) == 0
-    assert json.loads((tmp_path / "s" / "run.json").read_text())["args"]["augment"] == {"shift": 1, "flip": 0.0}
+    assert json.loads((tmp_path / "s" / "run.json").read_text())["config"]["augment"] == {"shift": 1, "flip": 0.0}
     assert cli.main(["train", "--dataset", "moons", "--augment", "flip=0.5", "--out", str(tmp_path)]) == 2
-    assert "--augment: shift and flip need image data" in capsys.readouterr().err
+    assert "RunConfig: augmentation shift and flip need image data" in capsys.readouterr().err
 
 
 def test_resume_from_the_command_line_ends_like_an_uninterrupted_run(tmp_path):
@@ -215,14 +228,65 @@ def test_resume_from_the_command_line_ends_like_an_uninterrupted_run(tmp_path):
     assert (tmp_path / "cut" / "best.npz").exists()
 
 
-def test_resume_with_another_architecture_is_a_one_line_error(tmp_path, capsys):
+def test_resume_takes_the_stored_configuration(tmp_path, capsys):
+    """The issue's case: a batch-norm, dropout run resumed with no flags but --resume."""
+    flags = ["--batchnorm", "before", "--dropout", "0.2", "--no-progress"]
+    assert cli.main(["train", "--epochs", "3", "--out", str(tmp_path / "whole"), *flags]) == 0
+    assert cli.main(["train", "--epochs", "2", "--out", str(tmp_path / "cut"), *flags]) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--epochs", "3", "--no-progress"]) == 0
+    with np.load(tmp_path / "whole" / "params.npz") as a, np.load(tmp_path / "cut" / "params.npz") as b:
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--hidden", "64"], "run: hidden is (128, 128) in the stored run"),
+    (["--lr", "0.01"], "run: lr is None in the stored run"),
+    (["--seed", "3"], "run: seed is 0 in the stored run"),
+])
+def test_resume_with_a_contradicting_flag_is_a_one_line_error(flags, message, tmp_path, capsys):
     assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 0
-    assert cli.main(["train", "--epochs", "2", "--hidden", "64", "--resume", str(tmp_path), "--no-progress"]) == 2
+    capsys.readouterr()
+    assert cli.main(["train", "--epochs", "2", *flags, "--resume", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "load_checkpoint:" in err and "last.npz does not match the model" in err and err.count("\n") == 1
+    assert message in err and "only epochs, steps, checkpoint_every may change" in err and err.count("\n") == 1
 
 
 def test_monitor_from_the_command_line(tmp_path):
     assert cli.main(["train", "--monitor", "--epochs", "2", "--out", str(tmp_path), "--no-progress"]) == 0
     assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
     assert "update_ratio_3" in json.loads((tmp_path / "history.json").read_text())[-1]
+
+
+@pytest.mark.parametrize("flags", [["--residual", "--hidden", "32,32"], ["--activation", "maxout", "--pieces", "3"]])
+def test_residual_and_maxout_models_with_manual_gradients_equal_autodiff(flags, tmp_path):
+    runs = {}
+    for gradients in ("auto", "manual"):
+        out = tmp_path / gradients
+        args = ["train", *flags, "--epochs", "1", "--dtype", "float64", "--gradients", gradients, "--out", str(out),
+                "--no-progress"]
+        assert cli.main(args) == 0
+        with np.load(out / "params.npz") as f:
+            runs[gradients] = {k: f[k] for k in f.files}
+    for name, auto in runs["auto"].items():
+        np.testing.assert_allclose(runs["manual"][name], auto, rtol=1e-10, atol=1e-12)
+
+
+def test_regression_on_diabetes_reports_rmse_and_draws_predictions(tmp_path, capsys):
+    args = ["train", "--dataset", "diabetes", "--loss", "mse", "--hidden", "32", "--epochs", "40", "--batch-size", "32",
+            "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert "val rmse" in out and "test rmse" in out and run["test_report"] is None
+    assert 0.2 < run["test"]["r2"] < 1 and run["test"]["rmse_in_target_units"] < 75  # the target's std is 77
+    assert (tmp_path / "predictions.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_steps_and_minibatches_in_order(tmp_path):
+    args = ["train", "--steps", "40", "--batch-size", "100", "--no-shuffle", "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history) == 4  # 10 steps per epoch of 1079 samples in batches of 100
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["steps"] == 40 and config["shuffle"] is False

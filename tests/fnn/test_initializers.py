@@ -17,12 +17,14 @@ STATED_VARIANCE = {
     "he_uniform": 2 / N_IN,
     "tanh_uniform": 1 / N_IN,
     "glorot_bengio_standard": 1 / (3 * N_IN),
+    "pytorch_uniform": 1 / (3 * N_IN),
 }
 UNIFORM_LIMIT = {
     "glorot_uniform": np.sqrt(6 / (N_IN + N_OUT)),
     "he_uniform": np.sqrt(6 / N_IN),
     "tanh_uniform": np.sqrt(3 / N_IN),
     "glorot_bengio_standard": 1 / np.sqrt(N_IN),
+    "pytorch_uniform": 1 / np.sqrt(N_IN),
 }
 
 

@@ -1,3 +1,5 @@
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -59,12 +61,49 @@ def test_classification_losses_stable_for_logits_of_1e4(name):
         np.testing.assert_allclose(value, 2e4 / 2)
 
 
+def test_a_perfect_prediction_costs_plus_zero_not_minus_zero():
+    # -sum(y log s) with every term 0 was -0.0, printed as "-0.0000" in the training table.
+    for dtype in (jnp.float32, jnp.float64):
+        loss = fl.softmax_cross_entropy(jnp.array([[100.0, 0.0]], dtype), jnp.array([0]))
+        assert loss == 0.0 and not np.signbit(loss)
+
+
 def test_binary_log_loss_stable_for_logits_of_1e4():
     logits = jnp.array([[1e4], [-1e4], [1e4]])
     y = jnp.array([[1.0], [1.0], [0.0]])
     value, grad = jax.value_and_grad(fl.binary_log_loss)(logits, y)
     np.testing.assert_allclose(value, 2e4 / 3)
     assert np.all(np.isfinite(grad))
+
+
+def test_binary_log_loss_gradient_at_logit_0_and_1e4_equals_optax():
+    # dL/da = (sigma(a) - y) / N: (0.5 - y) / N at a = 0 (the old max/abs form gave 0 and -0.5 / N).
+    logits = jnp.array([0.0, 0.0, -0.0, 1e4, -1e4, 1e4, -1e4])
+    y = jnp.array([0.0, 1.0, 0.3, 0.0, 0.0, 1.0, 1.0])
+    oracle = lambda z: jnp.mean(optax.sigmoid_binary_cross_entropy(z, y))  # noqa: E731
+    grad = jax.grad(fl.binary_log_loss)(logits, y)
+    np.testing.assert_allclose(grad, jax.grad(oracle)(logits), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(grad[:2], [0.5 / 7, -0.5 / 7])
+    np.testing.assert_allclose(fl.binary_log_loss(logits, y), oracle(logits), rtol=1e-14)
+
+
+def test_regression_and_hinge_gradients_at_their_kinks():
+    pred, y = jnp.array([[1.0, 2.0, 0.0, 1e4]]), jnp.array([[1.0, 1.0, 1e4, 0.0]])
+    np.testing.assert_array_equal(jax.grad(fl.mae)(pred, y), [[0.0, 0.25, -0.25, 0.25]])  # sign(0) = 0
+    np.testing.assert_array_equal(jax.grad(fl.huber)(pred, y), [[0.0, 0.25, -0.25, 0.25]])  # |r| = delta: clip(r)
+    # Margins m_j = s_j - s_y + 1 = (0, 0, 1.5) for y = 0: m_1 = 0 is inactive, as relu'(0) = 0.
+    s, label = jnp.array([[0.0, -1.0, 0.5]]), jnp.array([0])
+    np.testing.assert_array_equal(jax.grad(fl.multiclass_hinge)(s, label), [[-1.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (6, 2), (6, 1, 1), ()])
+def test_binary_log_loss_rejects_logits_that_are_not_one_score_per_sample(shape):
+    logits = jnp.zeros(shape)
+    with pytest.raises(ValueError, match=r"binary_log_loss: expected \(N,\) or \(N, 1\) logits, one score per sample, "
+                                         rf"got logits.shape={re.escape(str(shape))}; for K > 1 classes use softmax"):
+        fl.binary_log_loss(logits, jnp.zeros(shape))
+    fl.binary_log_loss(jnp.zeros((6,)), jnp.zeros((6,)))
+    fl.binary_log_loss(jnp.zeros((6, 1)), jnp.zeros((6, 1)))
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sklearn.metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -87,11 +88,57 @@ def test_regression_metrics_equal_scikit_learn(seed, shape):
     y, yhat = rng.normal(size=shape), rng.normal(size=shape)
     yj, yhatj = jnp.asarray(y), jnp.asarray(yhat)
     np.testing.assert_allclose(jax.jit(metrics.mse)(yj, yhatj), skm.mean_squared_error(y, yhat), rtol=1e-12)
-    np.testing.assert_allclose(jax.jit(metrics.rmse)(yj, yhatj), np.sqrt(skm.mean_squared_error(y, yhat)), rtol=1e-12)
+    np.testing.assert_allclose(jax.jit(metrics.rmse)(yj, yhatj), skm.root_mean_squared_error(y, yhat), rtol=1e-12)
     np.testing.assert_allclose(jax.jit(metrics.mae)(yj, yhatj), skm.mean_absolute_error(y, yhat), rtol=1e-12)
     np.testing.assert_allclose(jax.jit(metrics.r2)(yj, yhatj), skm.r2_score(y, yhat), rtol=1e-12)
     r = np.abs(yhat - y)
     np.testing.assert_allclose(jax.jit(metrics.huber)(yj, yhatj), np.mean(np.where(r <= 1, r**2 / 2, r - 0.5)), rtol=1e-12)
+
+
+def test_two_dimensional_targets_average_per_output_as_scikit_learn():
+    # Outputs on different scales: the mean of per-output RMSEs is far from the pooled sqrt(mse).
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=(25, 3)) * np.array([0.1, 1.0, 30.0])
+    yhat = y + rng.normal(size=(25, 3)) * np.array([0.05, 2.0, 10.0])
+    yj, yhatj = jnp.asarray(y), jnp.asarray(yhat)
+    uniform = dict(multioutput="uniform_average")
+    np.testing.assert_allclose(metrics.rmse(yj, yhatj), skm.root_mean_squared_error(y, yhat, **uniform), rtol=1e-12)
+    assert not np.isclose(float(metrics.rmse(yj, yhatj)), np.sqrt(np.mean((yhat - y) ** 2)), rtol=1e-2)
+    np.testing.assert_allclose(metrics.mse(yj, yhatj), skm.mean_squared_error(y, yhat, **uniform), rtol=1e-12)
+    np.testing.assert_allclose(metrics.mae(yj, yhatj), skm.mean_absolute_error(y, yhat, **uniform), rtol=1e-12)
+    np.testing.assert_allclose(metrics.r2(yj, yhatj), skm.r2_score(y, yhat, **uniform), rtol=1e-12)
+    np.testing.assert_allclose(metrics.rmse(yj[:, :1], yhatj[:, :1]), skm.root_mean_squared_error(y[:, 0], yhat[:, 0]),
+                               rtol=1e-12)
+
+
+def test_roc_auc_of_an_absent_class_is_undefined_as_in_scikit_learn(key):
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, K, 60)
+    y[y == 2] = 1  # class 2 never occurs
+    scores = np.asarray(jax.nn.softmax(jax.random.normal(key, (60, K))))
+    with pytest.raises(ValueError, match="Number of classes in y_true"):
+        skm.roc_auc_score(y, scores, multi_class="ovr", average="macro")
+    with pytest.raises(ValueError, match=r"roc_auc: expected every class 0..3 in y_true \(scores has 4 columns\), "
+                                         r"got no sample of class 2; its one-vs-rest AUC is undefined"):
+        metrics.roc_auc(jnp.asarray(y), jnp.asarray(scores))
+    y[y == 0] = 1
+    with pytest.raises(ValueError, match=r"got no sample of class 0, 2;"):
+        metrics.roc_auc(jnp.asarray(y), jnp.asarray(scores))
+    # Under jit the values are unknown: the undefined AUC is NaN, scikit-learn's value given labels=.
+    with pytest.warns(UndefinedMetricWarning):
+        expected = skm.roc_auc_score(y, scores, multi_class="ovr", average="macro", labels=range(K))
+    assert np.isnan(expected) and np.isnan(jax.jit(metrics.roc_auc)(jnp.asarray(y), jnp.asarray(scores)))
+
+
+def test_binary_roc_auc_with_one_class_is_undefined_as_in_scikit_learn():
+    y, scores = np.zeros(6, np.int32), np.linspace(0, 1, 6)
+    with pytest.warns(UndefinedMetricWarning, match="Only one class"):
+        assert np.isnan(skm.roc_auc_score(y, scores))
+    with pytest.raises(ValueError, match=r"roc_auc: expected both classes in y_true, got no positive \(y > 0\) sample"):
+        metrics.roc_auc(jnp.asarray(y), jnp.asarray(scores))
+    with pytest.raises(ValueError, match=r"roc_auc: expected both classes in y_true, got no negative \(y <= 0\) sample"):
+        metrics.roc_auc(jnp.ones(6, jnp.int32), jnp.asarray(scores))
+    assert np.isnan(jax.jit(metrics.roc_auc)(jnp.asarray(y), jnp.asarray(scores)))
 
 
 def test_r2_of_a_constant_target_follows_scikit_learn():

@@ -5,24 +5,27 @@ import pytest
 
 from fnn import monitor, optim, train
 from fnn.models import mlp
+from fnn.fit import fit
 from fnn.objective import Objective
 
-CONFIG = mlp.MLPConfig((4, 8, 6, 3), activation="tanh")
+CONFIG = mlp.mlp((8, 6), 3, activation="tanh")
+DENSE = (0, 2, 4)  # the dense layers of Dense, tanh, Dense, tanh, Dense
 
 
 @pytest.fixture
 def setup(key):
     X = jax.random.normal(key, (40, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
-    return mlp.init(key, CONFIG, dtype=jnp.float64), (X, y)
+    return CONFIG.init(key, (4,), dtype=jnp.float64)[1], (X, y)
 
 
 def test_weight_statistics_are_those_of_each_matrix(setup):
     params, batch = setup
     grads = jax.grad(Objective(CONFIG))(params, batch)
     updates = jax.tree.map(lambda g: -0.1 * g, grads)
-    stats = jax.jit(monitor.weight_statistics)(grads, updates, params)
-    for k, (g, W) in enumerate(zip((layer.W for layer in grads.dense), (layer.W for layer in params.dense))):
+    stats = jax.jit(monitor.weight_statistics, static_argnums=3)(grads, updates, params, CONFIG.weight_mask(params))
+    assert stats["grad_norm"].shape == (3,)  # the three weight matrices the model declares; no bias
+    for k, (g, W) in enumerate(zip((grads[i].W for i in DENSE), (params[i].W for i in DENSE))):
         np.testing.assert_allclose(stats["grad_mean"][k], np.mean(g), rtol=1e-12)
         np.testing.assert_allclose(stats["grad_std"][k], np.std(g), rtol=1e-12)
         np.testing.assert_allclose(stats["grad_norm"][k], np.linalg.norm(g), rtol=1e-12)
@@ -32,8 +35,8 @@ def test_weight_statistics_are_those_of_each_matrix(setup):
 def test_activation_statistics_are_those_of_the_hidden_layers(setup):
     params, (X, _) = setup
     stats = monitor.activation_statistics(Objective(CONFIG), params, (), X)
-    A1 = np.tanh(np.asarray(X) @ params.dense[0].W + params.dense[0].b)
-    A2 = np.tanh(A1 @ params.dense[1].W + params.dense[1].b)
+    A1 = np.tanh(np.asarray(X) @ params[0].W + params[0].b)
+    A2 = np.tanh(A1 @ params[2].W + params[2].b)
     np.testing.assert_allclose(stats["act_mean"], [A1.mean(), A2.mean()], rtol=1e-12)
     np.testing.assert_allclose(stats["act_std"], [A1.std(), A2.std()], rtol=1e-12)
 
@@ -44,12 +47,12 @@ def test_fit_records_every_layer_each_epoch_without_retracing(setup, key, tmp_pa
     state = train.init_state(params, optim.sgd(0.1))
     state, metrics = epoch(state, data, key)
     assert metrics["layers"]["grad_norm"].shape == (4, 3) and metrics["activations"]["act_std"].shape == (2,)
-    result = train.fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=3, batch_size=10, key=key, monitor=True)
+    result = fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=3, batch_size=10, key=key, monitor=True)
     record = result.history[-1]
     assert {f"{name}_{k}" for name in monitor.WEIGHT_STATISTICS for k in (1, 2, 3)} <= set(record)
     assert {f"{name}_{k}" for name in monitor.ACTIVATION_STATISTICS for k in (1, 2)} <= set(record)
     assert monitor.plot(result.history, tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
-    plain = train.fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=3, batch_size=10, key=key)
+    plain = fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=3, batch_size=10, key=key)
     for a, b in zip(jax.tree.leaves(plain.state.params), jax.tree.leaves(result.state.params)):
         np.testing.assert_array_equal(a, b)  # monitoring observes, it changes nothing
 

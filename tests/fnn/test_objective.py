@@ -3,16 +3,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn import losses, regularizers
+from fnn import losses, regularizers, tasks
+from fnn.layers import Dense
 from fnn.models import mlp
 from fnn.objective import Objective
+from fnn.regularizers import Penalty
 
-CONFIG = mlp.MLPConfig((3, 5, 4))
+MODEL = mlp.mlp((5,), 4)
 
 
 @pytest.fixture
 def setup(key):
-    params = mlp.init(key, CONFIG, dtype=jnp.float64)
+    params = MODEL.init(key, (3,), dtype=jnp.float64)[1]
     X = jax.random.normal(key, (7, 3))
     y = jnp.array([0, 1, 2, 3, 0, 1, 2])
     return params, X, y
@@ -20,29 +22,66 @@ def setup(key):
 
 def test_objective_is_loss_plus_lambda_penalty(setup):
     params, X, y = setup
-    logits = mlp.apply(params, X, config=CONFIG)
-    objective = Objective(CONFIG, regularizer="elastic_net", strength=0.01, beta=0.25)
-    expected = losses.softmax_cross_entropy(logits, y) + 0.01 * regularizers.elastic_net(params, beta=0.25)
+    logits = MODEL.apply(params, (), X, train=False)[0]
+    objective = Objective(MODEL, penalty=Penalty("elastic_net", 0.01, beta=0.25))
+    mask = MODEL.weight_mask(params)
+    expected = losses.softmax_cross_entropy(logits, y) + 0.01 * regularizers.elastic_net(params, mask, beta=0.25)
     np.testing.assert_allclose(jax.jit(objective)(params, (X, y)), expected, rtol=1e-14)
-    plain = Objective(CONFIG)
+    plain = Objective(MODEL)
     np.testing.assert_allclose(plain(params, (X, y)), losses.softmax_cross_entropy(logits, y), rtol=1e-14)
 
 
-def test_binary_objective_reshapes_labels_and_predicts_by_sign(key):
-    config = mlp.MLPConfig((3, 1))
-    objective = Objective(config, loss="binary_log_loss")
-    params = mlp.init(key, config, dtype=jnp.float64)
+def test_binary_task_reshapes_labels_and_predicts_by_sign(key):
+    model = Dense(1)
+    objective = Objective(model, tasks.Binary())
+    params = model.init(key, (3,), dtype=jnp.float64)[1]
     X = jax.random.normal(key, (6, 3))
     y = jnp.array([0, 1, 1, 0, 1, 0])
-    logits = mlp.apply(params, X, config=config)
+    logits = model.apply(params, (), X, train=False)[0]
     expected = losses.binary_log_loss(logits, y.reshape(-1, 1).astype(jnp.float64))
     np.testing.assert_allclose(objective(params, (X, y)), expected, rtol=1e-14)
     np.testing.assert_array_equal(objective.predict(params, X), (np.asarray(logits[:, 0]) > 0).astype(int))
-    assert objective.num_classes == 2 and objective.is_classifier
+    assert objective.task.num_classes(1) == 2 and objective.is_classifier
+
+
+def test_regression_task_reports_the_metrics_of_scikit_learn(key):
+    from sklearn import metrics as sk
+
+    model = Dense(1)
+    params = model.init(key, (3,), dtype=jnp.float64)[1]
+    X = jax.random.normal(key, (20, 3))
+    y = jax.random.normal(jax.random.fold_in(key, 1), (20,))
+    objective = Objective(model, tasks.Regression("huber"))
+    outputs = objective.outputs(params, X)
+    np.testing.assert_allclose(objective(params, (X, y)), losses.huber(outputs, y[:, None]), rtol=1e-14)
+    reported = objective.task.metrics(outputs, y)
+    predicted, truth = np.asarray(outputs)[:, 0], np.asarray(y)
+    assert float(reported["mse"]) == pytest.approx(sk.mean_squared_error(truth, predicted), rel=1e-12)
+    assert float(reported["rmse"]) == pytest.approx(np.sqrt(sk.mean_squared_error(truth, predicted)), rel=1e-12)
+    assert float(reported["mae"]) == pytest.approx(sk.mean_absolute_error(truth, predicted), rel=1e-12)
+    assert float(reported["r2"]) == pytest.approx(sk.r2_score(truth, predicted), rel=1e-12)
+    assert not objective.is_classifier and tasks.for_loss("mae") == tasks.Regression("mae")
+
+
+def test_the_model_declares_its_weights_not_their_names(key):
+    """A penalty covers exactly the leaves the layers declare, whatever their field names."""
+    model = mlp.mlp((5,), 4, batchnorm="before")
+    params = model.init(key, (3,), dtype=jnp.float64)[1]
+    mask = model.weight_mask(params)
+    assert jax.tree.leaves(mask) == [True, False, False, False, True, False]  # W, b, gamma, beta, W, b
+    shifted = jax.tree.map(lambda p, is_weight: p if is_weight else p + 7.0, params, mask)
+    objective = Objective(model, penalty=Penalty("l2", 0.5))
+    assert objective.penalty_value(shifted) == objective.penalty_value(params)
 
 
 def test_bad_configuration():
-    with pytest.raises(ValueError, match=r"Objective: expected strength in \[0, inf\], got -1.0"):
-        Objective(CONFIG, regularizer="l2", strength=-1.0)
-    with pytest.raises(ValueError, match=r"losses.get: unknown loss 'nll'"):
-        Objective(CONFIG, loss="nll")
+    with pytest.raises(ValueError, match=r"Penalty: expected strength in \[0, inf\], got -1.0"):
+        Penalty("l2", -1.0)
+    with pytest.raises(ValueError, match=r"Classification: unknown loss 'mse'; expected one of multiclass_hinge"):
+        tasks.Classification("mse")
+    with pytest.raises(ValueError, match=r"tasks.for_loss: unknown loss 'nll'"):
+        tasks.for_loss("nll")
+    with pytest.raises(TypeError, match=r"Objective: expected a layer \(init, apply, weight_mask\), got function"):
+        Objective(lambda x: x)
+    with pytest.raises(TypeError, match=r"Objective: expected a task from fnn.tasks, got str"):
+        Objective(MODEL, "classification")

@@ -6,9 +6,10 @@ import pytest
 
 from fnn import optim, train
 from fnn.models import mlp
+from fnn.fit import fit
 from fnn.objective import Objective
 
-CONFIG = mlp.MLPConfig((4, 8, 3), activation="tanh")
+CONFIG = mlp.mlp((8,), 3, activation="tanh")
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def data(key):
 
 @pytest.fixture
 def params(key):
-    return mlp.init(key, CONFIG, dtype=jnp.float64)
+    return CONFIG.init(key, (4,), dtype=jnp.float64)[1]
 
 
 class CountingObjective(Objective):
@@ -93,13 +94,13 @@ def test_epoch_equals_the_same_steps_taken_one_by_one(data, params, key):
 @pytest.mark.parametrize("optimizer", [optax.sgd(0.1, momentum=0.9, nesterov=True), optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.01))])
 def test_any_optax_optimizer_is_accepted(optimizer, data, params, key):
     with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
-        history = train.fit(Objective(CONFIG), optimizer, params, data, epochs=3, batch_size=10, key=key).history
+        history = fit(Objective(CONFIG), optimizer, params, data, epochs=3, batch_size=10, key=key).history
     assert history[-1]["train_accuracy"] > history[0]["train_accuracy"] or history[-1]["train_loss"] < history[0]["train_loss"]
 
 
 def test_fit_records_one_row_per_epoch_and_learns(data, params, key):
     seen = []
-    state, history, *_ = train.fit(Objective(CONFIG), optim.adam(0.05), params, data, val=data, epochs=15,
+    state, history, *_ = fit(Objective(CONFIG), optim.adam(0.05), params, data, val=data, epochs=15,
                                    batch_size=10, key=key, on_epoch=seen.append)
     assert [r["epoch"] for r in history] == list(range(1, 16)) and seen == history
     assert set(history[0]) == {"epoch", "train_loss", "grad_norm", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
@@ -112,7 +113,7 @@ def test_eval_step_reports_loss_and_accuracy(data, params):
     objective = Objective(CONFIG)
     out = train.make_eval_step(objective)(params, data)
     np.testing.assert_allclose(out["loss"], objective(params, data), rtol=1e-14)
-    predicted = np.argmax(np.asarray(mlp.apply(params, data[0], config=CONFIG)), axis=1)
+    predicted = np.argmax(np.asarray(CONFIG.apply(params, (), data[0], train=False)[0]), axis=1)
     np.testing.assert_allclose(out["accuracy"], np.mean(predicted == np.asarray(data[1])))
     one_hot = (data[1][:, None] == jnp.arange(3, dtype=data[1].dtype)).astype(jnp.float64)
     from_one_hot = train.make_eval_step(objective)(params, (data[0], one_hot))
@@ -123,15 +124,19 @@ def test_fit_bad_input(data, params, key):
     X, y = data
     objective = Objective(CONFIG)
     with pytest.raises(ValueError, match=r"fit \(train set\): expected labels in \[0, 3\), got values in \[0, 3\]"):
-        train.fit(objective, optim.sgd(0.1), params, (X, y.at[0].set(3)), epochs=1, batch_size=10, key=key)
+        fit(objective, optim.sgd(0.1), params, (X, y.at[0].set(3)), epochs=1, batch_size=10, key=key)
     with pytest.raises(ValueError, match=r"minibatch_indices: expected at least batch_size=64 samples, got n=50"):
-        train.fit(objective, optim.sgd(0.1), params, data, epochs=1, batch_size=64, key=key)
+        fit(objective, optim.sgd(0.1), params, data, epochs=1, batch_size=64, key=key)
     with pytest.raises(ValueError, match=r"fit: expected epochs to be a positive int, got 0"):
-        train.fit(objective, optim.sgd(0.1), params, data, epochs=0, batch_size=10, key=key)
+        fit(objective, optim.sgd(0.1), params, data, epochs=0, batch_size=10, key=key)
+    with pytest.raises(ValueError, match=r"fit: expected exactly one of epochs and steps, got epochs=1, steps=3"):
+        fit(objective, optim.sgd(0.1), params, data, epochs=1, steps=3, batch_size=10, key=key)
+    with pytest.raises(ValueError, match=r"fit: expected epochs to be a positive int, got 0"):
+        fit(objective, optim.sgd(0.1), params, data, epochs=0, batch_size=10, key=key)
     with pytest.raises(ValueError, match=r"dense.apply: expected X with last dim 4 \(W.shape\[0\]\), got X.shape=\(50, 5\)"):
-        train.fit(objective, optim.sgd(0.1), params, (jnp.ones((50, 5)), y), epochs=1, batch_size=10, key=key)
+        fit(objective, optim.sgd(0.1), params, (jnp.ones((50, 5)), y), epochs=1, batch_size=10, key=key)
     with pytest.raises(ValueError, match=r"fit: expected as many val labels as samples"):
-        train.fit(objective, optim.sgd(0.1), params, data, val=(X, y[:10]), epochs=1, batch_size=10, key=key)
+        fit(objective, optim.sgd(0.1), params, data, val=(X, y[:10]), epochs=1, batch_size=10, key=key)
 
 
 SCHEDULE_ARGS = {
@@ -167,3 +172,32 @@ def test_changing_any_hyperparameter_never_retraces_the_epoch(name, schedule, da
     changed, _ = epoch(state, data, key)
     assert len(objective.traces) == 1
     assert int(changed.step) == 6
+
+
+def test_fit_for_a_number_of_steps_cuts_the_last_epoch(data, params, key):
+    """13 steps of 5 per epoch: two whole epochs, then 3 steps (the same as the first 3 of a third epoch)."""
+    objective, opt = Objective(CONFIG), optim.sgd(0.1)
+    result = fit(objective, opt, params, data, steps=13, batch_size=10, key=key)
+    assert int(result.state.step) == 13 and len(result.history) == 3
+    two = fit(objective, opt, params, data, epochs=2, batch_size=10, key=key)
+    loop_key = jax.random.split(key)[0]  # fit keeps a key for the train state, then splits one per epoch
+    for _ in range(3):
+        loop_key, epoch_key = jax.random.split(loop_key)
+    partial_steps = train.make_train_epoch(objective, opt, batch_size=10, steps=3)
+    expected, _ = partial_steps(two.state, data, epoch_key)
+    for a, b in zip(jax.tree.leaves(result.state.params), jax.tree.leaves(expected.params)):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_minibatches_in_order_without_shuffling(data, params, key):
+    objective, opt = Objective(CONFIG), optim.sgd(0.1)
+    in_order = train.make_train_epoch(objective, opt, batch_size=10, shuffle=False)
+    state, _ = in_order(train.init_state(params, opt), data, key)
+    step, manual = train.make_train_step(objective, opt), train.init_state(params, opt)
+    for start in range(0, 50, 10):
+        manual, _ = step(manual, (data[0][start:start + 10], data[1][start:start + 10]))
+    for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(manual.params)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    other_key, _ = in_order(train.init_state(params, opt), data, jax.random.fold_in(key, 9))
+    for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(other_key.params)):
+        np.testing.assert_array_equal(a, b)  # the order does not depend on the key

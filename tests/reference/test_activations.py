@@ -82,3 +82,56 @@ def test_unknown_names():
         ra.pair("gelu")
     with pytest.raises(ValueError, match=r"reference.activations.derivative: unknown activation 'softmax'"):
         ra.derivative("softmax")
+
+
+# Exactly at 0 (both signed zeros), at +-1e4, and at ties: where tie-splitting primitives
+# (jnp.maximum, jnp.abs, jnp.max) would give autodiff a wrong or different derivative.
+EDGE_POINTS = jnp.array([[-1e4, -0.0, 0.0, 1e4, 1.0, -1.0]])
+EDGE_TABLE = [(name, {}, EDGE_POINTS) for name in sorted(ra.DERIVATIVES)] + [
+    (name, HYPER[name], EDGE_POINTS) for name in ("leaky_relu", "elu", "swish")
+] + [
+    (name, {}, jnp.array([[0.0, 0.0, 0.0], [1e4, -1e4, 0.0], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4], [0.0, 1e4, -1e4]]))
+    for name in ("softmax", "log_softmax")
+] + [
+    ("maxout", {"pieces": 3}, jnp.array([[0.0, 0.0, 0.0, 1e4, 1e4, -1e4], [-1e4, 0.0, 0.0, -1e4, -1e4, -1e4]])),
+    ("maxout", {"pieces": 2}, jnp.array([[0.0, -0.0, -1e4, -1e4, 1e4, 1e4], [-0.0, 0.0, 1e4, -1e4, 0.0, 1e4]])),
+]
+
+
+def _edge_id(row):
+    name, hyper, _ = row
+    return "-".join([name] + [f"{k}={v}" for k, v in hyper.items()])
+
+
+@pytest.mark.parametrize("name, hyper, a", EDGE_TABLE, ids=[_edge_id(row) for row in EDGE_TABLE])
+def test_autodiff_equals_the_hand_derived_rule_at_0_at_1e4_and_at_ties(name, hyper, a, key):
+    forward, backward = ra.pair(name, **hyper)
+    h, vjp = jax.vjp(lambda a: forward(a)[0], a)
+    assert np.all(np.isfinite(h))
+    dY = harness.random_cotangent(key, h.shape)
+    (auto,) = vjp(dY)
+    hand = backward(forward(a)[1], dY)
+    assert np.all(np.isfinite(auto))
+    np.testing.assert_allclose(auto, hand, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(ra.DERIVATIVES))
+def test_elementwise_grad_equals_the_derivative_formula_at_0_and_1e4(name):
+    for hyper in ({}, HYPER.get(name, {})):
+        auto = jax.vmap(jax.grad(lambda x: fa.get(name)(x, **hyper)))(EDGE_POINTS[0])
+        np.testing.assert_allclose(auto, ra.derivative(name)(EDGE_POINTS[0], **hyper), rtol=1e-12, atol=1e-15)
+
+
+def test_kink_conventions_are_exact_at_0_and_on_ties():
+    zero = jnp.array([0.0, -0.0])
+    for name, hyper, expected in (("relu", {}, 0.0), ("leaky_relu", {"slope": 0.2}, 0.2), ("elu", {"alpha": 1.5}, 1.5),
+                                  ("elu", {}, 1.0), ("softplus", {}, 0.5)):
+        auto = jax.vmap(jax.grad(lambda x: fa.get(name)(x, **hyper)))(zero)
+        np.testing.assert_array_equal(auto, ra.derivative(name)(zero, **hyper))
+        np.testing.assert_array_equal(auto, [expected, expected])
+    a = jnp.array([[2.0, 5.0, 5.0, 5.0, -1.0, -1.0]])
+    forward, backward = ra.pair("maxout", pieces=3)
+    dY = jnp.array([[10.0, 20.0]])
+    expected = [[0.0, 10.0, 0.0, 20.0, 0.0, 0.0]]  # the first winner of each group takes all
+    np.testing.assert_array_equal(backward(forward(a)[1], dY), expected)
+    np.testing.assert_array_equal(jax.vjp(lambda a: fa.maxout(a, pieces=3), a)[1](dY)[0], expected)

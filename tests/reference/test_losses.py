@@ -74,3 +74,54 @@ def test_fused_gradients_stay_exact_for_logits_of_1e4():
 def test_unknown_loss():
     with pytest.raises(ValueError, match=r"reference.losses.gradient: unknown loss 'nll'"):
         rl.gradient("nll")
+
+
+# Exactly at 0 (logit, residual, margin), at |r| = delta, and at +-1e4: where tie-splitting
+# primitives (jnp.maximum, jnp.abs) would give autodiff a wrong or different derivative.
+CLASS_LOGITS = jnp.array([[0.0, 0.0, 0.0], [1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, -1.0, 0.5], [1e4, -1e4, 9999.0]])
+CLASS_LABELS = jnp.array([0, 1, 2, 0, 0])  # rows 4 and 5 have a margin exactly 0 (j = 1, resp. 2)
+BINARY_LOGITS = jnp.array([0.0, 0.0, -0.0, 0.0, 1e4, 1e4, -1e4, -1e4])
+BINARY_LABELS = jnp.array([0.0, 1.0, 0.0, 0.3, 0.0, 1.0, 0.0, 1.0])
+RESIDUALS = jnp.array([[0.0, -0.0, 1e4, -1e4], [1.0, -1.0, 0.5, -0.5]])  # 0, +-1e4, +-delta
+TARGETS = jnp.array([[0.0, 1.0, -2.0, 3.0], [0.0, 0.0, 0.0, 0.0]])
+EDGE_TABLE = [
+    ("softmax_cross_entropy", {}, CLASS_LOGITS, CLASS_LABELS),
+    ("softmax_cross_entropy", {}, CLASS_LOGITS, jax.nn.one_hot(CLASS_LABELS, 3, dtype=jnp.float64)),
+    ("multiclass_hinge", {}, CLASS_LOGITS, CLASS_LABELS),
+    ("multiclass_hinge", {}, CLASS_LOGITS, jax.nn.one_hot(CLASS_LABELS, 3, dtype=jnp.float64)),
+    ("binary_log_loss", {}, BINARY_LOGITS, BINARY_LABELS),
+    ("binary_log_loss", {}, BINARY_LOGITS[:, None], BINARY_LABELS[:, None]),
+    ("mse", {}, TARGETS + RESIDUALS, TARGETS),
+    ("mae", {}, TARGETS + RESIDUALS, TARGETS),
+    ("huber", {}, TARGETS + RESIDUALS, TARGETS),
+    ("huber", {"delta": 0.5}, TARGETS + RESIDUALS, TARGETS),
+]
+
+
+@pytest.mark.parametrize("name, hyper, logits, y", EDGE_TABLE,
+                         ids=[f"{row[0]}-{i}" for i, row in enumerate(EDGE_TABLE)])
+def test_autodiff_equals_the_hand_derived_gradient_at_0_at_kinks_and_at_1e4(name, hyper, logits, y, key):
+    value, vjp = jax.vjp(lambda z: fl.get(name)(z, y, **hyper), logits)
+    dY = harness.random_cotangent(key, ())
+    (auto,) = vjp(dY)
+    hand = dY * rl.gradient(name)(logits, y, **hyper)
+    assert np.isfinite(value) and np.all(np.isfinite(auto))
+    np.testing.assert_allclose(auto, hand, rtol=1e-12, atol=1e-15)
+
+
+def test_kink_conventions_are_exact():
+    # binary log-loss at logit 0: (sigma(0) - y) / N = (0.5 - y) / 2.
+    z = jnp.array([0.0, 0.0])
+    np.testing.assert_array_equal(jax.grad(fl.binary_log_loss)(z, jnp.array([0.0, 1.0])), [0.25, -0.25])
+    # mae at r = 0: sign(0) = 0.
+    pred, y = jnp.array([[1.0, 2.0, 3.0]]), jnp.array([[1.0, 1.0, 4.0]])
+    np.testing.assert_array_equal(jax.grad(fl.mae)(pred, y), [[0.0, 1 / 3, -1 / 3]])
+    np.testing.assert_array_equal(rl.mae_grad(pred, y), [[0.0, 1 / 3, -1 / 3]])
+    # hinge at margin m_1 = -1 - 0 + 1 = 0: inactive; m_2 = 1.5: active.
+    s, label = jnp.array([[0.0, -1.0, 0.5]]), jnp.array([0])
+    np.testing.assert_array_equal(jax.grad(fl.multiclass_hinge)(s, label), [[-1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(rl.multiclass_hinge_grad(s, label), [[-1.0, 0.0, 1.0]])
+    # huber at |r| = delta: both sides of the switch give clip(r) = +-delta.
+    r = jnp.array([0.5, -0.5])
+    np.testing.assert_array_equal(jax.grad(lambda p: fl.huber(p, jnp.zeros(2), delta=0.5))(r), [0.25, -0.25])
+    np.testing.assert_array_equal(rl.huber_grad(r, jnp.zeros(2), delta=0.5), [0.25, -0.25])

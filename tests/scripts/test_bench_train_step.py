@@ -11,7 +11,9 @@ def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
     (model,) = results["models"]
     assert model["model"] == "6-8-3" and set(model["step_seconds"]) == {"autodiff", "hand-derived"}
     assert model["hand_over_auto_epoch"] > 0 and results["matmul_gflops"] > 0 and model["monitor_overhead_epoch"] > 0
-    assert "hand / auto" in capsys.readouterr().out
+    assert model["fnn_over_scan_epoch"] > 0
+    out = capsys.readouterr().out
+    assert "hand / auto" in out and "fnn / scan" in out
     json.dumps(results)
 
 

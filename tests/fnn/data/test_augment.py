@@ -3,9 +3,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn import optim, train
+from fnn import optim
 from fnn.data import augment
 from fnn.models import mlp
+from fnn.fit import fit
 from fnn.objective import Objective
 
 IMAGE = (3, 4)
@@ -48,15 +49,15 @@ def test_shift_moves_pixels_and_fills_with_zeros(key):
 
 
 def test_augmentation_runs_inside_the_jitted_epoch(key):
-    config = mlp.MLPConfig((12, 8, 2), activation="tanh")
+    config = mlp.mlp((8,), 2, activation="tanh")
     X, y = images(key, 40), (jnp.arange(40) % 2).astype(jnp.int32)
-    params = mlp.init(key, config, dtype=jnp.float64)
+    params = config.init(key, (12,), dtype=jnp.float64)[1]
     aug = augment.compose(augment.random_shift(IMAGE, 1), augment.gaussian_noise(0.1))
-    plain = train.fit(Objective(config), optim.sgd(0.1), params, (X, y), epochs=2, batch_size=10, key=key)
-    augmented = train.fit(Objective(config), optim.sgd(0.1), params, (X, y), epochs=2, batch_size=10, key=key, augment=aug)
-    assert not np.allclose(plain.state.params.dense[0].W, augmented.state.params.dense[0].W)
-    again = train.fit(Objective(config), optim.sgd(0.1), params, (X, y), epochs=2, batch_size=10, key=key, augment=aug)
-    np.testing.assert_array_equal(again.state.params.dense[0].W, augmented.state.params.dense[0].W)
+    plain = fit(Objective(config), optim.sgd(0.1), params, (X, y), epochs=2, batch_size=10, key=key)
+    augmented = fit(Objective(config), optim.sgd(0.1), params, (X, y), epochs=2, batch_size=10, key=key, augment=aug)
+    assert not np.allclose(plain.state.params[0].W, augmented.state.params[0].W)
+    again = fit(Objective(config), optim.sgd(0.1), params, (X, y), epochs=2, batch_size=10, key=key, augment=aug)
+    np.testing.assert_array_equal(again.state.params[0].W, augmented.state.params[0].W)
 
 
 def test_bad_input(key):

@@ -1,4 +1,5 @@
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -43,12 +44,30 @@ def test_noise_free_spirals_have_radius_t_and_opposite_arms(key):
 
 
 def test_bad_input(key):
-    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'cifar'; expected one of breast_cancer, digits, iris, mnist, mnist1d, moons"):
+    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'cifar'; expected one of breast_cancer, diabetes, digits, iris, mnist, mnist1d, moons"):
         datasets.load("cifar", key=key)
     with pytest.raises(ValueError, match=r"moons: expected n to be an int >= 2, got 1"):
         datasets.moons(key, 1)
     with pytest.raises(ValueError, match=r"xor: expected noise in \[0, inf\], got -1"):
         datasets.xor(key, noise=-1)
+
+
+def test_diabetes_is_a_regression_set_with_standardised_targets(key):
+    from sklearn.datasets import load_diabetes
+
+    from fnn.data.prepare import prepare
+    from fnn.data.preprocessing import inverse_transform
+
+    data = datasets.load("diabetes", key=key)
+    assert data.X.shape == (442, 10) and data.num_classes == 0 and data.y.dtype == jnp.float32
+    np.testing.assert_allclose(data.y, load_diabetes().target, rtol=1e-6)
+    prepared = prepare("diabetes", key=key)
+    y_train = prepared.train[1]
+    assert abs(float(jnp.mean(y_train))) < 1e-5 and abs(float(jnp.std(y_train)) - 1) < 1e-5
+    back = inverse_transform(prepared.target_scaler, prepared.test[1][:, None])[:, 0]
+    assert set(np.round(np.asarray(back)).astype(int)) <= set(load_diabetes().target.astype(int))
+    with pytest.raises(ValueError, match=r"prepare: diabetes has real-valued targets; stratified splits need classes"):
+        prepare("diabetes", key=key, stratify=True)
 
 
 @pytest.mark.parametrize("name, shape, classes", [("iris", (150, 4), 3), ("wine", (178, 13), 3), ("breast_cancer", (569, 30), 2)])

@@ -21,9 +21,18 @@ def test_init_shapes_dtype_and_zero_bias(key):
 
 def test_bad_input(key):
     params = dense.init(key, 784, 10, dtype=jnp.float64)
-    with pytest.raises(ValueError, match=r"dense.apply: expected X with 2 dimensions, got X.shape=\(32, 28, 28\); X is \(N, D_in\): flatten images first"):
+    with pytest.raises(ValueError, match=r"dense.apply: expected X with at least 2 dimensions \(N, ..., D_in\), got X.shape=\(784,\)"):
+        dense.apply(params, jnp.ones((784,)))
+    with pytest.raises(ValueError, match=r"dense.apply: expected X with last dim 784 \(W.shape\[0\]\), got X.shape=\(32, 28, 28\)"):
         dense.apply(params, jnp.ones((32, 28, 28)))
     with pytest.raises(ValueError, match=r"dense.apply: expected X with last dim 784 \(W.shape\[0\]\), got X.shape=\(32, 100\)"):
         jax.jit(dense.apply)(params, jnp.ones((32, 100)))
     with pytest.raises(ValueError, match=r"dense.init: expected d_out to be a positive int, got 0"):
         dense.init(key, 3, 0)
+
+
+def test_apply_acts_on_the_last_axis_of_any_leading_axes(key):
+    params = dense.init(key, 3, 2, dtype=jnp.float64)
+    X = jax.random.normal(key, (4, 5, 3))
+    np.testing.assert_allclose(dense.apply(params, X), np.einsum("ntd,de->nte", X, params.W) + params.b, rtol=1e-14)
+    assert dense.Dense(2).init(key, (5, 3), dtype=jnp.float64)[0] == (5, 2)

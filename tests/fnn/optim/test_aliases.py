@@ -35,7 +35,7 @@ CASES = {
                                  dict(lr=0.01, b1=0.9, b2=0.999, eps=1e-8, bias_correction=False), None),
     "adamax": (optim.adamax, dict(learning_rate=0.002, b1=0.9, b2=0.99, eps=1e-8), ro.adamax,
                dict(lr=0.002, b1=0.9, b2=0.99, eps=1e-8), lambda: optax.adamax(0.002, 0.9, 0.99, 1e-8)),
-    # optax.rprop lags one step (see test_optax_rprop_lags_one_step), so it is compared there.
+    # optax.rprop returns a stale update (see test_optax_rprop_returns_a_stale_update): no optax oracle.
     "rprop": (optim.rprop, dict(learning_rate=0.01, eta_minus=0.5, eta_plus=1.2, min_step=1e-6, max_step=0.05),
               ro.irprop_minus, dict(delta0=0.01, eta_minus=0.5, eta_plus=1.2, delta_min=1e-6, delta_max=0.05), None),
 }
@@ -172,6 +172,8 @@ def test_optax_rprop_returns_a_stale_update():
                 updates.append(float(u[0]))
         assert (not np.allclose(updates, expected, rtol=1e-12, atol=1e-15)) == stale
     assert updates[0] == 0.0  # optax does not move on its first step
+    # So the docstring must not claim equality with optax (it once said "Equals ``optax.rprop``").
+    assert "Equals ``optax" not in optim.rprop.__doc__ and "Differs from ``optax.rprop``" in optim.rprop.__doc__
 
 
 def test_clipping_follows_the_lecture_pseudocode_and_optax(problem):
@@ -255,20 +257,28 @@ def test_bad_hyperparameters_name_the_optimizer_and_argument(call, match):
 
 def test_adam_with_decoupled_weight_decay_is_optax_adamw(problem):
     params, grads = problem
-    ours = optax.chain(optim.adam(0.01), optim.decoupled_weight_decay(0.1, 0.01))
     weights_only = {"W": True, "b": False}
+    ours = optax.chain(optim.adam(0.01), optim.decoupled_weight_decay(0.1, 0.01, mask=weights_only))
     theirs = optax.adamw(0.01, weight_decay=0.1, mask=weights_only)
     assert_trajectories_equal(run(ours, params, grads), run_optax(theirs, params, grads))
-    injected = optim.injectable("adam", learning_rate=0.01, weight_decay=0.1)
+    injected = optim.injectable("adam", learning_rate=0.01, weight_decay=0.1, weight_decay_mask=lambda p: weights_only)
     assert_trajectories_equal(run(injected, params, grads), run(ours, params, grads))
 
 
 def test_weight_decay_never_touches_biases(problem):
     params, _ = problem
     zero = {"W": jnp.zeros((3, 4)), "b": jnp.zeros(4)}
-    decay = optim.decoupled_weight_decay(0.5, 0.1)
+    decay = optim.decoupled_weight_decay(0.5, 0.1, mask={"W": True, "b": False})
     updates, _ = decay.update(zero, decay.init(params), params)
     np.testing.assert_allclose(updates["W"], -0.05 * params["W"], rtol=1e-15)
     np.testing.assert_array_equal(updates["b"], 0.0)
     with pytest.raises(ValueError, match=r"decoupled_weight_decay: expected weight_decay in \[0, inf\], got -1"):
-        optim.decoupled_weight_decay(-1, 0.1)
+        optim.decoupled_weight_decay(-1, 0.1, mask={"W": True, "b": False})
+
+
+def test_weight_decay_without_a_mask_is_an_error():
+    """No silent guess: a decay that would find no weight (or the wrong ones) is refused."""
+    with pytest.raises(ValueError, match=r"decoupled_weight_decay: expected a mask of the weights"):
+        optim.decoupled_weight_decay(0.1, 0.1, mask=None)
+    with pytest.raises(ValueError, match=r"decoupled_weight_decay: expected a mask of the weights"):
+        optim.injectable("adam", learning_rate=0.01, weight_decay=0.1)

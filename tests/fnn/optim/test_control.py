@@ -7,6 +7,7 @@ import pytest
 
 from fnn import activations, optim, train
 from fnn.models import mlp
+from fnn.fit import Controls, fit
 from fnn.objective import Objective
 from fnn.optim import control
 
@@ -105,7 +106,11 @@ def test_snapshots_keep_the_last_m_cycle_ends_and_average_softmax(key):
     np.testing.assert_allclose(probabilities, expected, rtol=1e-14)
 
 
-CONFIG = mlp.MLPConfig((4, 8, 3), activation="tanh")
+CONFIG = mlp.mlp((8,), 3, activation="tanh")
+
+
+def init_params(key):
+    return CONFIG.init(key, (4,), dtype=jnp.float64)[1]
 
 
 @pytest.fixture
@@ -123,9 +128,9 @@ class CountingObjective(Objective):
 def traces_of_fit(epochs, data, key):
     objective = CountingObjective(CONFIG)
     object.__setattr__(objective, "traces", [])
-    params = mlp.init(key, CONFIG, dtype=jnp.float64)
-    result = train.fit(objective, optim.injectable("sgd", learning_rate=0.5), params, data, val=data, epochs=epochs,
-                       batch_size=20, key=key, plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5))
+    params = init_params(key)
+    result = fit(objective, optim.injectable("sgd", learning_rate=0.5), params, data, val=data, epochs=epochs,
+                       batch_size=20, key=key, controls=Controls(plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5)))
     return len(objective.traces), result
 
 
@@ -137,10 +142,10 @@ def test_fit_cuts_the_rate_on_plateau_without_recompiling(data, key):
 
 
 def test_fit_early_stopping_restores_the_best_parameters(data, key):
-    params = mlp.init(key, CONFIG, dtype=jnp.float64)
+    params = init_params(key)
     seen = []
-    result = train.fit(Objective(CONFIG), optim.sgd(2.0), params, data, val=data, epochs=40, batch_size=20, key=key,
-                       early_stopping=control.EarlyStopping(patience=3, improvement_threshold=0.5), on_epoch=lambda r: seen.append(r))
+    result = fit(Objective(CONFIG), optim.sgd(2.0), params, data, val=data, epochs=40, batch_size=20, key=key,
+                       controls=Controls(early_stopping=control.EarlyStopping(patience=3, improvement_threshold=0.5)), on_epoch=lambda r: seen.append(r))
     assert len(result.history) < 40
     evaluate = train.make_eval_step(Objective(CONFIG))
     best = min(result.history, key=lambda r: r["val_loss"])
@@ -149,15 +154,14 @@ def test_fit_early_stopping_restores_the_best_parameters(data, key):
 
 
 def test_fit_averages_the_end_of_epoch_parameters(data, key):
-    params = mlp.init(key, CONFIG, dtype=jnp.float64)
+    params = init_params(key)
     ends = []
-    result = train.fit(Objective(CONFIG), optim.adam(0.01), params, data, val=data, epochs=5, batch_size=20, key=key,
-                       averaging=control.Averaging("polyak"), snapshots=control.SnapshotEnsemble(2, 2))
+    result = fit(Objective(CONFIG), optim.adam(0.01), params, data, val=data, epochs=5, batch_size=20, key=key,
+                       controls=Controls(averaging=control.Averaging("polyak"), snapshots=control.SnapshotEnsemble(2, 2)))
     # Replay the same epochs to collect each end-of-epoch iterate.
     epoch = train.make_train_epoch(Objective(CONFIG), optim.adam(0.01), batch_size=20)
     key, state_key = jax.random.split(key)  # as fit does: a key for the train state first
-    state = train.init_state(params, optim.adam(0.01), model_state=Objective(CONFIG).init_state(dtype=jnp.float64),
-                             key=state_key)
+    state = train.init_state(params, optim.adam(0.01), model_state=(), key=state_key)
     for _ in range(5):
         key, k = jax.random.split(key)
         state, _ = epoch(state, data, k)
@@ -172,10 +176,10 @@ def test_fit_averages_the_end_of_epoch_parameters(data, key):
 
 
 def test_plateau_needs_an_injected_learning_rate(data, key):
-    params = mlp.init(key, CONFIG, dtype=jnp.float64)
+    params = init_params(key)
     with pytest.raises(ValueError, match=r"learning_rate_of: expected the state of an fnn.optim.injectable optimizer"):
-        train.fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=1, batch_size=20, key=key,
-                  plateau=control.ReduceOnPlateau())
+        fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=1, batch_size=20, key=key,
+            controls=Controls(plateau=control.ReduceOnPlateau()))
 
 
 @pytest.mark.parametrize(

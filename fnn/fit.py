@@ -1,0 +1,258 @@
+r"""``fit``: a whole training run of fused epochs, with the training controls and checkpoints.
+
+Each epoch is one device call (``fnn.train.make_train_epoch``); between epochs, on the
+host: evaluation, the controls (early stopping, plateau, averaging, snapshots), the
+epoch record and the checkpoints. Epoch e shuffles with the e-th split of the key, so a
+run resumed from a checkpoint ends bit-identical to one never interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from tqdm.auto import tqdm
+
+from fnn import checkpoint, tasks
+from fnn import monitor as fnn_monitor
+from fnn.layers.base import initial_state
+from fnn.optim import control
+from fnn.optim.injectable import learning_rate_of, with_learning_rate
+from fnn.train import TrainState, autodiff, init_state, make_eval_step, make_train_epoch
+
+
+class FitResult(NamedTuple):
+    """What ``fit`` returns.
+
+    Attributes:
+        state: the final TrainState (its params are the best epoch's when early stopping
+            restores them).
+        history: one record per epoch run.
+        averaged: the averaged parameters, or None without ``averaging``.
+        snapshots: the kept snapshot parameters (empty without ``snapshots``).
+        best_epoch: the epoch of the lowest monitored loss.
+    """
+
+    state: TrainState
+    history: list
+    averaged: Any
+    snapshots: tuple
+    best_epoch: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Controls:
+    """The between-epoch controls of a run (each optional)."""
+
+    early_stopping: control.EarlyStopping | None = None
+    plateau: control.ReduceOnPlateau | None = None
+    averaging: control.Averaging | None = None
+    snapshots: control.SnapshotEnsemble | None = None
+
+
+@dataclasses.dataclass
+class _Loop:
+    """What changes from epoch to epoch on the host."""
+
+    state: TrainState
+    key: Any
+    best_params: Any
+    history: list
+    stopping: Any = None
+    plateau: Any = None
+    average: Any = None
+    kept: tuple = ()
+
+    @property
+    def stopped(self) -> bool:
+        """Early stopping has fired."""
+        return self.stopping is not None and self.stopping.stop
+
+    def checkpoint(self, epoch: int, config: dict) -> checkpoint.Checkpoint:
+        controls = {"early_stopping": list(self.stopping) if self.stopping else None,
+                    "plateau": list(self.plateau) if self.plateau else None}
+        tree = {"state": self.state, "loop_key": self.key, "best_params": self.best_params}
+        return checkpoint.Checkpoint(tree, epoch, self.history, controls, config)
+
+
+def _check_data(objective, params, model_state, sets):
+    for name, (X, y) in sets.items():
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
+        outputs = jax.eval_shape(objective.outputs, params, X, model_state)  # shape errors now, naming the set
+        tasks.check_targets(f"fit ({name} set)", objective.task, y, outputs.shape[-1])
+
+
+def _start(state: TrainState, key, params, controls: Controls) -> _Loop:
+    return _Loop(state, key, params, [],
+                 stopping=controls.early_stopping.init() if controls.early_stopping else None,
+                 plateau=controls.plateau.init(float(learning_rate_of(state.opt_state))) if controls.plateau else None,
+                 average=controls.averaging.init(params) if controls.averaging else None)
+
+
+def _resume(path, loop: _Loop, controls: Controls) -> tuple[_Loop, int]:
+    if controls.averaging or controls.snapshots:
+        raise ValueError("fit: resuming a run with averaging or snapshots is not supported; they are not checkpointed")
+    saved = checkpoint.load_checkpoint(path, {"state": loop.state, "loop_key": loop.key, "best_params": loop.best_params})
+    for name in ("early_stopping", "plateau"):
+        wanted = getattr(controls, name)
+        if (saved.controls[name] is None) != (wanted is None):
+            raise ValueError(f"fit: {path} was saved {'without' if wanted else 'with'} {name}; "
+                             "resume with the controls of the interrupted run")
+    loop = _Loop(saved.tree["state"], saved.tree["loop_key"], saved.tree["best_params"], list(saved.history),
+                 stopping=control.EarlyStoppingState(*saved.controls["early_stopping"]) if controls.early_stopping else None,
+                 plateau=control.PlateauState(*saved.controls["plateau"]) if controls.plateau else None)
+    return loop, saved.epoch
+
+
+def _evaluate(evaluate, loop: _Loop, sets: dict, controls: Controls, record: dict) -> None:
+    """Evaluation metrics of the epoch's parameters (and of the averaged ones) into ``record``."""
+    for name, data in sets.items():
+        for metric, value in evaluate(loop.state.params, data, loop.state.model_state).items():
+            if not (name == "train" and metric == "loss"):
+                record[f"{name}_{metric}"] = float(value)
+    if controls.averaging:
+        loop.average = controls.averaging.update(loop.average, loop.state.params)
+        if "val" in sets:
+            averaged = controls.averaging.value(loop.average)
+            for metric, value in evaluate(averaged, sets["val"], loop.state.model_state).items():
+                record[f"averaged_val_{metric}"] = float(value)
+
+
+def _apply_controls(loop: _Loop, controls: Controls, epoch: int, record: dict, monitored: str) -> None:
+    if controls.snapshots:
+        loop.kept = controls.snapshots.update(loop.kept, epoch, loop.state.params)
+    if controls.plateau:
+        record["learning_rate"] = loop.plateau.learning_rate
+        loop.plateau = controls.plateau.update(loop.plateau, record[monitored])
+        loop.state = loop.state._replace(opt_state=with_learning_rate(loop.state.opt_state, loop.plateau.learning_rate))
+    if controls.early_stopping:
+        loop.stopping = controls.early_stopping.update(loop.stopping, epoch, record[monitored])
+        if loop.stopping.best_epoch == epoch:
+            loop.best_params = loop.state.params
+
+
+def _epochs_and_last_steps(epochs: int | None, steps: int | None, steps_per_epoch: int) -> tuple[int, int | None]:
+    """The number of epochs to run, and the steps of the last one when ``steps`` cuts it short."""
+    if (epochs is None) == (steps is None):
+        raise ValueError(f"fit: expected exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
+    count, name = (epochs, "epochs") if steps is None else (steps, "steps")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"fit: expected {name} to be a positive int, got {count!r}")
+    if steps is None:
+        return epochs, None
+    last = steps - (math.ceil(steps / steps_per_epoch) - 1) * steps_per_epoch
+    return math.ceil(steps / steps_per_epoch), None if last == steps_per_epoch else last
+
+
+def _steps_per_epoch(X, batch_size) -> int:
+    """floor(N / B), at least 1 (a batch larger than the data is refused by the epoch itself)."""
+    return max(X.shape[0] // batch_size, 1) if isinstance(batch_size, int) and batch_size > 0 else 1
+
+
+class _EpochEnd:
+    """Everything between two epochs: metrics, evaluation, controls, the record, checkpoints."""
+
+    def __init__(self, evaluate, sets, controls: Controls, checkpoint_dir, checkpoint_every: int, run_config: dict):
+        self.evaluate, self.sets, self.controls = evaluate, sets, controls
+        self.checkpoint_dir, self.checkpoint_every, self.run_config = checkpoint_dir, checkpoint_every, run_config
+        self.monitored = "val_loss" if "val" in sets else "train_loss"
+
+    def __call__(self, loop: _Loop, epoch: int, step_metrics, *, last: bool, seconds_since: float) -> dict:
+        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"])),
+                  "grad_norm": float(jnp.mean(step_metrics["grad_norm"]))}
+        if "layers" in step_metrics:
+            record |= fnn_monitor.records(fnn_monitor.mean_over_steps(step_metrics["layers"]))
+            record |= fnn_monitor.records(step_metrics["activations"])
+        _evaluate(self.evaluate, loop, self.sets, self.controls, record)
+        _apply_controls(loop, self.controls, epoch, record, self.monitored)
+        record["seconds"] = time.perf_counter() - seconds_since
+        loop.history.append(record)
+        if self.checkpoint_dir is not None:
+            if epoch % self.checkpoint_every == 0 or last or loop.stopped:
+                self.save(loop, "last.npz", epoch)
+            if record[self.monitored] <= min(r[self.monitored] for r in loop.history):
+                self.save(loop, "best.npz", epoch)
+        return record
+
+    def save(self, loop: _Loop, name: str, epoch: int) -> None:
+        checkpoint.save_checkpoint(Path(self.checkpoint_dir) / name, loop.checkpoint(epoch, self.run_config))
+
+
+def _result(loop: _Loop, controls: Controls, monitored: str) -> FitResult:
+    best_epoch = min(loop.history, key=lambda r: r[monitored])["epoch"]
+    state = loop.state
+    if controls.early_stopping and controls.early_stopping.restore_best:
+        state = state._replace(params=loop.best_params)
+    averaged = controls.averaging.value(loop.average) if controls.averaging else None
+    return FitResult(state, loop.history, averaged, loop.kept, best_epoch)
+
+
+def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple, *, batch_size: int, key,
+        epochs: int | None = None, steps: int | None = None, val: tuple | None = None, model_state=None,
+        value_and_grad=autodiff, controls: Controls = Controls(), augment: Callable | None = None,
+        shuffle: bool = True, monitor: bool = False, checkpoint_dir=None, checkpoint_every: int = 1, resume=None,
+        run_config: dict | None = None, progress: bool = False,
+        on_epoch: Callable[[dict], None] | None = None) -> FitResult:
+    """Train ``params`` for ``epochs`` epochs (or ``steps`` optimizer steps), each epoch one device call.
+
+    Args:
+        objective: an ``fnn.objective.Objective`` (any composed model and task).
+        optimizer: any ``optax.GradientTransformation`` (``plateau`` needs one from
+            ``fnn.optim.injectable`` without a schedule, whose learning rate it changes).
+        params: initial parameters.
+        train, val: ``(X, y)`` arrays; ``val`` is optional.
+        batch_size: a positive int.
+        key: PRNG key; epoch e shuffles with the e-th split of it; a split of it seeds dropout.
+        epochs, steps: the length of the run, exactly one of them. With ``steps`` the last
+            epoch stops after the remaining steps (and compiles once more when cut short).
+        model_state: the model's initial state (default: the one ``init`` gives for the inputs' shape).
+        value_and_grad: the gradient transform (automatic by default).
+        controls: early stopping and plateau watch the validation loss (the training loss
+            without ``val``); averaging is evaluated on ``val``; snapshots keep parameters
+            at cycle ends (see ``fnn.optim.control``).
+        augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
+        shuffle: draw a new minibatch order every epoch (False: the data's order).
+        monitor: record per-layer statistics each epoch (``fnn.monitor``; keys like ``grad_norm_1``).
+        checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the
+            last) and ``best.npz`` whenever the monitored loss is the lowest so far.
+        resume: path of a checkpoint of this same run: continue after its epoch; the
+            result is bit-identical to a run never interrupted.
+        run_config: JSON-able description stored in the checkpoints.
+        progress: show a progress bar over epochs.
+        on_epoch: called with each epoch's record (e.g. to print a table row).
+    Returns:
+        A ``FitResult``; a history record has ``epoch``, ``train_loss`` (mean minibatch J),
+        ``grad_norm`` (mean, before clipping), the task's metrics (``train_accuracy``, ``val_loss``,
+        ...), ``learning_rate`` with a plateau, ``averaged_val_*`` with averaging, ``seconds``.
+    """
+    sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
+    epochs, last_steps = _epochs_and_last_steps(epochs, steps, _steps_per_epoch(sets["train"][0], batch_size))
+    if model_state is None:
+        model_state = initial_state(objective.model, sets["train"][0].shape[1:], dtype=jax.tree.leaves(params)[0].dtype)
+    _check_data(objective, params, model_state, sets)
+    options = dict(batch_size=batch_size, value_and_grad=value_and_grad, augment=augment, monitor=monitor,
+                   shuffle=shuffle)
+    run_epoch = make_train_epoch(objective, optimizer, **options)
+    last_epoch = run_epoch if last_steps is None else make_train_epoch(objective, optimizer, steps=last_steps, **options)
+    key, state_key = jax.random.split(key)
+    loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
+    loop, done = _resume(resume, loop, controls) if resume is not None else (loop, 0)
+    epoch_end = _EpochEnd(make_eval_step(objective), sets, controls, checkpoint_dir, checkpoint_every, run_config or {})
+    for epoch in tqdm(range(done + 1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False):
+        loop.key, epoch_key = jax.random.split(loop.key)
+        start = time.perf_counter()
+        loop.state, step_metrics = (last_epoch if epoch == epochs else run_epoch)(loop.state, sets["train"], epoch_key)
+        record = epoch_end(loop, epoch, step_metrics, last=epoch == epochs, seconds_since=start)
+        if on_epoch is not None:
+            on_epoch(record)
+        if loop.stopped:
+            break
+    return _result(loop, controls, epoch_end.monitored)

@@ -1,0 +1,164 @@
+r"""The layer protocol, and the combinators that compose layers into models.
+
+A layer is a small frozen, hashable spec holding static hyperparameters only (so a model
+can be a static argument of ``jax.jit``). Every layer has
+
+    init(key, in_shape, *, dtype) -> (out_shape, params, state)
+    apply(params, state, X, *, train, key=None) -> (Y, state)
+    weight_mask(params) -> a tree shaped like params, True at the weight matrices
+
+``in_shape`` and ``out_shape`` are the shape of ONE sample (no batch axis): ``(64,)`` for
+a digit vector, ``(8, 8, 1)`` for an image. ``X`` carries the batch on axis 0. Params and
+state are trees aligned with the layer tree: a ``Sequential`` has a tuple with one entry
+per layer, a ``Residual`` has its body's. A layer without parameters or state has ``()``.
+The initial state never depends on the key. The math lives in the plain functions of each
+layer's module (``dense.apply(params, X)``); the specs are plumbing.
+
+Randomness: in training mode a ``Sequential`` hands layer i the key ``fold_in(key, i)``
+(``child_key``); ``reference.backprop`` uses the same rule, so both draw the same masks.
+Which leaves are weights (penalised, decayed, monitored) is declared by each layer's
+``weight_mask``, never guessed from a leaf's name. A model without state may be given
+the empty state ``()`` (or None) and then returns ``()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol, runtime_checkable
+
+import jax
+
+Shape = tuple[int, ...]
+
+
+@runtime_checkable
+class Layer(Protocol):
+    """What every layer spec provides (see the module docstring)."""
+
+    def init(self, key, in_shape: Shape, *, dtype) -> tuple[Shape, Any, Any]: ...
+
+    def apply(self, params, state, X, *, train: bool, key=None) -> tuple[jax.Array, Any]: ...
+
+    def weight_mask(self, params) -> Any: ...
+
+
+def no_weights(params):
+    """The weight mask of a layer whose parameters are all non-weights (biases, scales)."""
+    return jax.tree.map(lambda _: False, params)
+
+
+def child_key(key, index: int):
+    """The key of the ``index``-th layer of a ``Sequential`` (None stays None)."""
+    return None if key is None else jax.random.fold_in(key, index)
+
+
+def check_layer(where: str, layer) -> None:
+    """Raise TypeError unless ``layer`` follows the protocol."""
+    if not isinstance(layer, Layer):
+        raise TypeError(f"{where}: expected a layer (init, apply, weight_mask), got {type(layer).__name__}")
+
+
+def check_input(where: str, X, in_shape: Shape) -> None:
+    """Raise ValueError unless X is a batch of samples of shape ``in_shape``."""
+    if tuple(X.shape[1:]) != tuple(in_shape) or X.ndim != len(in_shape) + 1:
+        raise ValueError(f"{where}: expected X of shape (N, {', '.join(map(str, in_shape))}), got X.shape={X.shape}")
+
+
+def _check_children(where: str, name: str, tree, count: int) -> None:
+    if not isinstance(tree, tuple) or len(tree) != count:
+        got = f"{type(tree).__name__} of length {len(tree)}" if isinstance(tree, tuple) else type(tree).__name__
+        raise ValueError(f"{where}: expected {name} as a tuple with one entry per layer ({count}), got {got}")
+
+
+def split_state(where: str, state, count: int):
+    """``(stateless, per-layer states)``: the empty state ``()`` or None gives ``()`` to every layer."""
+    if state is None or state == ():
+        return True, ((),) * count
+    _check_children(where, "state", state, count)
+    return False, state
+
+
+@dataclasses.dataclass(frozen=True)
+class Sequential:
+    """Layers applied one after another, Y = f_L(... f_2(f_1(X)))."""
+
+    layers: tuple
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        if not layers:
+            raise ValueError("Sequential: expected at least one layer, got none")
+        for i, layer in enumerate(layers):
+            check_layer(f"Sequential (layer {i})", layer)
+        object.__setattr__(self, "layers", tuple(layers))
+
+    def init(self, key, in_shape, *, dtype):
+        params, states, shape = [], [], tuple(in_shape)
+        for i, (layer, k) in enumerate(zip(self.layers, jax.random.split(key, len(self.layers)))):
+            try:
+                shape, p, s = layer.init(k, shape, dtype=dtype)
+            except ValueError as error:
+                raise ValueError(f"Sequential layer {i} ({layer}): {error}") from error
+            params.append(p)
+            states.append(s)
+        return shape, tuple(params), tuple(states)
+
+    def apply(self, params, state, X, *, train, key=None):
+        _check_children("Sequential.apply", "params", params, len(self.layers))
+        stateless, state = split_state("Sequential.apply", state, len(self.layers))
+        states = []
+        for i, (layer, p, s) in enumerate(zip(self.layers, params, state)):
+            X, s = layer.apply(p, s, X, train=train, key=child_key(key, i))
+            states.append(s)
+        return X, () if stateless else tuple(states)
+
+    def weight_mask(self, params):
+        _check_children("Sequential.weight_mask", "params", params, len(self.layers))
+        return tuple(layer.weight_mask(p) for layer, p in zip(self.layers, params))
+
+
+@dataclasses.dataclass(frozen=True)
+class Residual:
+    """A skip connection around ``body``: Y = X + body(X) (He et al. 2016).
+
+    The body must keep the shape of its input. Backward: dX = dY + d body(X)/dX^T dY.
+    """
+
+    body: Any
+
+    def __post_init__(self):
+        check_layer("Residual", self.body)
+
+    def init(self, key, in_shape, *, dtype):
+        out_shape, params, state = self.body.init(key, in_shape, dtype=dtype)
+        if tuple(out_shape) != tuple(in_shape):
+            raise ValueError(f"Residual: expected a body that keeps the shape {tuple(in_shape)}, got {tuple(out_shape)}")
+        return tuple(in_shape), params, state
+
+    def apply(self, params, state, X, *, train, key=None):
+        Y, state = self.body.apply(params, state, X, train=train, key=key)
+        return X + Y, state
+
+    def weight_mask(self, params):
+        return self.body.weight_mask(params)
+
+
+def init(model, key, in_shape, *, dtype):
+    """``model.init`` with its protocol checked first; returns ``(out_shape, params, state)``."""
+    check_layer("layers.init", model)
+    return model.init(key, tuple(in_shape), dtype=dtype)
+
+
+def initial_state(model, in_shape, *, dtype):
+    """The model's initial state (running statistics), which never depends on the key."""
+    return init(model, jax.random.key(0), in_shape, dtype=dtype)[2]
+
+
+def leaves(model):
+    """The leaf layers of a model in forward order (combinators opened)."""
+    if isinstance(model, Sequential):
+        return [leaf for layer in model.layers for leaf in leaves(layer)]
+    if isinstance(model, Residual):
+        return leaves(model.body)
+    return [model]

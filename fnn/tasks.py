@@ -1,0 +1,132 @@
+r"""Tasks: what the model's outputs mean, how labels are shaped, what is predicted and reported.
+
+A task owns the loss on the outputs (logits for classification), the shaping of the
+targets, the prediction rule and the evaluation metrics, so ``Objective`` needs no special
+cases:
+
+- ``Classification``: K output units, integer labels (N,) or one-hot rows (N, K);
+  softmax cross-entropy or the multiclass hinge; prediction argmax; accuracy.
+- ``Binary``: one output unit (the logit), labels 0/1 of shape (N,) or (N, 1); the binary
+  log-loss; prediction [a > 0]; accuracy.
+- ``Regression``: D output units, targets (N,) (one output) or (N, D); MSE, MAE or Huber;
+  prediction = output; reports MSE, RMSE, MAE and R^2 (per-output means, as scikit-learn).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from fnn import losses, metrics, validate
+
+CLASSIFICATION_LOSSES = ("softmax_cross_entropy", "multiclass_hinge")
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+class _Classes:
+    """What the class tasks share: accuracy of the predicted classes."""
+
+    is_classifier = True
+
+    def metrics(self, outputs, y) -> dict:
+        return {"accuracy": metrics.accuracy(self.labels(y), self.predict(outputs))}
+
+
+@dataclasses.dataclass(frozen=True)
+class Classification(_Classes):
+    """K classes, one output unit per class."""
+
+    loss: str = "softmax_cross_entropy"
+
+    def __post_init__(self):
+        validate.choice("Classification", "loss", self.loss, CLASSIFICATION_LOSSES)
+
+    def output_units(self, num_classes: int) -> int:
+        return num_classes
+
+    def num_classes(self, output_units: int) -> int:
+        return output_units
+
+    def targets(self, y):
+        return y
+
+    def predict(self, outputs):
+        return jnp.argmax(outputs, axis=-1)
+
+    def labels(self, y):
+        """Integer labels (N,) from integer labels or one-hot rows (N, K)."""
+        return jnp.argmax(y, axis=-1) if y.ndim == 2 else y
+
+
+@dataclasses.dataclass(frozen=True)
+class Binary(_Classes):
+    """Two classes, one output unit: the logit a of P(y = 1) = sigmoid(a)."""
+
+    loss: str = "binary_log_loss"
+
+    def __post_init__(self):
+        validate.choice("Binary", "loss", self.loss, ("binary_log_loss",))
+
+    def output_units(self, num_classes: int) -> int:
+        if num_classes != 2:
+            raise ValueError(f"Binary: expected 2 classes, got {num_classes}; use Classification for more")
+        return 1
+
+    def num_classes(self, output_units: int) -> int:
+        return 2
+
+    def targets(self, y):
+        """0/1 labels as the (N, 1) column the single output unit is compared with."""
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def predict(self, outputs):
+        return (outputs > 0).astype(jnp.int32).reshape(outputs.shape[0])
+
+    def labels(self, y):
+        return y.reshape(y.shape[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class Regression:
+    """Real-valued targets, one output unit per target."""
+
+    loss: str = "mse"
+    is_classifier = False
+
+    def __post_init__(self):
+        validate.choice("Regression", "loss", self.loss, REGRESSION_LOSSES)
+
+    def output_units(self, num_targets: int) -> int:
+        return num_targets
+
+    def targets(self, y):
+        """Targets (N,) become the (N, 1) column of the single output unit."""
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def predict(self, outputs):
+        return outputs
+
+    def metrics(self, outputs, y) -> dict:
+        y = self.targets(y).astype(outputs.dtype)
+        return {"mse": metrics.mse(y, outputs), "rmse": metrics.rmse(y, outputs),
+                "mae": metrics.mae(y, outputs), "r2": metrics.r2(y, outputs)}
+
+
+BY_LOSS = {name: Classification for name in CLASSIFICATION_LOSSES} | {"binary_log_loss": Binary} | {
+    name: Regression for name in REGRESSION_LOSSES}
+
+
+def for_loss(name: str):
+    """The task a loss belongs to, e.g. ``for_loss("mse") == Regression("mse")``."""
+    return validate.lookup("tasks.for_loss", "loss", name, BY_LOSS)(name)
+
+
+def check_targets(where: str, task, y, output_units: int) -> None:
+    """Check labels against the output layer when their values are known (class range, shapes)."""
+    if task.is_classifier and np.issubdtype(y.dtype, np.integer):
+        validate.labels(where, y, task.num_classes(output_units))
+    if not task.is_classifier and task.targets(y).shape[1:] != (output_units,):
+        raise ValueError(f"{where}: expected targets (N,) or (N, {output_units}) for {output_units} output units, "
+                         f"got y.shape={y.shape}")

@@ -1,0 +1,119 @@
+r"""One table of (layer, input shape) cases that drives every check of the backward rules.
+
+Each case is checked (``check``) in float64 with a random upstream gradient dY:
+- alone: the rule's (dparams, dX) of ``reference.backprop`` against ``jax.vjp`` of the
+  ``fnn`` layer's training-mode ``apply`` (relative error <= 1e-10), and against centred
+  finite differences of <dY, f(params, X)>;
+- inside a network: X -> Dense -> tanh -> layer -> Flatten -> Dense -> cross-entropy, the
+  generic ``reference.backprop.value_and_grad`` against ``jax.grad`` of the same objective;
+- under ``jax.jit``.
+The ``fnn gradcheck`` rows and the tests read this table; a test fails when a layer type
+with a rule in ``reference.backprop.RULES`` has no case here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from fnn import activations, tasks
+from fnn.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Maxout, Residual, Sequential
+from fnn.objective import Objective
+from fnn.train import autodiff
+from reference import backprop, gradcheck
+
+BATCH = 6
+
+
+class Case(NamedTuple):
+    """A layer, the shape of one input sample, and whether the layer has kinks."""
+
+    name: str
+    layer: Any
+    in_shape: tuple
+    kinked: bool = False
+
+
+KINKED_ACTIVATIONS = {"relu", "leaky_relu"}
+
+CASES = (
+    Case("dense", Dense(4, "glorot_normal"), (5,)),
+    Case("dense (time steps)", Dense(3, "glorot_normal"), (2, 5)),
+    *(Case(f"activation {name}", Activation(name), (6,), name in KINKED_ACTIVATIONS) for name in activations.ELEMENTWISE),
+    Case("maxout", Maxout(3), (6,), kinked=True),
+    Case("batchnorm", BatchNorm(momentum=0.8), (5,)),
+    Case("batchnorm (image channels)", BatchNorm(unbiased=True), (2, 3, 4)),
+    Case("dropout (inverted)", Dropout(0.3), (6,)),
+    Case("dropout (lecture)", Dropout(0.4, "lecture"), (6,)),
+    Case("flatten", Flatten(), (2, 3)),
+    Case("residual tanh block", Residual(Sequential(Dense(5, "glorot_normal"), Activation("tanh"))), (5,)),
+    Case("sequential", Sequential(Dense(4, "glorot_normal"), BatchNorm(), Activation("elu")), (3,)),
+)
+
+
+class Result(NamedTuple):
+    """Relative errors of one case's hand-derived gradients."""
+
+    alone_vs_autodiff: float
+    alone_vs_finite_differences: float
+    network_vs_autodiff: float
+
+
+def _perturbed(params, key):
+    """Parameters moved off their initial values (gamma != 1, beta != 0, biases != 0)."""
+    leaves, tree = jax.tree.flatten(params)
+    keys = jax.random.split(key, max(len(leaves), 1))
+    return jax.tree.unflatten(tree, [p + 0.2 * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)])
+
+
+def setup(case: Case, key):
+    """Perturbed parameters, the initial state and a random batch X for a case."""
+    k_init, k_params, k_x = jax.random.split(key, 3)
+    _, params, state = case.layer.init(k_init, case.in_shape, dtype=jnp.float64)
+    X = 1.5 * jax.random.normal(k_x, (BATCH, *case.in_shape), jnp.float64)
+    return _perturbed(params, k_params), state, X
+
+
+def _alone(case: Case, params, state, X, key):
+    def f(p, x):
+        return case.layer.apply(p, state, x, train=True, key=key)[0]
+
+    dY = jax.random.normal(jax.random.fold_in(key, 1), jax.eval_shape(f, params, X).shape, jnp.float64)
+
+    @jax.jit
+    def both(p, x):
+        auto = jax.vjp(f, p, x)[1](dY)
+        _, _, cache = backprop.forward(case.layer, p, state, x, key=key)
+        return auto, backprop.backward(case.layer, cache, dY)
+
+    auto, hand = both(params, X)
+    numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(*a)), (params, X))
+    return gradcheck.max_relative_error(hand, auto), gradcheck.max_relative_error(hand, numeric)
+
+
+def network(case: Case) -> Sequential:
+    """The case's layer in the middle of a small classifier."""
+    width = case.in_shape[-1]
+    return Sequential(Dense(width, "glorot_normal"), Activation("tanh"), case.layer, Flatten(), Dense(3, "glorot_normal"))
+
+
+def _inside(case: Case, key):
+    model = network(case)
+    k_init, k_params, k_x, k_y, k_drop = jax.random.split(key, 5)
+    _, params, state = model.init(k_init, case.in_shape, dtype=jnp.float64)
+    params = _perturbed(params, k_params)
+    X = jax.random.normal(k_x, (BATCH, *case.in_shape), jnp.float64)
+    y = jax.random.randint(k_y, (BATCH,), 0, 3)
+    objective = Objective(model, tasks.Classification())
+    auto = jax.jit(autodiff(objective))(params, state, (X, y), k_drop)
+    hand = jax.jit(backprop.value_and_grad(objective))(params, state, (X, y), k_drop)
+    return gradcheck.max_relative_error(hand, auto)
+
+
+def check(case: Case, key) -> Result:
+    """Every comparison of one case (float64 must be enabled)."""
+    params, state, X = setup(case, key)
+    alone = _alone(case, params, state, X, jax.random.fold_in(key, 2))
+    return Result(*alone, _inside(case, jax.random.fold_in(key, 3)))

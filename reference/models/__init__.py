@@ -1,1 +1,0 @@
-"""The lectures' backprop algorithms for ``fnn.models``."""

@@ -1,0 +1,143 @@
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from fnn import activations, losses, optim, tasks, train
+from fnn.fit import fit
+from fnn.layers import Activation, Dense, Residual, Sequential
+from fnn.models import mlp
+from fnn.objective import Objective
+from fnn.regularizers import Penalty
+from reference import backprop, cases, gradcheck
+from reference.audit import KINK_TOLERANCE
+from tests.reference import harness
+
+
+def problem(model, task, key, in_width=4):
+    k1, k2, k3 = jax.random.split(key, 3)
+    _, params, state = model.init(k1, (in_width,), dtype=jnp.float64)
+    params = jax.tree.map(lambda p: p + 0.05 * jax.random.normal(k3, p.shape, p.dtype), params)
+    X = jax.random.normal(k2, (9, in_width), jnp.float64)
+    outputs = jax.eval_shape(lambda p: model.apply(p, state, X, train=False)[0], params).shape[-1]
+    if isinstance(task, tasks.Classification):
+        y = jax.random.randint(k3, (9,), 0, outputs)
+    elif isinstance(task, tasks.Binary):
+        y = jax.random.randint(k3, (9,), 0, 2)
+    else:
+        y = jax.random.normal(k3, (9, outputs), jnp.float64)
+    return params, state, (X, y)
+
+
+def assert_equals_autodiff(objective, params, state, batch, key=None):
+    (value, new_state), grads = jax.jit(backprop.value_and_grad(objective))(params, state, batch, key)
+    (auto_value, auto_state), auto_grads = train.autodiff(objective)(params, state, batch, key)
+    np.testing.assert_allclose(value, auto_value, rtol=1e-13)
+    harness.assert_close(grads, auto_grads)
+    harness.assert_close(new_state, auto_state)
+    return grads
+
+
+@pytest.mark.parametrize("activation", [*sorted(activations.ELEMENTWISE), "maxout"])
+def test_backprop_equals_autodiff_for_every_hidden_activation(activation, key):
+    objective = Objective(mlp.mlp((6, 5), 3, activation=activation))
+    assert_equals_autodiff(objective, *problem(objective.model, objective.task, key))
+
+
+@pytest.mark.parametrize("loss, regularizer", [*((name, None) for name in sorted(losses.BY_NAME)),
+                                               ("softmax_cross_entropy", "l1"), ("mse", "l2"), ("binary_log_loss", "elastic_net")])
+def test_backprop_equals_autodiff_for_every_loss_and_regularizer(loss, regularizer, key):
+    task = tasks.for_loss(loss)
+    penalty = Penalty(regularizer, 0.03, beta=0.4) if regularizer else None
+    objective = Objective(mlp.mlp((6, 5), 1 if loss == "binary_log_loss" else 3, activation="tanh"), task, penalty)
+    assert_equals_autodiff(objective, *problem(objective.model, task, key))
+
+
+STATEFUL = [
+    dict(batchnorm="before"),
+    dict(batchnorm="after", unbiased_variance=True),
+    dict(dropout=0.3),
+    dict(dropout=0.2, dropout_form="lecture", batchnorm="before"),
+    dict(dropout=0.25, batchnorm="after", activation="elu", residual=True),
+    dict(activation="maxout", pieces=3, residual=True, batchnorm="before"),
+]
+
+
+@pytest.mark.parametrize("options", STATEFUL, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_backprop_through_batchnorm_dropout_residual_and_maxout_equals_autodiff(options, key):
+    model = mlp.mlp((6, 6), 3, **{"activation": "tanh", **options})
+    objective = Objective(model, penalty=Penalty("l2", 0.01))
+    params, state, batch = problem(model, objective.task, key)
+    assert_equals_autodiff(objective, params, state, batch, jax.random.fold_in(key, 7))
+
+
+def test_a_model_the_command_line_does_not_offer(key):
+    """Dense, a residual tanh block, dense: the generic backprop needs nothing new."""
+    model = Sequential(Dense(8, "glorot_normal"), Residual(Sequential(Dense(8, "glorot_normal"), Activation("tanh"))),
+                       Dense(3, "glorot_normal"))
+    objective = Objective(model)
+    params, state, batch = problem(model, objective.task, key)
+    grads = assert_equals_autodiff(objective, params, state, batch)
+    assert np.abs(np.asarray(grads[1][0].W)).max() > 0
+
+
+def test_backprop_matches_finite_differences(key):
+    objective = Objective(mlp.mlp((5, 4), 3, activation="relu"), penalty=Penalty("l2", 0.1))
+    params, state, batch = problem(objective.model, objective.task, key, in_width=3)
+    _, grads = backprop.value_and_grad(objective)(params, state, batch, None)
+    numeric = gradcheck.numerical_gradient(lambda p: objective(p, batch), params)
+    assert gradcheck.max_relative_error(grads, numeric) <= KINK_TOLERANCE
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_manual_and_automatic_training_give_the_same_parameters_after_one_epoch(optimizer, key):
+    """Batch norm right after a dense layer cancels its bias: that gradient is exactly 0, and both
+    routes leave ~1e-17 of rounding there. Adam divides by sqrt(v) + eps and magnifies that noise to
+    ~1e-10, so the batch-norm model is compared with SGD and the plain one with Adam."""
+    options = dict(activation="relu") if optimizer == "adam" else dict(batchnorm="before", dropout=0.2)
+    objective = Objective(mlp.mlp((16, 16), 3, **options), penalty=Penalty("l2", 1e-3))
+    params, _, (X, y) = problem(objective.model, objective.task, key)
+    X, y = jnp.tile(X, (8, 1)), jnp.tile(y, 8)
+    opt = optim.get(optimizer)(0.01)
+    results = [fit(objective, opt, params, (X, y), epochs=1, batch_size=8, key=key, value_and_grad=vg)
+               for vg in (train.autodiff, backprop.value_and_grad)]
+    assert int(results[0].state.step) == 9
+    harness.assert_close(results[1].state.params, results[0].state.params)
+    harness.assert_close(results[1].state.model_state, results[0].state.model_state)
+    moved = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(results[0].state.params),
+                                                               jax.tree.leaves(params)))
+    assert moved > 1e-3
+
+
+def test_every_layer_type_with_a_rule_has_a_gradient_check_case():
+    covered = {type(leaf) for case in cases.CASES for leaf in backprop.leaves(case.layer)}
+    assert set(backprop.RULES) <= covered
+    combinators = {type(case.layer) for case in cases.CASES}
+    assert {Sequential, Residual} <= combinators
+
+
+def test_every_fnn_layer_has_a_rule():
+    from fnn import layers
+
+    specs = {getattr(layers, name) for name in layers.__all__} - {layers.Layer, Sequential, Residual}
+    assert specs == set(backprop.RULES)
+
+
+def test_a_layer_without_a_rule_is_an_error_before_tracing():
+    @dataclasses.dataclass(frozen=True)
+    class Square:
+        def init(self, key, in_shape, *, dtype):
+            return in_shape, (), ()
+
+        def apply(self, params, state, X, *, train, key=None):
+            return X * X, state
+
+        def weight_mask(self, params):
+            return ()
+
+    with pytest.raises(TypeError, match=r"reference.backprop: no hand-derived backward rule for layer type\(s\) Square"):
+        backprop.value_and_grad(Objective(Sequential(Dense(3), Square())))
+    with pytest.raises(TypeError, match=r"reference.backprop.value_and_grad: expected an fnn.objective.Objective, got function"):
+        backprop.value_and_grad(lambda p, b: 0.0)
