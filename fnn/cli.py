@@ -81,6 +81,8 @@ def _add_train(sub):
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
     p.add_argument("--data-dir", default=None, help="folder of the IDX files for --dataset mnist")
     p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
+    p.add_argument("--scaling", default="standardize", choices=["standardize", "min_max", "none"],
+                   help="feature scaling fitted on the training split (none: the data as published)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="part of the training data held out for validation (0: none)")
     p.add_argument("--hidden", type=_int_tuple, default=(128, 128), help="hidden widths, e.g. 128,128 (empty: none)")
@@ -176,6 +178,8 @@ def train(args, argv) -> dict:
 
     from fnn import report, run, runparts
 
+    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+        raise ValueError(f"--out {args.out} differs from --resume {args.resume}: a resumed run continues in its folder")
     if args.resume:
         config = run.resume_config(args.resume, _config_values(_explicit(argv)))
     else:
@@ -243,7 +247,7 @@ def main(argv=None) -> int:
             train(args, argv)
             return 0
         return gradcheck(args)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         print(f"fnn {args.command}: error: {error}", file=sys.stderr)
         return 2
 

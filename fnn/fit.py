@@ -2,8 +2,8 @@ r"""``fit``: a whole training run of fused epochs, with the training controls an
 
 Each epoch is one device call (``fnn.train.make_train_epoch``); between epochs, on the
 host: evaluation, the controls (early stopping, plateau, averaging, snapshots), the
-epoch record and the checkpoints. Epoch e shuffles with the e-th split of the key, so a
-run resumed from a checkpoint ends bit-identical to one never interrupted.
+epoch record and the checkpoints. Each epoch's key is split off a chain kept in the
+checkpoint, so a run resumed from a checkpoint ends bit-identical to one never interrupted.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _start(state: TrainState, key, params, controls: Controls) -> _Loop:
                  average=controls.averaging.init(params) if controls.averaging else None)
 
 
-def _resume(path, loop: _Loop, controls: Controls) -> tuple[_Loop, int]:
+def _resume(path, loop: _Loop, controls: Controls, steps_per_epoch: int) -> tuple[_Loop, int]:
     if controls.averaging or controls.snapshots:
         raise ValueError("fit: resuming a run with averaging or snapshots is not supported; they are not checkpointed")
     saved = checkpoint.load_checkpoint(path, {"state": loop.state, "loop_key": loop.key, "best_params": loop.best_params})
@@ -109,6 +109,9 @@ def _resume(path, loop: _Loop, controls: Controls) -> tuple[_Loop, int]:
     loop = _Loop(saved.tree["state"], saved.tree["loop_key"], saved.tree["best_params"], list(saved.history),
                  stopping=control.EarlyStoppingState(*saved.controls["early_stopping"]) if controls.early_stopping else None,
                  plateau=control.PlateauState(*saved.controls["plateau"]) if controls.plateau else None)
+    if int(loop.state.step) != saved.epoch * steps_per_epoch:
+        raise ValueError(f"fit: {path} ends inside epoch {saved.epoch} (step {int(loop.state.step)}, "
+                         f"{steps_per_epoch} steps per epoch): a run cut short by steps cannot be extended")
     return loop, saved.epoch
 
 
@@ -152,7 +155,7 @@ def _epochs_and_last_steps(epochs: int | None, steps: int | None, steps_per_epoc
     return math.ceil(steps / steps_per_epoch), None if last == steps_per_epoch else last
 
 
-def _steps_per_epoch(X, batch_size) -> int:
+def steps_per_epoch(X, batch_size) -> int:
     """floor(N / B), at least 1 (a batch larger than the data is refused by the epoch itself)."""
     return max(X.shape[0] // batch_size, 1) if isinstance(batch_size, int) and batch_size > 0 else 1
 
@@ -210,7 +213,7 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         params: initial parameters.
         train, val: ``(X, y)`` arrays; ``val`` is optional.
         batch_size: a positive int.
-        key: PRNG key; epoch e shuffles with the e-th split of it; a split of it seeds dropout.
+        key: PRNG key; each epoch splits its own key off it (shuffling, augmentation); a split seeds dropout.
         epochs, steps: the length of the run, exactly one of them. With ``steps`` the last
             epoch stops after the remaining steps (and compiles once more when cut short).
         model_state: the model's initial state (default: the one ``init`` gives for the inputs' shape).
@@ -234,7 +237,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         ...), ``learning_rate`` with a plateau, ``averaged_val_*`` with averaging, ``seconds``.
     """
     sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
-    epochs, last_steps = _epochs_and_last_steps(epochs, steps, _steps_per_epoch(sets["train"][0], batch_size))
+    per_epoch = steps_per_epoch(sets["train"][0], batch_size)
+    epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
     if model_state is None:
         model_state = initial_state(objective.model, sets["train"][0].shape[1:], dtype=jax.tree.leaves(params)[0].dtype)
     _check_data(objective, params, model_state, sets)
@@ -244,7 +248,7 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     last_epoch = run_epoch if last_steps is None else make_train_epoch(objective, optimizer, steps=last_steps, **options)
     key, state_key = jax.random.split(key)
     loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
-    loop, done = _resume(resume, loop, controls) if resume is not None else (loop, 0)
+    loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)
     epoch_end = _EpochEnd(make_eval_step(objective), sets, controls, checkpoint_dir, checkpoint_every, run_config or {})
     for epoch in tqdm(range(done + 1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False):
         loop.key, epoch_key = jax.random.split(loop.key)

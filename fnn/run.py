@@ -21,7 +21,8 @@ import jax.numpy as jnp
 
 from fnn import checkpoint, files, history, metrics, monitor, report, runparts
 from fnn.fit import fit
-from fnn.optim import control
+from fnn.optim import control, schedules
+from fnn.optim.injectable import hyperparameters
 from fnn.runparts import RunConfig
 
 CONFIG_FILE = "config.json"
@@ -62,6 +63,13 @@ def resume_config(out, changes: dict) -> RunConfig:
     stored = load_config(out)
     changes = {name: {**getattr(stored, name), **value} if isinstance(value, dict) else value
                for name, value in changes.items()}
+    lengthened = {name for name in ("epochs", "steps") if name in changes and changes[name] != getattr(stored, name)}
+    if "epochs" in lengthened and stored.steps is not None:
+        raise ValueError(f"run: the stored run {out} is {stored.steps} steps long; change steps, not epochs")
+    if lengthened and stored.schedule and "total_steps" not in stored.schedule_args and "total_steps" in \
+            hyperparameters(schedules.get(stored.schedule)):
+        raise ValueError(f"run: the schedule {stored.schedule} of {out} spans the stored run (total_steps by default); "
+                         "a longer run would continue on a finished schedule. Start a new run, or give total_steps")
     for name, value in changes.items():
         if name not in RESUMABLE and getattr(stored, name) != value:
             raise ValueError(f"run: {name} is {getattr(stored, name)!r} in the stored run {out}, got {value!r}; "
@@ -71,11 +79,11 @@ def resume_config(out, changes: dict) -> RunConfig:
 
 def _test_metrics(parts: runparts.RunParts, result) -> dict:
     objective, (X, y), model_state = parts.objective, parts.data.test, result.state.model_state
-    evaluate = jax.jit(lambda params: objective.task.metrics(objective.outputs(params, X, model_state), y))
+    evaluate = jax.jit(lambda params, X, y: objective.task.metrics(objective.outputs(params, X, model_state), y))
     test = {"loss": float(objective(result.state.params, (X, y), model_state))}
-    test |= {k: float(v) for k, v in evaluate(result.state.params).items()}
+    test |= {k: float(v) for k, v in evaluate(result.state.params, X, y).items()}
     if result.averaged is not None and objective.is_classifier:
-        test["averaged_accuracy"] = float(evaluate(result.averaged)["accuracy"])
+        test["averaged_accuracy"] = float(evaluate(result.averaged, X, y)["accuracy"])
     if result.snapshots:
         probabilities = control.ensemble_probabilities(
             lambda params, X_: objective.outputs(params, X_, model_state), result.snapshots, X)

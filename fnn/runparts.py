@@ -13,11 +13,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import optim, tasks, validate
+from fnn import optim, regularizers, tasks, validate
 from fnn.data import augment as augmentation
 from fnn.data import datasets, preprocessing
 from fnn.data.prepare import Prepared, prepare
 from fnn.fit import Controls
+from fnn.fit import steps_per_epoch as steps_per_epoch_of
 from fnn.models import mlp
 from fnn.objective import Objective
 from fnn.optim import control, schedules
@@ -48,6 +49,7 @@ class RunConfig:
     data_dir: str | None = None
     stratify: bool = False
     val_fraction: float = 0.2
+    scaling: str = "standardize"
     hidden: tuple = (128, 128)
     activation: str = "relu"
     pieces: int = 2
@@ -84,7 +86,22 @@ class RunConfig:
     checkpoint_every: int = 1
 
     def __post_init__(self):
+        if not isinstance(self.hidden, (tuple, list)) or not all(_is_int(h) and h > 0 for h in self.hidden):
+            raise ValueError(f"RunConfig: expected hidden to be a sequence of positive ints, got {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(self.hidden))
+        for name in ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "seed", "early_stopping",
+                     "plateau", "snapshots"):
+            value = getattr(self, name)
+            if value is not None and not _is_int(value):
+                raise TypeError(f"RunConfig: expected {name} to be an int, got {value!r}")
+        for name in ("hyper", "schedule_args", "augment"):
+            if not isinstance(getattr(self, name), dict):
+                raise TypeError(f"RunConfig: expected {name} to be a dict, got {getattr(self, name)!r}")
+        optim.get(self.optimizer)
+        if self.regularizer is not None:
+            validate.choice("RunConfig", "regularizer", self.regularizer, regularizers.BY_NAME)
+        validate.number_in("RunConfig", "val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
+        validate.choice("RunConfig", "scaling", self.scaling, preprocessing.FITTERS)
         validate.choice("RunConfig", "dataset", self.dataset, datasets.NAMES)
         validate.choice("RunConfig", "gradients", self.gradients, GRADIENTS)
         validate.choice("RunConfig", "dtype", self.dtype, DTYPES)
@@ -110,6 +127,10 @@ class RunConfig:
         if unknown:
             raise ValueError(f"RunConfig: unknown settings {', '.join(unknown)}")
         return cls(**values)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class RunParts(NamedTuple):
@@ -202,6 +223,9 @@ def _task(config: RunConfig, data: Prepared):
     if task.is_classifier != (data.num_classes > 0):
         kind = "class labels" if data.num_classes else "real-valued targets"
         raise ValueError(f"RunConfig: loss {config.loss} does not fit {config.dataset}, which has {kind}")
+    if config.snapshots is not None and not isinstance(task, tasks.Classification):
+        raise ValueError(f"RunConfig: snapshots average softmax probabilities; they need a classification loss, "
+                         f"got {config.loss}")
     return task
 
 
@@ -214,7 +238,7 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
                          "(fnn never imports reference)")
     data_key, init_key, fit_key = jax.random.split(jax.random.key(config.seed), 3)
     data = prepare(config.dataset, key=data_key, stratify=config.stratify, data_dir=config.data_dir,
-                   val_fraction=config.val_fraction)
+                   val_fraction=config.val_fraction, scaling=config.scaling)
     dtype = jnp.dtype(config.dtype)
     data = data._replace(**{name: (X.astype(dtype), y.astype(dtype) if data.num_classes == 0 else y)
                             for name, (X, y) in zip(("train", "val", "test"), data[:3])})
@@ -226,7 +250,7 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
     penalty = Penalty(config.regularizer, config.strength) if config.regularizer else None
     objective = Objective(model, task, penalty)
     batch_size = config.batch_size or (len(data.train[1]) if config.optimizer in FULL_BATCH else DEFAULT_BATCH_SIZE)
-    steps_per_epoch = max(len(data.train[1]) // batch_size, 1)
+    steps_per_epoch = steps_per_epoch_of(data.train[0], batch_size)
     optimizer, schedule, name = build_optimizer(config, steps_per_epoch, model.weight_mask)
     gradients = autodiff if config.gradients == "auto" else value_and_grad
     return RunParts(config, batch_size, data, in_shape, output_units, objective, params, optimizer, name, schedule,

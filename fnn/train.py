@@ -1,4 +1,4 @@
-r"""Pure training steps, whole epochs on the device, and ``fit``.
+r"""Pure training steps, whole epochs on the device, and the evaluation step.
 
 A step is ``step(state, batch) -> (state, metrics)``: it evaluates the training-mode
 objective and its gradient with a ``value_and_grad`` transform, then applies any
@@ -7,7 +7,7 @@ objective and its gradient with a ``value_and_grad`` transform, then applies any
 default) is ``jax.value_and_grad`` of ``objective.train_loss``; the hand-derived
 ``reference.backprop.value_and_grad`` is a drop-in. An epoch is one jit call: the
 minibatch order is a permutation drawn on the device from a key, and ``lax.scan`` runs
-the steps. ``fnn.fit.fit`` runs whole trainings of epochs.
+the steps. Whole runs of epochs are ``fnn.fit.fit``.
 
 Epoch convention: with N samples and batch size B, an epoch takes floor(N / B) steps on
 a fresh permutation, so up to B - 1 samples (different ones each epoch) sit out; every

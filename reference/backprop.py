@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import layers
-from fnn.layers.base import Residual, Sequential, child_key, leaves, split_state
+from fnn.layers.base import Residual, Sequential, check_children, child_key, leaves, split_state
 from fnn.objective import Objective
 from reference import losses as rl
 from reference import regularizers as rr
@@ -66,6 +66,7 @@ def check_rules(model) -> None:
 def forward(layer, params, state, X, *, key=None):
     """Training-mode forward through any composition; returns ``(Y, state, cache)``."""
     if isinstance(layer, Sequential):
+        check_children("reference.backprop.forward", "params", params, len(layer.layers))
         stateless, states = split_state("reference.backprop.forward", state, len(layer.layers))
         new_states, caches = [], []
         for i, (child, p, s) in enumerate(zip(layer.layers, params, states)):

@@ -19,7 +19,7 @@ def minibatch_indices(key, n: int, batch_size: int, *, shuffle: bool = True):
     if n < batch_size:
         raise ValueError(
             f"minibatch_indices: expected at least batch_size={batch_size} samples, got n={n}; "
-            "lower --batch-size"
+            "lower batch_size"
         )
     steps = n // batch_size
     order = jax.random.permutation(key, n) if shuffle else jnp.arange(n)

@@ -172,7 +172,7 @@ def load(name: str, *, key, data_dir=None) -> Dataset:
     validate.choice("datasets.load", "dataset", name, NAMES)
     if name == "mnist":
         if data_dir is None:
-            raise ValueError("datasets.load: the mnist data set is read from disk; give --data-dir DIR")
+            raise ValueError("datasets.load: the mnist data set is read from disk; give data_dir, the folder of its IDX files")
         return mnist(data_dir)
     if name in FIXED:
         return FIXED[name]()

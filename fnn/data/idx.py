@@ -60,7 +60,7 @@ def find(data_dir, stem: str) -> Path:
 def load_mnist(data_dir) -> dict[str, np.ndarray]:
     """The four MNIST arrays of ``data_dir``: train/test images (N, 28, 28) and labels (N,)."""
     if not Path(data_dir).is_dir():
-        raise ValueError(f"mnist: expected --data-dir to be a folder holding the IDX files, got {data_dir}")
+        raise ValueError(f"mnist: expected data_dir to be a folder holding the IDX files, got {data_dir}")
     arrays = {key: read_idx(find(data_dir, stem)) for key, stem in FILES.items()}
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]

@@ -58,13 +58,7 @@ def check_layer(where: str, layer) -> None:
         raise TypeError(f"{where}: expected a layer (init, apply, weight_mask), got {type(layer).__name__}")
 
 
-def check_input(where: str, X, in_shape: Shape) -> None:
-    """Raise ValueError unless X is a batch of samples of shape ``in_shape``."""
-    if tuple(X.shape[1:]) != tuple(in_shape) or X.ndim != len(in_shape) + 1:
-        raise ValueError(f"{where}: expected X of shape (N, {', '.join(map(str, in_shape))}), got X.shape={X.shape}")
-
-
-def _check_children(where: str, name: str, tree, count: int) -> None:
+def check_children(where: str, name: str, tree, count: int) -> None:
     if not isinstance(tree, tuple) or len(tree) != count:
         got = f"{type(tree).__name__} of length {len(tree)}" if isinstance(tree, tuple) else type(tree).__name__
         raise ValueError(f"{where}: expected {name} as a tuple with one entry per layer ({count}), got {got}")
@@ -74,7 +68,7 @@ def split_state(where: str, state, count: int):
     """``(stateless, per-layer states)``: the empty state ``()`` or None gives ``()`` to every layer."""
     if state is None or state == ():
         return True, ((),) * count
-    _check_children(where, "state", state, count)
+    check_children(where, "state", state, count)
     return False, state
 
 
@@ -105,7 +99,7 @@ class Sequential:
         return shape, tuple(params), tuple(states)
 
     def apply(self, params, state, X, *, train, key=None):
-        _check_children("Sequential.apply", "params", params, len(self.layers))
+        check_children("Sequential.apply", "params", params, len(self.layers))
         stateless, state = split_state("Sequential.apply", state, len(self.layers))
         states = []
         for i, (layer, p, s) in enumerate(zip(self.layers, params, state)):
@@ -114,7 +108,7 @@ class Sequential:
         return X, () if stateless else tuple(states)
 
     def weight_mask(self, params):
-        _check_children("Sequential.weight_mask", "params", params, len(self.layers))
+        check_children("Sequential.weight_mask", "params", params, len(self.layers))
         return tuple(layer.weight_mask(p) for layer, p in zip(self.layers, params))
 
 

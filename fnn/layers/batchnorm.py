@@ -70,6 +70,13 @@ def count(X) -> int:
     return math.prod(X.shape[:-1])
 
 
+def check_state(where: str, state) -> None:
+    """Raise ValueError unless ``state`` is a ``BatchNormState`` (e.g. the empty state ``()`` was passed)."""
+    if not isinstance(state, BatchNormState):
+        raise ValueError(f"{where}: expected its state (running mean and variance), got {state!r}; "
+                         "pass the model state that init returned")
+
+
 def batch_statistics(X):
     """Mean and biased variance per feature over all other axes; a batch of one sample is refused."""
     if X.ndim < 2:
@@ -119,9 +126,7 @@ class BatchNorm:
         return tuple(in_shape), init(in_shape[-1], dtype=dtype), init_state(in_shape[-1], dtype=dtype)
 
     def apply(self, params, state, X, *, train, key=None):
-        if not isinstance(state, BatchNormState):
-            raise ValueError(f"BatchNorm.apply: expected its state (running mean and variance), got {state!r}; "
-                             "pass the model state that init returned")
+        check_state("BatchNorm.apply", state)
         return apply(params, state, X, train=train, momentum=self.momentum, eps=self.eps, unbiased=self.unbiased)
 
     weight_mask = staticmethod(no_weights)

@@ -16,6 +16,7 @@ other, so the generic backprop and every tool that takes a model work on it.
 from __future__ import annotations
 
 from fnn import activations, validate
+from fnn.layers import dropout as dropout_layer
 from fnn.layers import Activation, BatchNorm, Dense, Dropout, Maxout, Residual, Sequential
 
 BATCHNORM_PLACES = ("before", "after")
@@ -59,6 +60,7 @@ def mlp(hidden, outputs: int, *, activation: str = "relu", pieces: int = 2, init
     validate.choice("mlp", "activation", activation, ACTIVATIONS)
     if batchnorm is not None:
         validate.choice("mlp", "batchnorm", batchnorm, BATCHNORM_PLACES)
+    dropout_layer.check(dropout, dropout_form)
     if residual and len(set(hidden)) > 1:
         raise ValueError(f"mlp: expected equal hidden widths for residual blocks, got {hidden!r}")
     options = dict(activation=activation, pieces=pieces, initializer=initializer, bias=bias, batchnorm=batchnorm,

@@ -1,7 +1,7 @@
 r"""Training control between epochs, on the host: early stopping, plateaus, averaging, snapshots.
 
 Each control is a frozen config with ``init`` and ``update`` returning a new NamedTuple
-state (nothing is mutated). ``fnn.train.fit`` calls them after every epoch; they change
+state (nothing is mutated). ``fnn.fit.fit`` calls them after every epoch; they change
 only values that the jitted epoch takes as inputs (parameters, the injected learning
 rate), so none of them recompiles it.
 """

@@ -70,6 +70,7 @@ def backward(cache: BatchNormCache, dy):
 
 def rule_forward(layer: fb.BatchNorm, params, state, X, *, key):
     """Training-mode forward of the spec; the running statistics updated as ``fnn`` does."""
+    fb.check_state("reference.layers.batchnorm", state)
     Y, cache = forward(params, X, eps=layer.eps)
     state = fb.update_running(state, cache.mu, cache.var, fb.count(X), momentum=layer.momentum,
                               unbiased=layer.unbiased)

@@ -67,7 +67,7 @@ def test_the_dataset_choices_are_named():
 def test_a_bad_value_is_a_one_line_error_not_a_traceback(tmp_path, capsys):
     assert cli.main(["train", "--batch-size", "5000", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "fnn train: error: minibatch_indices: expected at least batch_size=5000 samples, got n=1079; lower --batch-size"
+    assert err.strip() == "fnn train: error: minibatch_indices: expected at least batch_size=5000 samples, got n=1079; lower batch_size"
     assert cli.main(["train", "--lr", "-1", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == "fnn train: error: adam: expected learning_rate in [0, inf], got -1.0"
 
@@ -290,3 +290,19 @@ def test_steps_and_minibatches_in_order(tmp_path):
     assert len(history) == 4  # 10 steps per epoch of 1079 samples in batches of 100
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["steps"] == 40 and config["shuffle"] is False
+
+
+def test_resume_refuses_what_it_cannot_continue_faithfully(tmp_path, capsys):
+    steps = ["train", "--steps", "25", "--out", str(tmp_path / "s"), "--no-progress"]
+    assert cli.main(steps) == 0  # 16 steps per epoch: the second epoch stops after 9
+    assert cli.main(["train", "--resume", str(tmp_path / "s"), "--epochs", "5", "--no-progress"]) == 2
+    assert "is 25 steps long; change steps, not epochs" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(tmp_path / "s"), "--steps", "40", "--no-progress"]) == 2
+    assert "ends inside epoch 2 (step 25, 16 steps per epoch)" in capsys.readouterr().err
+    scheduled = ["train", "--optimizer", "momentum", "--schedule", "cosine_restarts", "--schedule-args",
+                 "init_value=0.1,cycles=1", "--epochs", "1", "--out", str(tmp_path / "c"), "--no-progress"]
+    assert cli.main(scheduled) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "c"), "--epochs", "2", "--no-progress"]) == 2
+    assert "spans the stored run (total_steps by default)" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(tmp_path / "c"), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    assert "a resumed run continues in its folder" in capsys.readouterr().err

@@ -141,3 +141,13 @@ def test_a_layer_without_a_rule_is_an_error_before_tracing():
         backprop.value_and_grad(Objective(Sequential(Dense(3), Square())))
     with pytest.raises(TypeError, match=r"reference.backprop.value_and_grad: expected an fnn.objective.Objective, got function"):
         backprop.value_and_grad(lambda p, b: 0.0)
+
+
+def test_the_hand_derived_forward_is_as_strict_as_fnn(key):
+    model = mlp.mlp((4,), 3, batchnorm="before")
+    _, params, state = model.init(key, (2,), dtype=jnp.float64)
+    X = jnp.ones((5, 2))
+    with pytest.raises(ValueError, match=r"reference.backprop.forward: expected params as a tuple with one entry per layer \(4\)"):
+        backprop.forward(model, params[:-1], state, X)
+    with pytest.raises(ValueError, match=r"reference.layers.batchnorm: expected its state \(running mean and variance\), got \(\)"):
+        backprop.forward(model, params, (), X)

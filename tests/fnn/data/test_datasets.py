@@ -99,5 +99,5 @@ def test_mnist_from_idx_files_keeps_its_test_split(tmp_path, key):
     data = datasets.load("mnist", key=key, data_dir=tmp_path)
     assert data.X.shape == (6, 784) and data.test[0].shape == (4, 784)
     np.testing.assert_allclose(data.X[0], arrays["train_images"][0].ravel() / 255, rtol=1e-6)
-    with pytest.raises(ValueError, match=r"datasets.load: the mnist data set is read from disk; give --data-dir DIR"):
+    with pytest.raises(ValueError, match=r"datasets.load: the mnist data set is read from disk; give data_dir, the folder of its IDX files"):
         datasets.load("mnist", key=key)

@@ -53,5 +53,5 @@ def test_load_mnist_reads_the_four_files(tmp_path):
 def test_a_folder_without_idx_files_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"mnist: no IDX file train-images-idx3-ubyte\[.gz\] in .*; expected train-images"):
         idx.load_mnist(tmp_path)
-    with pytest.raises(ValueError, match=r"mnist: expected --data-dir to be a folder holding the IDX files"):
+    with pytest.raises(ValueError, match=r"mnist: expected data_dir to be a folder holding the IDX files"):
         idx.load_mnist(tmp_path / "missing")
