@@ -169,9 +169,9 @@ class _EpochEnd:
         self.monitored = "val_loss" if "val" in sets else "train_loss"
 
     def __call__(self, loop: _Loop, epoch: int, step_metrics, *, last: bool, seconds_since: float) -> dict:
-        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"])),
-                  "grad_norm": float(jnp.mean(step_metrics["grad_norm"]))}
+        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"]))}
         if "layers" in step_metrics:
+            record["grad_norm"] = float(jnp.mean(step_metrics["grad_norm"]))
             record |= fnn_monitor.records(fnn_monitor.mean_over_steps(step_metrics["layers"]))
             record |= fnn_monitor.records(step_metrics["activations"])
         _evaluate(self.evaluate, loop, self.sets, self.controls, record)
@@ -223,7 +223,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
             at cycle ends (see ``fnn.optim.control``).
         augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
         shuffle: draw a new minibatch order every epoch (False: the data's order).
-        monitor: record per-layer statistics each epoch (``fnn.monitor``; keys like ``grad_norm_1``).
+        monitor: record the mean global gradient norm (``grad_norm``, before clipping) and per-layer
+            statistics each epoch (``fnn.monitor``; keys like ``grad_norm_1``).
         checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the
             last) and ``best.npz`` whenever the monitored loss is the lowest so far.
         resume: path of a checkpoint of this same run: continue after its epoch; the
@@ -232,9 +233,9 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         progress: show a progress bar over epochs.
         on_epoch: called with each epoch's record (e.g. to print a table row).
     Returns:
-        A ``FitResult``; a history record has ``epoch``, ``train_loss`` (mean minibatch J),
-        ``grad_norm`` (mean, before clipping), the task's metrics (``train_accuracy``, ``val_loss``,
-        ...), ``learning_rate`` with a plateau, ``averaged_val_*`` with averaging, ``seconds``.
+        A ``FitResult``; a history record has ``epoch``, ``train_loss`` (mean minibatch J), the
+        task's metrics (``train_accuracy``, ``val_loss``, ...), ``learning_rate`` with a plateau,
+        ``averaged_val_*`` with averaging, ``seconds``, and the monitor's entries.
     """
     sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)

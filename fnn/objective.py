@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import losses, tasks
-from fnn.layers.base import check_layer
+from fnn.layers.base import check_layer, needs_key
 from fnn.regularizers import Penalty
 
 
@@ -51,6 +51,11 @@ class Objective:
     @property
     def is_classifier(self) -> bool:
         return self.task.is_classifier
+
+    @property
+    def needs_key(self) -> bool:
+        """Whether training mode draws randomness (a layer that is not declared deterministic)."""
+        return needs_key(self.model)
 
     def outputs(self, params, X, model_state=()):
         """The model's outputs (logits for classifiers) in evaluation mode."""

@@ -58,6 +58,8 @@ class PlainLoss:
     def __call__(self, params, batch, model_state=None):
         return self.fn(params, batch)
 
+    needs_key = False
+
     def train_loss(self, params, model_state, batch, key):
         return self.fn(params, batch), model_state
 
@@ -72,15 +74,20 @@ def autodiff(objective):
     return jax.value_and_grad(as_objective(objective).train_loss, has_aux=True)
 
 
-def _step_fn(loss_fn, optimizer, value_and_grad, monitor: bool = False):
-    loss_and_grad = value_and_grad(as_objective(loss_fn))
+def _step_fn(loss_fn, optimizer, value_and_grad, *, monitor: bool = False, grad_norm: bool = False):
+    objective = as_objective(loss_fn)
+    loss_and_grad = value_and_grad(objective)
+    needs_key = getattr(objective, "needs_key", True)
 
     def step(state: TrainState, batch):
-        key, step_key = jax.random.split(state.key)
+        # A model that draws no randomness keeps its key: no split on the hot path.
+        key, step_key = jax.random.split(state.key) if needs_key else (state.key, state.key)
         (loss, model_state), grads = loss_and_grad(state.params, state.model_state, batch, step_key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        metrics_ = {"loss": loss, "grad_norm": global_norm(grads)}
+        metrics_ = {"loss": loss}
+        if grad_norm or monitor:
+            metrics_["grad_norm"] = global_norm(grads)
         if monitor:
             mask = loss_fn.weight_mask(state.params)
             metrics_["layers"] = fnn_monitor.weight_statistics(grads, updates, state.params, mask)
@@ -89,17 +96,21 @@ def _step_fn(loss_fn, optimizer, value_and_grad, monitor: bool = False):
     return step
 
 
-def make_train_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, value_and_grad=autodiff):
-    """Return the jit-compiled step ``step(state, batch) -> (state, {"loss": J, "grad_norm": ||g||})``.
+def make_train_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, value_and_grad=autodiff,
+                    grad_norm: bool = False):
+    """Return the jit-compiled step ``step(state, batch) -> (state, {"loss": J[, "grad_norm": ||g||]})``.
 
-    ``grad_norm`` is the global norm of the gradient before the optimizer (and any clipping).
+    With ``grad_norm`` the metrics also hold the global norm of the gradient before the
+    optimizer (and any clipping). It is off by default: a second reader of the gradient
+    keeps XLA from fusing it into the update, and on the digits MLP with Adam that costs
+    about 25% of a step (``scripts/bench_train_step.py``).
 
     Args:
         loss_fn: an ``fnn.objective.Objective``, or any ``J(params, batch) -> scalar``.
         optimizer: any ``optax.GradientTransformation``.
         value_and_grad: ``autodiff`` or ``reference.backprop.value_and_grad`` (see the module).
     """
-    return jax.jit(_step_fn(loss_fn, optimizer, value_and_grad))
+    return jax.jit(_step_fn(loss_fn, optimizer, value_and_grad, grad_norm=grad_norm))
 
 
 def make_train_epoch(
@@ -112,6 +123,7 @@ def make_train_epoch(
     monitor: bool = False,
     shuffle: bool = True,
     steps: int | None = None,
+    grad_norm: bool = False,
 ):
     """Return the jit-compiled ``epoch(state, data, key) -> (state, metrics)``, one value per step.
 
@@ -125,7 +137,7 @@ def make_train_epoch(
     if monitor and not hasattr(loss_fn, "model"):
         raise ValueError("make_train_epoch: monitor needs an fnn.objective.Objective (its model's layers), "
                          f"got {type(loss_fn).__name__}")
-    step = _step_fn(loss_fn, optimizer, value_and_grad, monitor)
+    step = _step_fn(loss_fn, optimizer, value_and_grad, monitor=monitor, grad_norm=grad_norm)
 
     def epoch(state: TrainState, data, key):
         X, y = data

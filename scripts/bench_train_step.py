@@ -36,6 +36,7 @@ class Config:
     models: tuple[tuple[tuple[int, ...], int], ...] = (((64, 128, 128, 10), 64), ((784, 1024, 1024, 10), 256))
     steps_per_epoch: int = 20
     step_calls: int = 20
+    epoch_calls: int = 5
     repeats: int = 7
     seed: int = 0
 
@@ -85,11 +86,13 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
         epochs[name] = (epoch, (state, (X, y), key))
     epochs["autodiff + monitor"] = (
         train.make_train_epoch(objective, optimizer, batch_size=batch_size, monitor=True), (state, (X, y), key))
+    epochs["autodiff + grad norm"] = (
+        train.make_train_epoch(objective, optimizer, batch_size=batch_size, grad_norm=True), (state, (X, y), key))
     peer, peer_optimizer = hand_written_epoch(batch_size)
     plain = [(layer.W, layer.b) for layer in params if layer != ()]
     epochs["hand-written scan"] = (peer, (plain, peer_optimizer.init(plain), X, y, key))
     step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
-    epoch_s = benchmark.interleaved(epochs, number=1, repeats=config.repeats)
+    epoch_s = benchmark.interleaved(epochs, number=config.epoch_calls, repeats=config.repeats)
     flops_per_step = benchmark.training_flops(sizes, batch_size)
     return {
         "model": "-".join(map(str, sizes)),
@@ -101,6 +104,7 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
         "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
         "monitor_overhead_epoch": epoch_s["autodiff + monitor"] / epoch_s["autodiff"],
         "fnn_over_scan_epoch": epoch_s["autodiff"] / epoch_s["hand-written scan"],
+        "grad_norm_overhead_epoch": epoch_s["autodiff + grad norm"] / epoch_s["autodiff"],
         "gflops_epoch": {k: flops_per_step * config.steps_per_epoch / v / 1e9 for k, v in epoch_s.items()},
     }
 
@@ -120,12 +124,13 @@ def main(config: Config) -> dict:
         print(f"{'':<18} {'':>5} {'monitor/plain':<13} {'':>9} {r['monitor_overhead_epoch']:>9.3f}")
         print(f"{'':<18} {'':>5} {'fnn / scan':<13} {'':>9} {r['fnn_over_scan_epoch']:>9.3f}"
               f"  (hand-written lax.scan epoch {1e3 * r['epoch_seconds']['hand-written scan']:.2f} ms)")
+        print(f"{'':<18} {'':>5} {'+grad norm':<13} {'':>9} {r['grad_norm_overhead_epoch']:>9.3f}")
     return results
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for field in ("steps_per_epoch", "step_calls", "repeats", "seed"):
+    for field in ("steps_per_epoch", "step_calls", "epoch_calls", "repeats", "seed"):
         p.add_argument(f"--{field.replace('_', '-')}", type=int, default=getattr(Config, field))
     p.add_argument("--json", help="also write the results to this file")
     args = p.parse_args(argv)

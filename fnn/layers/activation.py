@@ -12,6 +12,8 @@ from fnn.layers.base import no_weights
 class Activation:
     """Layer spec: A = g(Z) elementwise, ``name`` from ``fnn.activations.ELEMENTWISE``."""
 
+    deterministic = True
+
     name: str
 
     def __post_init__(self):
@@ -33,6 +35,8 @@ class Maxout:
     Shapes:
         (N, ..., D * pieces) -> (N, ..., D).
     """
+
+    deterministic = True
 
     pieces: int
 

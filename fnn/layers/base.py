@@ -17,7 +17,9 @@ layer's module (``dense.apply(params, X)``); the specs are plumbing.
 Randomness: in training mode a ``Sequential`` hands layer i the key ``fold_in(key, i)``
 (``child_key``); ``reference.backprop`` uses the same rule, so both draw the same masks.
 Which leaves are weights (penalised, decayed, monitored) is declared by each layer's
-``weight_mask``, never guessed from a leaf's name. A model without state may be given
+``weight_mask``, never guessed from a leaf's name. A layer that draws no randomness in
+training declares ``deterministic = True``; the train step splits no key for a model made
+only of such layers (an undeclared layer gets a fresh key every step, to be safe). A model without state may be given
 the empty state ``()`` (or None) and then returns ``()``.
 """
 
@@ -147,6 +149,11 @@ def init(model, key, in_shape, *, dtype):
 def initial_state(model, in_shape, *, dtype):
     """The model's initial state (running statistics), which never depends on the key."""
     return init(model, jax.random.key(0), in_shape, dtype=dtype)[2]
+
+
+def needs_key(model) -> bool:
+    """True unless every leaf layer declares ``deterministic = True`` (draws no randomness in training)."""
+    return not all(getattr(leaf, "deterministic", False) for leaf in leaves(model))
 
 
 def leaves(model):

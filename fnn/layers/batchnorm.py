@@ -113,6 +113,8 @@ def apply(params: BatchNormParams, state: BatchNormState, X, *, train: bool, mom
 class BatchNorm:
     """Layer spec: batch norm of the last axis (see the module for ``momentum`` and ``unbiased``)."""
 
+    deterministic = True
+
     momentum: float = 0.9
     eps: float = 1e-5
     unbiased: bool = False

@@ -77,6 +77,8 @@ class Dense:
         bias: "zeros" or "pytorch_uniform" (with ``initializer="pytorch_uniform"``: PyTorch's nn.Linear).
     """
 
+    deterministic = True
+
     units: int
     initializer: str = "he_normal"
     bias: str = "zeros"

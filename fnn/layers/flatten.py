@@ -17,6 +17,8 @@ def apply(X):
 class Flatten:
     """Layer spec of ``apply``."""
 
+    deterministic = True
+
     def init(self, key, in_shape, *, dtype):
         return (math.prod(in_shape),), (), ()
 

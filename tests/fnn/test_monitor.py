@@ -49,6 +49,7 @@ def test_fit_records_every_layer_each_epoch_without_retracing(setup, key, tmp_pa
     assert metrics["layers"]["grad_norm"].shape == (4, 3) and metrics["activations"]["act_std"].shape == (2,)
     result = fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=3, batch_size=10, key=key, monitor=True)
     record = result.history[-1]
+    assert record["grad_norm"] > 0  # the global gradient norm comes with the monitor
     assert {f"{name}_{k}" for name in monitor.WEIGHT_STATISTICS for k in (1, 2, 3)} <= set(record)
     assert {f"{name}_{k}" for name in monitor.ACTIVATION_STATISTICS for k in (1, 2)} <= set(record)
     assert monitor.plot(result.history, tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"

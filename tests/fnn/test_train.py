@@ -55,7 +55,7 @@ def test_step_is_traced_once_and_changes_params(data, params):
 def test_step_applies_exactly_one_optimizer_update(data, params):
     objective = Objective(CONFIG)
     state = train.init_state(params, optim.sgd(0.1))
-    new_state, metrics = train.make_train_step(objective, optim.sgd(0.1))(state, data)
+    new_state, metrics = train.make_train_step(objective, optim.sgd(0.1), grad_norm=True)(state, data)
     loss, grads = jax.value_and_grad(objective)(params, data)
     np.testing.assert_allclose(metrics["loss"], loss, rtol=1e-14)
     flat = np.concatenate([np.ravel(g) for g in jax.tree.leaves(grads)])
@@ -103,7 +103,7 @@ def test_fit_records_one_row_per_epoch_and_learns(data, params, key):
     state, history, *_ = fit(Objective(CONFIG), optim.adam(0.05), params, data, val=data, epochs=15,
                                    batch_size=10, key=key, on_epoch=seen.append)
     assert [r["epoch"] for r in history] == list(range(1, 16)) and seen == history
-    assert set(history[0]) == {"epoch", "train_loss", "grad_norm", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert set(history[0]) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"}
     assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
     assert history[-1]["val_accuracy"] >= 0.9
     assert int(state.step) == 15 * 5
@@ -201,3 +201,17 @@ def test_minibatches_in_order_without_shuffling(data, params, key):
     other_key, _ = in_order(train.init_state(params, opt), data, jax.random.fold_in(key, 9))
     for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(other_key.params)):
         np.testing.assert_array_equal(a, b)  # the order does not depend on the key
+
+
+def test_a_deterministic_model_splits_no_key_and_a_dropout_model_does(data, params, key):
+    opt = optim.sgd(0.1)
+    state = train.init_state(params, opt, key=key)
+    deterministic = train.make_train_step(Objective(CONFIG), opt)(state, data)[0]
+    np.testing.assert_array_equal(jax.random.key_data(deterministic.key), jax.random.key_data(key))
+    dropout = mlp.mlp((8,), 3, activation="tanh", dropout=0.5)
+    dropout_params = dropout.init(key, (4,), dtype=jnp.float64)[1]
+    stepped = train.make_train_step(Objective(dropout), opt)(train.init_state(dropout_params, opt, key=key), data)[0]
+    assert not np.array_equal(jax.random.key_data(stepped.key), jax.random.key_data(key))
+    assert Objective(CONFIG).needs_key is False and Objective(dropout).needs_key is True
+    lean = train.make_train_step(Objective(CONFIG), opt)(state, data)[1]
+    assert set(lean) == {"loss"}

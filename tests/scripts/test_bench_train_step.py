@@ -6,7 +6,7 @@ def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
     config, path = bench.parse(["--steps-per-epoch", "2", "--step-calls", "1", "--repeats", "1",
                                 "--json", str(tmp_path / "r.json")])
     assert path.endswith("r.json") and config.repeats == 1
-    config = bench.Config(models=(((6, 8, 3), 4),), steps_per_epoch=2, step_calls=1, repeats=1)
+    config = bench.Config(models=(((6, 8, 3), 4),), steps_per_epoch=2, step_calls=1, epoch_calls=1, repeats=1)
     results = bench.main(config)
     (model,) = results["models"]
     assert model["model"] == "6-8-3" and set(model["step_seconds"]) == {"autodiff", "hand-derived"}
