@@ -218,9 +218,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
             epoch stops after the remaining steps (and compiles once more when cut short).
         model_state: the model's initial state (default: the one ``init`` gives for the inputs' shape).
         value_and_grad: the gradient transform (automatic by default).
-        controls: early stopping and plateau watch the validation loss (the training loss
-            without ``val``); averaging is evaluated on ``val``; snapshots keep parameters
-            at cycle ends (see ``fnn.optim.control``).
+        controls: early stopping and plateau watch the validation loss (else the training loss);
+            averaging is evaluated on ``val``; snapshots keep cycle ends (``fnn.optim.control``).
         augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
         shuffle: draw a new minibatch order every epoch (False: the data's order).
         monitor: record the mean global gradient norm (``grad_norm``, before clipping) and per-layer

@@ -38,16 +38,9 @@ def _check_names(where: str, given: dict, factory, *, exempt=()) -> None:
         raise ValueError(f"{where}: missing hyperparameter {', '.join(missing)}")
 
 
-def injectable(
-    name: str,
-    *,
-    schedule: str | None = None,
-    schedule_args: dict | None = None,
-    clip_norm: float | None = None,
-    weight_decay: float | None = None,
-    weight_decay_mask=None,
-    **hyper,
-) -> optax.GradientTransformation:
+def injectable(name: str, *, schedule: str | None = None, schedule_args: dict | None = None,
+               clip_norm: float | None = None, weight_decay: float | None = None, weight_decay_mask=None,
+               **hyper) -> optax.GradientTransformation:
     """The optimizer ``name`` with ``hyper``, optional schedule and clipping, all injected.
 
     Args:

@@ -306,3 +306,26 @@ def test_resume_refuses_what_it_cannot_continue_faithfully(tmp_path, capsys):
     assert "spans the stored run (total_steps by default)" in capsys.readouterr().err
     assert cli.main(["train", "--resume", str(tmp_path / "c"), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
     assert "a resumed run continues in its folder" in capsys.readouterr().err
+
+
+MNIST1D_RECIPE = ["--dataset", "mnist1d", "--initializer", "pytorch_uniform", "--bias-initializer", "pytorch_uniform",
+                  "--lr", "1e-2", "--batch-size", "100", "--no-shuffle", "--val-fraction", "0", "--scaling", "none",
+                  "--no-progress"]
+
+
+def test_the_mnist1d_paper_recipe_at_a_small_size(tmp_path, capsys):
+    assert cli.main(["train", *MNIST1D_RECIPE, "--hidden", "", "--steps", "120", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "mnist1d (train 4000, val 0, test 1000), MLP 40-10 relu" in out
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history) == 3 and "val_loss" not in history[0]
+    assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] > 0.2  # 10 classes: chance is 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hidden, published", [([""], 0.32), (["100,100", "--residual"], 0.68)])
+def test_the_mnist1d_paper_baselines_are_reproduced(hidden, published, tmp_path):
+    """6000 steps as in the paper; the README's table comes from these runs (seeds 0-2)."""
+    assert cli.main(["train", *MNIST1D_RECIPE, "--hidden", *hidden, "--steps", "6000", "--out", str(tmp_path)]) == 0
+    accuracy = json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"]
+    assert abs(accuracy - published) < 0.03
