@@ -137,7 +137,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
     """
     parts = runparts.build(config, value_and_grad=value_and_grad)
     out = Path(out)
-    files.atomic_write_text(out / CONFIG_FILE, json.dumps(config.to_dict(), indent=1))
+    config_file = files.atomic_write_text(out / CONFIG_FILE, json.dumps(config.to_dict(), indent=1))
     if on_start is not None:
         on_start(parts)
     start = time.perf_counter()
@@ -151,6 +151,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
     seconds = time.perf_counter() - start
     test = _test_metrics(parts, result)
     saved, test_report = _write_outputs(parts, result, out, test)
+    saved["config"] = config_file
     summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "test": test,
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
                "best_epoch": result.best_epoch}
