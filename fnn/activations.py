@@ -53,8 +53,11 @@ def tanh(a):
 
 
 def relu(a):
-    """Rectified linear unit, g(a) = max(0, a); convention g'(0) = 0 (autodiff gives it)."""
-    return jnp.where(a > 0, a, jnp.zeros_like(a))
+    """Rectified linear unit, g(a) = max(0, a); convention g'(0) = 0 (autodiff gives it).
+
+    NaN stays NaN (a broken input is never hidden as 0).
+    """
+    return jnp.where(a <= 0, jnp.zeros_like(a), a)
 
 
 def leaky_relu(a, *, slope: float = LEAKY_RELU_SLOPE):

@@ -97,7 +97,7 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> Path:
     meta = {"format": FORMAT, "epoch": checkpoint.epoch, "history": checkpoint.history,
             "controls": checkpoint.controls, "config": checkpoint.config}
     arrays = _arrays(checkpoint.tree)
-    arrays[META] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    arrays[META] = np.frombuffer(json.dumps(meta, allow_nan=False).encode(), np.uint8)
     return files.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 

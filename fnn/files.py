@@ -5,6 +5,7 @@ A crash mid-write leaves the previous file intact, never a truncated one.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -31,6 +32,11 @@ def atomic_write(path, write: Callable) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def atomic_write_json(path, value, *, indent: int | None = 1) -> Path:
+    """Write ``value`` as strict JSON (no NaN or Infinity, which JSON does not have) atomically."""
+    return atomic_write_text(path, json.dumps(value, indent=indent, allow_nan=False))
 
 
 def save_figure(fig, path, *, dpi: int = 110) -> Path:

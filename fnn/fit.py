@@ -82,10 +82,20 @@ class _Loop:
         return checkpoint.Checkpoint(tree, epoch, self.history, controls, config)
 
 
+def _check_finite(name: str, what: str, values) -> None:
+    if jnp.issubdtype(values.dtype, jnp.inexact):
+        bad = int(jnp.size(values) - jnp.sum(jnp.isfinite(values)))
+        if bad:
+            raise ValueError(f"fit: expected finite {name} {what}, got {bad} NaN or infinite entries; "
+                             "clean or impute the data first")
+
+
 def _check_data(objective, params, model_state, sets):
     for name, (X, y) in sets.items():
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
+        _check_finite(name, "inputs X", X)
+        _check_finite(name, "targets y", y)
         outputs = jax.eval_shape(objective.outputs, params, X, model_state)  # shape errors now, naming the set
         tasks.check_targets(f"fit ({name} set)", objective.task, y, outputs.shape[-1])
 
@@ -174,7 +184,9 @@ class _EpochEnd:
             record["grad_norm"] = float(jnp.mean(step_metrics["grad_norm"]))
             record |= fnn_monitor.records(fnn_monitor.mean_over_steps(step_metrics["layers"]))
             record |= fnn_monitor.records(step_metrics["activations"])
+        _check_losses(epoch, step_metrics["loss"], int(loop.state.step))
         _evaluate(self.evaluate, loop, self.sets, self.controls, record)
+        _check_record(epoch, record)
         _apply_controls(loop, self.controls, epoch, record, self.monitored)
         record["seconds"] = time.perf_counter() - seconds_since
         loop.history.append(record)
@@ -187,6 +199,25 @@ class _EpochEnd:
 
     def save(self, loop: _Loop, name: str, epoch: int) -> None:
         checkpoint.save_checkpoint(Path(self.checkpoint_dir) / name, loop.checkpoint(epoch, self.run_config))
+
+
+class NonFiniteError(ValueError):
+    """Training produced a NaN or infinite loss or metric: the run stops instead of saving it."""
+
+
+def _check_losses(epoch: int, losses, steps_done: int) -> None:
+    finite = jnp.isfinite(losses)
+    if not bool(jnp.all(finite)):
+        first = int(jnp.argmin(finite))
+        step = steps_done - losses.shape[0] + first + 1
+        raise NonFiniteError(f"fit: the training loss became {float(losses[first])} at epoch {epoch}, step {step} "
+                             f"({first + 1} of the epoch); lower the learning rate or clip gradients")
+
+
+def _check_record(epoch: int, record: dict) -> None:
+    broken = sorted(k for k, v in record.items() if not math.isfinite(v))
+    if broken:
+        raise NonFiniteError(f"fit: {', '.join(broken)} became non-finite at epoch {epoch}")
 
 
 def _result(loop: _Loop, controls: Controls, monitored: str) -> FitResult:

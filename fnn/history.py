@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from fnn import files
@@ -19,7 +18,7 @@ def save(history: list[dict], folder) -> dict[str, Path]:
     writer.writeheader()
     writer.writerows(history)
     return {
-        "json": files.atomic_write_text(folder / "history.json", json.dumps(history, indent=1)),
+        "json": files.atomic_write_json(folder / "history.json", history),
         "csv": files.atomic_write_text(folder / "history.csv", table.getvalue()),
     }
 

@@ -137,7 +137,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
     """
     parts = runparts.build(config, value_and_grad=value_and_grad)
     out = Path(out)
-    config_file = files.atomic_write_text(out / CONFIG_FILE, json.dumps(config.to_dict(), indent=1))
+    config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
         on_start(parts)
     start = time.perf_counter()
@@ -155,7 +155,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
     summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "test": test,
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
                "best_epoch": result.best_epoch}
-    saved["run"] = files.atomic_write_text(out / "run.json", json.dumps(summary, indent=1))
+    saved["run"] = files.atomic_write_json(out / "run.json", summary)
     return RunResult(result.history, test, test_report, saved, seconds, len(result.history), result.best_epoch)
 
 

@@ -7,6 +7,7 @@ round trip; ``build(config)`` turns it into ``RunParts`` that ``fnn.run.run`` tr
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -98,6 +99,7 @@ class RunConfig:
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"RunConfig: expected {name} to be a dict, got {getattr(self, name)!r}")
         optim.get(self.optimizer)
+        _check_finite_numbers(self)
         if self.regularizer is not None:
             validate.choice("RunConfig", "regularizer", self.regularizer, regularizers.BY_NAME)
         validate.number_in("RunConfig", "val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
@@ -127,6 +129,16 @@ class RunConfig:
         if unknown:
             raise ValueError(f"RunConfig: unknown settings {', '.join(unknown)}")
         return cls(**values)
+
+
+def _check_finite_numbers(config: RunConfig) -> None:
+    """Every number of a run is finite (a configuration is stored as strict JSON)."""
+    numbers = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    for group in ("hyper", "schedule_args", "augment"):
+        numbers |= {f"{group}.{k}": v for k, v in numbers.pop(group).items()}
+    for name, value in numbers.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"RunConfig: expected {name} to be a finite number, got {value}")
 
 
 def _is_int(value) -> bool:

@@ -123,3 +123,9 @@ def test_maxout_takes_the_max_of_each_group_of_pieces():
 def test_bad_input_names_function_and_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", sorted(fa.ELEMENTWISE))
+def test_nan_propagates_through_every_activation(name):
+    """A NaN input must never come out as a number (relu used to map it to 0)."""
+    assert bool(jnp.isnan(fa.get(name)(jnp.array([jnp.nan]))[0]))

@@ -329,3 +329,13 @@ def test_the_mnist1d_paper_baselines_are_reproduced(hidden, published, tmp_path)
     assert cli.main(["train", *MNIST1D_RECIPE, "--hidden", *hidden, "--steps", "6000", "--out", str(tmp_path)]) == 0
     accuracy = json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"]
     assert abs(accuracy - published) < 0.03
+
+
+def test_a_diverging_run_fails_naming_the_epoch_and_step(tmp_path, capsys):
+    args = ["train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "2", "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "fnn train: error: fit: the training loss became nan at epoch 1, step 2" in err and err.count("\n") == 1
+    assert not (tmp_path / "run.json").exists() and not (tmp_path / "last.npz").exists()
+    assert cli.main(["train", "--lr", "inf", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert "RunConfig: expected lr to be a finite number, got inf" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 import csv
 import json
 
+import pytest
+
 from fnn import history
 
 RECORDS = [
@@ -21,3 +23,9 @@ def test_plot_writes_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     regression = [{"epoch": 1, "train_loss": 1.0}, {"epoch": 2, "train_loss": 0.5}]
     assert history.plot(regression, tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_json_is_strict_and_a_nan_is_never_written(tmp_path):
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        history.save([{"epoch": 1, "train_loss": float("nan")}], tmp_path)
+    assert not (tmp_path / "history.json").exists()

@@ -215,3 +215,22 @@ def test_a_deterministic_model_splits_no_key_and_a_dropout_model_does(data, para
     assert Objective(CONFIG).needs_key is False and Objective(dropout).needs_key is True
     lean = train.make_train_step(Objective(CONFIG), opt)(state, data)[1]
     assert set(lean) == {"loss"}
+
+
+def test_non_finite_data_is_refused_before_training(data, params, key):
+    X, y = data
+    with pytest.raises(ValueError, match=r"fit: expected finite train inputs X, got 2 NaN or infinite entries"):
+        fit(Objective(CONFIG), optim.sgd(0.1), params, (X.at[0, 1].set(jnp.nan).at[3, 0].set(jnp.inf), y),
+            epochs=1, batch_size=10, key=key)
+    soft = jax.nn.one_hot(y, 3).at[2, 0].set(jnp.nan)
+    with pytest.raises(ValueError, match=r"fit: expected finite val targets y, got 1 NaN or infinite entries"):
+        fit(Objective(CONFIG), optim.sgd(0.1), params, data, val=(X, soft), epochs=1, batch_size=10, key=key)
+
+
+def test_a_loss_that_becomes_non_finite_stops_the_run_naming_epoch_and_step(data, params, key, tmp_path):
+    from fnn.fit import NonFiniteError
+
+    with pytest.raises(NonFiniteError, match=r"fit: the training loss became nan at epoch 1, step 2 \(2 of the epoch\)"):
+        fit(Objective(CONFIG), optim.sgd(float("inf")), params, data, epochs=3, batch_size=10, key=key,
+            checkpoint_dir=tmp_path)
+    assert not (tmp_path / "last.npz").exists()  # nothing broken is saved
