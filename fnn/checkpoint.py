@@ -101,9 +101,7 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> Path:
     return files.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def load_checkpoint(path, like) -> Checkpoint:
-    """Read a checkpoint into the structure of ``like`` (a tree of the same run's shapes)."""
-    stored = _read(path)
+def _meta(stored: dict, path) -> dict:
     if META not in stored:
         raise ValueError(f"load_checkpoint: {path} has no {META} entry; it is not an fnn checkpoint")
     try:
@@ -112,5 +110,17 @@ def load_checkpoint(path, like) -> Checkpoint:
         raise ValueError(f"load_checkpoint: {path} has a corrupted {META} entry: {error}") from error
     if meta.get("format") != FORMAT:
         raise ValueError(f"load_checkpoint: {path} has format {meta.get('format')!r}, expected {FORMAT!r}")
+    return meta
+
+
+def checkpoint_epoch(path) -> int:
+    """The number of epochs completed in a checkpoint (its arrays are checked by ``load_checkpoint``)."""
+    return _meta(_read(path), path)["epoch"]
+
+
+def load_checkpoint(path, like) -> Checkpoint:
+    """Read a checkpoint into the structure of ``like`` (a tree of the same run's shapes)."""
+    stored = _read(path)
+    meta = _meta(stored, path)
     tree = _restore(stored, like, path, "load_checkpoint")
     return Checkpoint(tree, meta["epoch"], meta["history"], meta["controls"], meta["config"])

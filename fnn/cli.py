@@ -176,7 +176,7 @@ def train(args, argv) -> dict:
     """Run ``fnn train``; return the final test metrics."""
     from tqdm.auto import tqdm
 
-    from fnn import report, run, runparts
+    from fnn import checkpoint, report, run, runparts
 
     if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
         raise ValueError(f"--out {args.out} differs from --resume {args.resume}: a resumed run continues in its folder")
@@ -196,6 +196,10 @@ def train(args, argv) -> dict:
         train_n, val_n, test_n = facts["sizes"]
         print(f"fnn train: {facts['dataset']} (train {train_n}, val {val_n}, test {test_n}), {facts['model']}, "
               f"{facts['optimizer']}, batch {facts['batch_size']}, {facts['gradients']} gradients, {facts['dtype']}")
+        if args.resume:
+            last = out / "last.npz"
+            length = f"{config.steps} steps" if config.steps else f"{config.epochs} epochs"
+            print(f"resuming {last} at epoch {checkpoint.checkpoint_epoch(last)} (the run has {length})")
         print(f"{'epoch':>5} {'train loss':>10} {'train ' + short:>9} {'val loss':>9} {'val ' + short:>9} {'seconds':>8}")
 
     def on_epoch(record):
@@ -210,7 +214,7 @@ def train(args, argv) -> dict:
     main_metric = "accuracy" if "accuracy" in test else "rmse"
     extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", main_metric))
     print(f"test loss {test['loss']:.4f}  test {main_metric} {test[main_metric]:.4f}{extras}  "
-          f"({result.epochs_run} epochs in {result.train_seconds:.1f} s)")
+          f"({result.epochs_trained} epochs in {result.train_seconds:.1f} s)")
     print("wrote " + ", ".join(str(p) for p in result.files.values()))
     return test
 

@@ -31,14 +31,15 @@ RESUMABLE = ("epochs", "steps", "checkpoint_every")
 
 
 class RunResult(NamedTuple):
-    """What ``run`` returns: the epoch records, test metrics, files written, timings."""
+    """What ``run`` returns: the epoch records (all of the run), test metrics, files written,
+    the seconds and epochs of this call's training (a resumed run counts only the new epochs)."""
 
     history: list
     test: dict
     test_report: dict | None
     files: dict
     train_seconds: float
-    epochs_run: int
+    epochs_trained: int
     best_epoch: int
 
 
@@ -140,6 +141,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
     config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
         on_start(parts)
+    done = checkpoint.checkpoint_epoch(out / "last.npz") if resume else 0
     start = time.perf_counter()
     val = parts.data.val if len(parts.data.val[1]) else None
     result = fit(parts.objective, parts.optimizer, parts.params, parts.data.train, val=val,
@@ -156,7 +158,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
                "best_epoch": result.best_epoch}
     saved["run"] = files.atomic_write_json(out / "run.json", summary)
-    return RunResult(result.history, test, test_report, saved, seconds, len(result.history), result.best_epoch)
+    return RunResult(result.history, test, test_report, saved, seconds, len(result.history) - done, result.best_epoch)
 
 
 def describe(parts: runparts.RunParts) -> dict[str, Any]:

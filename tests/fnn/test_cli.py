@@ -233,7 +233,11 @@ def test_resume_takes_the_stored_configuration(tmp_path, capsys):
     flags = ["--batchnorm", "before", "--dropout", "0.2", "--no-progress"]
     assert cli.main(["train", "--epochs", "3", "--out", str(tmp_path / "whole"), *flags]) == 0
     assert cli.main(["train", "--epochs", "2", "--out", str(tmp_path / "cut"), *flags]) == 0
+    capsys.readouterr()
     assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--epochs", "3", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert f"resuming {tmp_path / 'cut' / 'last.npz'} at epoch 2 (the run has 3 epochs)" in out
+    assert "(1 epochs in" in out  # the timing counts the epochs this call trained
     with np.load(tmp_path / "whole" / "params.npz") as a, np.load(tmp_path / "cut" / "params.npz") as b:
         for name in a.files:
             np.testing.assert_array_equal(a[name], b[name])
