@@ -129,7 +129,9 @@ def _add_train(sub):
     p.add_argument("--gradients", default="auto", choices=["auto", "manual"],
                    help="jax.value_and_grad or the lectures' hand-derived backprop")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--out", default=None, help=f"output folder (default {DEFAULT_OUT}/<dataset>, or the --resume folder)")
+    p.add_argument("--out", default=None, help=f"output folder (default: the first of {DEFAULT_OUT}/<dataset>, "
+                   f"{DEFAULT_OUT}/<dataset>-2, ... that holds no run; the --resume folder when resuming)")
+    p.add_argument("--overwrite", action="store_true", help="write over the run already in --out")
     p.add_argument("--checkpoint-every", type=int, default=1, metavar="K",
                    help="write out/last.npz every K epochs (and out/best.npz at the best validation loss)")
     p.add_argument("--resume", default=None, metavar="DIR",
@@ -137,7 +139,7 @@ def _add_train(sub):
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-INVOCATION = ("command", "out", "resume", "no_progress")
+INVOCATION = ("command", "out", "resume", "no_progress", "overwrite")
 """Flags about this invocation, not about the run."""
 
 
@@ -176,7 +178,7 @@ def train(args, argv) -> dict:
     """Run ``fnn train``; return the final test metrics."""
     from tqdm.auto import tqdm
 
-    from fnn import checkpoint, report, run, runparts
+    from fnn import checkpoint, outdir, report, run, runparts
 
     if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
         raise ValueError(f"--out {args.out} differs from --resume {args.resume}: a resumed run continues in its folder")
@@ -187,7 +189,7 @@ def train(args, argv) -> dict:
     value_and_grad = None
     if config.gradients == "manual":
         from reference.backprop import value_and_grad
-    out = Path(args.out or args.resume or f"{DEFAULT_OUT}/{config.dataset}")
+    out = Path(args.out or args.resume or outdir.free_folder(f"{DEFAULT_OUT}/{config.dataset}"))
     columns, short = _columns(tasks.for_loss(config.loss).is_classifier)
     every = max(1, config.epochs // 25)
 
@@ -206,7 +208,7 @@ def train(args, argv) -> dict:
         if record["epoch"] % every == 0 or record["epoch"] in (1, config.epochs):
             tqdm.write(_row(record, columns))
 
-    result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume),
+    result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume), overwrite=args.overwrite,
                      progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
     test = result.test
     if result.test_report is not None:

@@ -12,6 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def _default_mode() -> int:
+    """0666 less the process's umask: the mode ``open`` would have given."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path, write: Callable) -> Path:
     """Call ``write(binary_file)`` on a temporary file, then rename it onto ``path``."""
     path = Path(path)
@@ -22,6 +29,7 @@ def atomic_write(path, write: Callable) -> Path:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the user's usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import checkpoint, files, history, metrics, monitor, report, runparts
+from fnn import checkpoint, files, history, metrics, monitor, outdir, report, runparts
 from fnn.fit import fit
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
@@ -121,7 +121,8 @@ def _write_outputs(parts: runparts.RunParts, result, out: Path, test: dict) -> t
 
 
 def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resume: bool = False,
-        progress: bool = False, on_start: Callable[[runparts.RunParts], None] | None = None,
+        overwrite: bool = False, progress: bool = False,
+        on_start: Callable[[runparts.RunParts], None] | None = None,
         on_epoch: Callable[[dict], None] | None = None) -> RunResult:
     """Train, evaluate on the test split, and write every output of the run to ``out``.
 
@@ -132,12 +133,18 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
             (``reference.backprop.value_and_grad``; ``fnn`` never imports ``reference``).
         resume: continue from ``out/last.npz`` (the configuration must be the stored one,
             see ``resume_config``).
+        overwrite: write over a run already in ``out`` (else that is an error; ``fnn.outdir``).
         progress: show a progress bar.
         on_start: called with the built ``RunParts`` before training (e.g. to print a summary).
         on_epoch: called with every epoch record.
     """
+    out = outdir.prepare(out, resume=resume, overwrite=overwrite)
+    with outdir.lock(out):
+        return _run_locked(config, out, value_and_grad, resume, progress, on_start, on_epoch)
+
+
+def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, on_epoch) -> RunResult:
     parts = runparts.build(config, value_and_grad=value_and_grad)
-    out = Path(out)
     config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
         on_start(parts)

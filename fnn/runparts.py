@@ -116,6 +116,8 @@ class RunConfig:
             raise ValueError("RunConfig: lr and schedule exclude each other; give the schedule's rate in schedule_args")
         if self.schedule_args and self.schedule is None:
             raise ValueError("RunConfig: schedule_args needs a schedule")
+        build_controls(self)  # every setting is checked here, before any data is loaded
+        build_augment(self)
 
     def to_dict(self) -> dict:
         """A JSON-able dict (tuples become lists)."""

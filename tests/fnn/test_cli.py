@@ -343,3 +343,16 @@ def test_a_diverging_run_fails_naming_the_epoch_and_step(tmp_path, capsys):
     assert not (tmp_path / "run.json").exists() and not (tmp_path / "last.npz").exists()
     assert cli.main(["train", "--lr", "inf", "--out", str(tmp_path), "--no-progress"]) == 2
     assert "RunConfig: expected lr to be a finite number, got inf" in capsys.readouterr().err
+
+
+def test_outputs_are_protected(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert cli.main(["train", "--epochs", "1", "--no-progress"]) == 0
+    assert (tmp_path / "runs" / "digits" / "run.json").exists() and (tmp_path / "runs" / "digits-2" / "run.json").exists()
+    capsys.readouterr()
+    assert cli.main(["train", "--epochs", "1", "--out", "runs/digits", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "output folder runs/digits already holds a run" in err and err.count("\n") == 1
+    assert cli.main(["train", "--epochs", "1", "--out", "runs/digits", "--overwrite", "--no-progress"]) == 0
+    assert not (tmp_path / "runs" / "digits" / ".lock").exists()
