@@ -1,8 +1,11 @@
 """fnn: the formulas of a course on multilayer perceptrons, as pure, jit-compiled JAX functions.
 
 Modules: ``activations``, ``initializers``, ``losses``, ``regularizers``, ``metrics``,
-``layers``, ``models``, ``objective``, ``optim``, ``train``, ``data``, ``checkpoint``,
-``history``; the hand-derived backward passes live in the separate ``reference`` package.
+``layers`` (specs composed by ``Sequential`` and ``Residual``), ``models``, ``tasks``,
+``objective``, ``optim``, ``train`` (steps and epochs), ``fit`` (whole runs of epochs),
+``runparts`` and ``run`` (a run configuration and ``run(config)``), ``outdir``, ``data``,
+``checkpoint``, ``history``; the hand-derived backward passes live in the separate
+``reference`` package.
 """
 
 __version__ = "0.1.0"
