@@ -78,6 +78,11 @@ def _optimizer_flags(p) -> None:
 
 def _add_train(sub):
     p = sub.add_parser("train", help="train a model and save its history, curves and parameters")
+    _add_data_and_model_flags(p)
+    _add_training_flags(p)
+
+
+def _add_data_and_model_flags(p):
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
     p.add_argument("--data-dir", default=None, help="folder of the IDX files for --dataset mnist")
     p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
@@ -99,6 +104,9 @@ def _add_train(sub):
     p.add_argument("--dropout-form", default="inverted", choices=["inverted", "lecture"])
     p.add_argument("--loss", default="softmax_cross_entropy", choices=list(tasks.BY_LOSS),
                    help="the loss picks the task: classification, binary (binary_log_loss) or regression (mse, mae, huber)")
+
+
+def _add_training_flags(p):
     p.add_argument("--regularizer", default="none", choices=["none", *regularizers.BY_NAME])
     p.add_argument("--strength", type=float, default=1e-4, help="lambda of the regularizer")
     p.add_argument("--optimizer", default="adam", choices=list(optim.BY_NAME))

@@ -9,6 +9,7 @@ checkpoint, so a run resumed from a checkpoint ends bit-identical to one never i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -98,6 +99,15 @@ def _check_data(objective, params, model_state, sets):
         _check_finite(name, "targets y", y)
         outputs = jax.eval_shape(objective.outputs, params, X, model_state)  # shape errors now, naming the set
         tasks.check_targets(f"fit ({name} set)", objective.task, y, outputs.shape[-1])
+
+
+def _data_and_state(objective, params, train, val, model_state):
+    """The data sets as arrays, checked against the model, and the model's initial state."""
+    sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
+    if model_state is None:
+        model_state = initial_state(objective.model, sets["train"][0].shape[1:], dtype=jax.tree.leaves(params)[0].dtype)
+    _check_data(objective, params, model_state, sets)
+    return sets, model_state
 
 
 def _start(state: TrainState, key, params, controls: Controls) -> _Loop:
@@ -267,16 +277,12 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         task's metrics (``train_accuracy``, ``val_loss``, ...), ``learning_rate`` with a plateau,
         ``averaged_val_*`` with averaging, ``seconds``, and the monitor's entries.
     """
-    sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
+    sets, model_state = _data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
     epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
-    if model_state is None:
-        model_state = initial_state(objective.model, sets["train"][0].shape[1:], dtype=jax.tree.leaves(params)[0].dtype)
-    _check_data(objective, params, model_state, sets)
-    options = dict(batch_size=batch_size, value_and_grad=value_and_grad, augment=augment, monitor=monitor,
-                   shuffle=shuffle)
-    run_epoch = make_train_epoch(objective, optimizer, **options)
-    last_epoch = run_epoch if last_steps is None else make_train_epoch(objective, optimizer, steps=last_steps, **options)
+    epoch_fn = functools.partial(make_train_epoch, objective, optimizer, batch_size=batch_size, augment=augment,
+                                 value_and_grad=value_and_grad, monitor=monitor, shuffle=shuffle)
+    run_epoch, last_epoch = epoch_fn(), epoch_fn(steps=last_steps) if last_steps else None
     key, state_key = jax.random.split(key)
     loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
     loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)
@@ -284,7 +290,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     for epoch in tqdm(range(done + 1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False):
         loop.key, epoch_key = jax.random.split(loop.key)
         start = time.perf_counter()
-        loop.state, step_metrics = (last_epoch if epoch == epochs else run_epoch)(loop.state, sets["train"], epoch_key)
+        epoch_of = last_epoch if last_epoch and epoch == epochs else run_epoch
+        loop.state, step_metrics = epoch_of(loop.state, sets["train"], epoch_key)
         record = epoch_end(loop, epoch, step_metrics, last=epoch == epochs, seconds_since=start)
         if on_epoch is not None:
             on_epoch(record)
