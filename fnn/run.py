@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 from fnn import checkpoint, files, history, metrics, monitor, outdir, report, runparts
 from fnn.fit import fit
+from fnn.train import make_eval_step
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
 from fnn.runparts import RunConfig
@@ -80,11 +81,10 @@ def resume_config(out, changes: dict) -> RunConfig:
 
 def _test_metrics(parts: runparts.RunParts, result) -> dict:
     objective, (X, y), model_state = parts.objective, parts.data.test, result.state.model_state
-    evaluate = jax.jit(lambda params, X, y: objective.task.metrics(objective.outputs(params, X, model_state), y))
-    test = {"loss": float(objective(result.state.params, (X, y), model_state))}
-    test |= {k: float(v) for k, v in evaluate(result.state.params, X, y).items()}
+    evaluate = make_eval_step(objective)
+    test = {k: float(v) for k, v in evaluate(result.state.params, (X, y), model_state).items()}
     if result.averaged is not None and objective.is_classifier:
-        test["averaged_accuracy"] = float(evaluate(result.averaged, X, y)["accuracy"])
+        test["averaged_accuracy"] = float(evaluate(result.averaged, (X, y), model_state)["accuracy"])
     if result.snapshots:
         probabilities = control.ensemble_probabilities(
             lambda params, X_: objective.outputs(params, X_, model_state), result.snapshots, X)

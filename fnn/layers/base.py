@@ -140,15 +140,10 @@ class Residual:
         return self.body.weight_mask(params)
 
 
-def init(model, key, in_shape, *, dtype):
-    """``model.init`` with its protocol checked first; returns ``(out_shape, params, state)``."""
-    check_layer("layers.init", model)
-    return model.init(key, tuple(in_shape), dtype=dtype)
-
-
 def initial_state(model, in_shape, *, dtype):
     """The model's initial state (running statistics), which never depends on the key."""
-    return init(model, jax.random.key(0), in_shape, dtype=dtype)[2]
+    check_layer("layers.initial_state", model)
+    return model.init(jax.random.key(0), tuple(in_shape), dtype=dtype)[2]
 
 
 def needs_key(model) -> bool:
