@@ -1,19 +1,20 @@
-"""The ``fnn`` command: ``fnn train`` and ``fnn gradcheck``.
+"""The ``fnn`` command: ``fnn train``, ``fnn predict``, ``fnn evaluate`` and ``fnn gradcheck``.
 
 This is the application layer, the one module of ``fnn`` allowed to import ``reference``
 (for ``--gradients manual`` and the gradient table); the library never does. It parses
-flags into an ``fnn.runparts.RunConfig``, calls ``fnn.run.run`` and prints.
+flags into an ``fnn.runconfig.RunConfig``, calls ``fnn.run.run`` and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 
-from fnn import initializers, optim, regularizers, tasks
+import fnn
+from fnn import initializers, optim, regularizers, runconfig, tasks
 from fnn.data import datasets
+from fnn.fit import Interrupted
 from fnn.layers.dense import BIAS_INITIALIZERS
 from fnn.models import mlp
 from fnn.models.mlp import BATCHNORM_PLACES
@@ -21,6 +22,8 @@ from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
 
 DEFAULT_OUT = "runs"
+INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT, the shell's convention)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,17 +66,19 @@ def _key_values(text: str) -> dict:
 
 
 def _optimizer_flags(p) -> None:
-    """One flag per hyperparameter of any optimizer, typed from its default (--lr for learning_rate)."""
-    seen = {}
-    for factory in optim.BY_NAME.values():
+    """One flag per hyperparameter of any optimizer, typed from its first default (--lr for
+    learning_rate); the help names the optimizers it belongs to and their defaults."""
+    owners: dict[str, list] = {}
+    for optimizer, factory in optim.BY_NAME.items():
         for name, default in hyperparameters(factory).items():
-            if name != "learning_rate" and default is not inspect.Parameter.empty:
-                seen.setdefault(name, default)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the optimizer's)")
-    for name, default in sorted(seen.items()):
+            owners.setdefault(name, []).append((optimizer, default))
+    rates = ", ".join(f"{optimizer} {default:g}" for optimizer, default in owners.pop("learning_rate"))
+    p.add_argument("--lr", type=float, default=None, help=f"learning rate (defaults: {rates})")
+    for name, uses in sorted(owners.items()):
+        default = uses[0][1]
         kind = _boolean if isinstance(default, bool) else type(default)
-        p.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, dest=f"hp_{name}",
-                       help=f"optimizer hyperparameter (where it applies; e.g. default {default})")
+        p.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, dest=f"hp_{name}", metavar=name.upper(),
+                       help="of " + ", ".join(f"{optimizer} (default {value})" for optimizer, value in uses))
 
 
 def _add_train(sub):
@@ -108,7 +113,8 @@ def _add_data_and_model_flags(p):
 
 def _add_training_flags(p):
     p.add_argument("--regularizer", default="none", choices=["none", *regularizers.BY_NAME])
-    p.add_argument("--strength", type=float, default=1e-4, help="lambda of the regularizer")
+    p.add_argument("--strength", type=float, default=None,
+                   help=f"lambda of the regularizer (default {runconfig.DEFAULT_STRENGTH:g}; needs --regularizer)")
     p.add_argument("--optimizer", default="adam", choices=list(optim.BY_NAME))
     _optimizer_flags(p)
     p.add_argument("--schedule", default=None, choices=list(schedules.BY_NAME), help="learning-rate schedule")
@@ -162,13 +168,29 @@ def _config_values(values: dict) -> dict:
     return fields
 
 
+def _subcommand(p: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    commands = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices[name]
+
+
 def _explicit(argv) -> dict:
     """Only the flags given on the command line (every default suppressed)."""
     quiet = parser()
-    commands = next(a for a in quiet._actions if isinstance(a, argparse._SubParsersAction))
-    for action in commands.choices["train"]._actions:
+    for action in _subcommand(quiet, "train")._actions:
         action.default = argparse.SUPPRESS
     return vars(quiet.parse_args(argv))
+
+
+def flag(setting: str) -> str:
+    """The ``fnn train`` flag of a RunConfig setting: ``checkpoint_every`` -> ``--checkpoint-every``,
+    ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``."""
+    group, _, name = setting.partition(".")
+    if group == "hyper":
+        return f"--{name.replace('_', '-')}"
+    flags = {action.dest: action.option_strings[0] for action in _subcommand(parser(), "train")._actions
+             if action.option_strings}
+    base = flags.get(group, group)
+    return f"{base} {name}" if name else base
 
 
 def _row(record: dict, columns) -> str:
@@ -186,14 +208,14 @@ def train(args, argv) -> dict:
     """Run ``fnn train``; return the final test metrics."""
     from tqdm.auto import tqdm
 
-    from fnn import checkpoint, outdir, report, run, runparts
+    from fnn import checkpoint, outdir, run
 
     if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
         raise ValueError(f"--out {args.out} differs from --resume {args.resume}: a resumed run continues in its folder")
     if args.resume:
         config = run.resume_config(args.resume, _config_values(_explicit(argv)))
     else:
-        config = runparts.RunConfig(**_config_values(vars(args)))
+        config = runconfig.RunConfig(**_config_values(vars(args)))
     value_and_grad = None
     if config.gradients == "manual":
         from reference.backprop import value_and_grad
@@ -202,10 +224,7 @@ def train(args, argv) -> dict:
     every = max(1, config.epochs // 25)
 
     def on_start(parts):
-        facts = run.describe(parts)
-        train_n, val_n, test_n = facts["sizes"]
-        print(f"fnn train: {facts['dataset']} (train {train_n}, val {val_n}, test {test_n}), {facts['model']}, "
-              f"{facts['optimizer']}, batch {facts['batch_size']}, {facts['gradients']} gradients, {facts['dtype']}")
+        print(_summary(run.describe(parts), config.shuffle))
         if args.resume:
             last = out / "last.npz"
             length = f"{config.steps} steps" if config.steps else f"{config.epochs} epochs"
@@ -216,17 +235,62 @@ def train(args, argv) -> dict:
         if record["epoch"] % every == 0 or record["epoch"] in (1, config.epochs):
             tqdm.write(_row(record, columns))
 
-    result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume), overwrite=args.overwrite,
-                     progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
-    test = result.test
-    if result.test_report is not None:
-        print(report.format_report(result.test_report))
+    try:
+        result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume),
+                         overwrite=args.overwrite, progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
+    except Interrupted as stop:
+        where = (f"at epoch {stop.epoch}; resume with `fnn train --resume {out}`" if stop.epoch else
+                 "before the first epoch ended; nothing was saved")
+        print(f"fnn train: interrupted {where}", file=sys.stderr)
+        raise
+    _print_test(result.test, result.test_report, f"  ({result.epochs_trained} epochs in {result.train_seconds:.1f} s)")
+    print("wrote " + ", ".join(str(p) for p in result.files.values()))
+    return result.test
+
+
+def _summary(facts: dict, shuffle: bool) -> str:
+    """The start of a run: data, model, optimizer; the whole configuration; the loss; what an epoch leaves out."""
+    train_n, val_n, test_n = facts["sizes"]
+    left_out = facts["left_out"]
+    which = "" if not left_out else " (a new random subset each epoch)" if shuffle else " (the same ones every epoch)"
+    return "\n".join([
+        f"fnn train: {facts['dataset']} (train {train_n}, val {val_n}, test {test_n}), {facts['model']} "
+        f"({facts['parameters']:,} parameters), {facts['optimizer']}, batch {facts['batch_size']}, "
+        f"{facts['gradients']} gradients, {facts['dtype']}",
+        "  " + ", ".join(f"{name} {value}" for name, value in facts["settings"].items()),
+        f"  loss J = {facts['loss']} (every loss below is J)",
+        f"  {facts['steps_per_epoch']} steps per epoch; {left_out} of {train_n} training samples left out per "
+        f"epoch{which}"])
+
+
+def _print_test(test: dict, test_report: dict | None, note: str = "") -> None:
+    from fnn import report
+
+    if test_report is not None:
+        print(report.format_report(test_report))
     main_metric = "accuracy" if "accuracy" in test else "rmse"
     extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", main_metric))
-    print(f"test loss {test['loss']:.4f}  test {main_metric} {test[main_metric]:.4f}{extras}  "
-          f"({result.epochs_trained} epochs in {result.train_seconds:.1f} s)")
-    print("wrote " + ", ".join(str(p) for p in result.files.values()))
-    return test
+    print(f"test loss {test['loss']:.4f}  test {main_metric} {test[main_metric]:.4f}{extras}{note}")
+
+
+def predict(args) -> None:
+    """Run ``fnn predict``: print the predictions of a trained run for the rows of INPUT (or write them)."""
+    import numpy as np
+
+    from fnn import run, trained
+
+    predictions = np.asarray(run.load(args.run_dir).predict(trained.read_rows(args.input)))
+    if args.output is None:
+        print(trained.format_rows(predictions), end="")
+    else:
+        print(f"wrote {len(predictions)} predictions to {trained.write_rows(args.output, predictions)}")
+
+
+def evaluate(args) -> None:
+    """Run ``fnn evaluate``: the test scores of a trained run, recomputed from its saved model."""
+    from fnn import run
+
+    _print_test(*run.evaluate(args.run_dir))
 
 
 def gradcheck(args) -> int:
@@ -246,10 +310,17 @@ def gradcheck(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="fnn", description="Multilayer perceptrons from the lectures, in JAX.")
+    p.add_argument("--version", action="version", version=f"fnn {fnn.__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train(sub)
     g = sub.add_parser("gradcheck", help="hand-derived gradients vs autodiff and finite differences")
     g.add_argument("--seed", type=int, default=0)
+    use = sub.add_parser("predict", help="labels (or regression values) of a trained run for new rows")
+    use.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
+    use.add_argument("input", metavar="INPUT", help="rows in the data set's units: a .npy array or a CSV file (no header)")
+    use.add_argument("--output", default=None, help="write the predictions to this .csv or .npy file (default: print)")
+    check = sub.add_parser("evaluate", help="the test scores of a trained run, recomputed from its saved model")
+    check.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
     return p
 
 
@@ -257,10 +328,16 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     try:
-        if args.command == "train":
-            train(args, argv)
-            return 0
-        return gradcheck(args)
+        if args.command == "gradcheck":
+            return gradcheck(args)
+        {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args)}[
+            args.command]()
+        return 0
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except runconfig.SettingError as error:
+        print(f"fnn {args.command}: error: {flag(error.setting)}: {error.reason}", file=sys.stderr)
+        return 2
     except (ValueError, TypeError) as error:
         print(f"fnn {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -1,15 +1,23 @@
 """Atomic file writes: a temporary file in the same folder, flushed, then renamed.
 
-A crash mid-write leaves the previous file intact, never a truncated one.
+A crash mid-write leaves the previous file intact, never a truncated one. A process killed
+mid-write leaves its temporary file ``.NAME.XXXXXXXX.tmp`` behind; ``remove_orphans``
+deletes those (``fnn.outdir.lock`` calls it once no other run can be writing).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+_TMP_SUFFIX = ".tmp"
+# atomic_write's temporary names: mkstemp(prefix=".NAME.", suffix=".tmp") puts 8 characters
+# of [a-z0-9_] between them.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(_TMP_SUFFIX))
 
 
 def _default_mode() -> int:
@@ -23,7 +31,7 @@ def atomic_write(path, write: Callable) -> Path:
     """Call ``write(binary_file)`` on a temporary file, then rename it onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -35,6 +43,18 @@ def atomic_write(path, write: Callable) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_orphans(folder) -> list[Path]:
+    """Delete the temporary files ``atomic_write`` left in ``folder`` (not its subfolders); return them.
+
+    Only call it while no other process can be writing there (e.g. holding ``fnn.outdir.lock``):
+    a write in progress looks like an orphan.
+    """
+    orphans = sorted(p for p in Path(folder).iterdir() if _TEMPORARY.fullmatch(p.name) and p.is_file())
+    for orphan in orphans:
+        orphan.unlink(missing_ok=True)
+    return orphans
 
 
 def atomic_write_text(path, text: str) -> Path:

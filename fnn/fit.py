@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +19,14 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from tqdm.auto import tqdm
 
 from fnn import checkpoint, tasks
 from fnn import monitor as fnn_monitor
-from fnn.layers.base import initial_state
+from fnn.layers.base import check_params, initial_state
+from fnn.objective import Objective
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
 from fnn.train import TrainState, autodiff, init_state, make_eval_step, make_train_epoch
@@ -101,9 +104,22 @@ def _check_data(objective, params, model_state, sets):
         tasks.check_targets(f"fit ({name} set)", objective.task, y, outputs.shape[-1])
 
 
+def _check_arguments(objective, optimizer, key) -> None:
+    if not isinstance(objective, Objective):
+        raise TypeError(f"fit: expected objective to be an fnn.objective.Objective, got {type(objective).__name__}")
+    if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
+        raise TypeError("fit: expected optimizer to be an optax.GradientTransformation (e.g. "
+                        f"fnn.optim.injectable('adam') or optax.adam(1e-3)), got {optimizer!r}")
+    typed = hasattr(key, "dtype") and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+    raw = hasattr(key, "dtype") and key.dtype == jnp.uint32 and jnp.shape(key) == (2,)
+    if not (typed or raw):
+        raise TypeError(f"fit: expected key to be a PRNG key like jax.random.key(0), got {key!r}")
+
+
 def _data_and_state(objective, params, train, val, model_state):
     """The data sets as arrays, checked against the model, and the model's initial state."""
     sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
+    check_params("fit", objective.model, params, sets["train"][0].shape[1:])
     if model_state is None:
         model_state = initial_state(objective.model, sets["train"][0].shape[1:], dtype=jax.tree.leaves(params)[0].dtype)
     _check_data(objective, params, model_state, sets)
@@ -167,12 +183,19 @@ def _epochs_and_last_steps(epochs: int | None, steps: int | None, steps_per_epoc
     if (epochs is None) == (steps is None):
         raise ValueError(f"fit: expected exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
     count, name = (epochs, "epochs") if steps is None else (steps, "steps")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"fit: expected {name} to be a positive int, got {count!r}")
+    count = _positive_int(name, count)
+    epochs, steps = (count, None) if steps is None else (None, count)
     if steps is None:
         return epochs, None
     last = steps - (math.ceil(steps / steps_per_epoch) - 1) * steps_per_epoch
     return math.ceil(steps / steps_per_epoch), None if last == steps_per_epoch else last
+
+
+def _positive_int(name: str, value) -> int:
+    """``value`` as a Python int (NumPy integers accepted); a ValueError unless it is a positive integer."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value < 1:
+        raise ValueError(f"fit: expected {name} to be a positive int, got {value!r}")
+    return int(value)
 
 
 def steps_per_epoch(X, batch_size) -> int:
@@ -211,6 +234,22 @@ class _EpochEnd:
         checkpoint.save_checkpoint(Path(self.checkpoint_dir) / name, loop.checkpoint(epoch, self.run_config))
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``fit`` after ``epoch`` complete epochs (``history`` their records); with a
+    ``checkpoint_dir`` its ``last.npz`` holds that epoch, so the run can be resumed."""
+
+    def __init__(self, epoch: int, history: list):
+        super().__init__(f"interrupted after epoch {epoch}")
+        self.epoch, self.history = epoch, history
+
+
+def _interrupted(epoch_end: _EpochEnd, epoch: int, loop: _Loop) -> Interrupted:
+    """Checkpoint the last complete epoch (the interrupted one may be half done) and say where it stopped."""
+    if epoch_end.checkpoint_dir is not None and epoch > 0:
+        epoch_end.save(loop, "last.npz", epoch)
+    return Interrupted(epoch, loop.history)
+
+
 class NonFiniteError(ValueError):
     """Training produced a NaN or infinite loss or metric: the run stops instead of saving it."""
 
@@ -237,6 +276,25 @@ def _result(loop: _Loop, controls: Controls, monitored: str) -> FitResult:
         state = state._replace(params=loop.best_params)
     averaged = controls.averaging.value(loop.average) if controls.averaging else None
     return FitResult(state, loop.history, averaged, loop.kept, best_epoch)
+
+
+def _run_epochs(loop: _Loop, done: int, epoch_of: dict, train, epoch_end: _EpochEnd, progress: bool, on_epoch) -> None:
+    """Run the epochs ``epoch_of`` maps to their compiled functions; Ctrl-C becomes ``Interrupted``."""
+    finished = done, dataclasses.replace(loop, history=list(loop.history))
+    last = max(epoch_of, default=done)
+    try:
+        for epoch in tqdm(epoch_of, desc="epochs", unit="epoch", disable=not progress, leave=False):
+            loop.key, epoch_key = jax.random.split(loop.key)
+            start = time.perf_counter()
+            loop.state, step_metrics = epoch_of[epoch](loop.state, train, epoch_key)
+            record = epoch_end(loop, epoch, step_metrics, last=epoch == last, seconds_since=start)
+            finished = epoch, dataclasses.replace(loop, history=list(loop.history))
+            if on_epoch is not None:
+                on_epoch(record)
+            if loop.stopped:
+                break
+    except KeyboardInterrupt:
+        raise _interrupted(epoch_end, *finished) from None
 
 
 def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple, *, batch_size: int, key,
@@ -267,6 +325,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
             statistics each epoch (``fnn.monitor``; keys like ``grad_norm_1``).
         checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the
             last) and ``best.npz`` whenever the monitored loss is the lowest so far.
+            Ctrl-C raises ``Interrupted`` (a KeyboardInterrupt) naming the last complete
+            epoch, after writing its ``last.npz``.
         resume: path of a checkpoint of this same run: continue after its epoch; the
             result is bit-identical to a run never interrupted.
         run_config: JSON-able description stored in the checkpoints.
@@ -277,6 +337,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         task's metrics (``train_accuracy``, ``val_loss``, ...), ``learning_rate`` with a plateau,
         ``averaged_val_*`` with averaging, ``seconds``, and the monitor's entries.
     """
+    _check_arguments(objective, optimizer, key)
+    batch_size = _positive_int("batch_size", batch_size)
     sets, model_state = _data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
     epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
@@ -287,14 +349,6 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
     loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)
     epoch_end = _EpochEnd(make_eval_step(objective), sets, controls, checkpoint_dir, checkpoint_every, run_config or {})
-    for epoch in tqdm(range(done + 1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, leave=False):
-        loop.key, epoch_key = jax.random.split(loop.key)
-        start = time.perf_counter()
-        epoch_of = last_epoch if last_epoch and epoch == epochs else run_epoch
-        loop.state, step_metrics = epoch_of(loop.state, sets["train"], epoch_key)
-        record = epoch_end(loop, epoch, step_metrics, last=epoch == epochs, seconds_since=start)
-        if on_epoch is not None:
-            on_epoch(record)
-        if loop.stopped:
-            break
+    epoch_of = {epoch: run_epoch for epoch in range(done + 1, epochs + 1)} | ({epochs: last_epoch} if last_epoch else {})
+    _run_epochs(loop, done, epoch_of, sets["train"], epoch_end, progress, on_epoch)
     return _result(loop, controls, epoch_end.monitored)

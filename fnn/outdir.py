@@ -8,6 +8,8 @@ r"""The output folder of a run: chosen, checked and locked before any training.
   file, or a read-only folder, is a one-line error, not a traceback after epoch 1.
 - ``lock(folder)`` keeps a second process out while a run writes there (``.lock`` holds
   the owner's process id; a lock whose process has died is taken over).
+- Taking the lock removes the temporary files of writes cut short by a killed process
+  (``files.remove_orphans``): holding it, no other fnn process writes there.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+
+from fnn import files
 
 RUN_MARKERS = ("last.npz", "run.json")
 LOCK = ".lock"
@@ -70,7 +74,11 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def lock(folder):
-    """Hold ``folder/.lock`` while the block runs; another live holder is a ValueError."""
+    """Hold ``folder/.lock`` while the block runs, first removing orphan temporary files.
+
+    Raises:
+        ValueError: another live process holds the lock.
+    """
     path = Path(folder) / LOCK
     for _ in range(2):
         try:
@@ -88,6 +96,7 @@ def lock(folder):
     with os.fdopen(fd, "w") as f:
         f.write(str(os.getpid()))
     try:
+        files.remove_orphans(folder)
         yield Path(folder)
     finally:
         path.unlink(missing_ok=True)

@@ -4,7 +4,9 @@ r"""A training run as a library function: ``RunConfig`` -> ``run(config, out=...
 (``to_dict`` / ``from_dict``); a run stores it in ``OUT/config.json`` and in every
 checkpoint, so ``resume(out)`` continues the run it describes. ``fnn.cli`` only maps
 flags to a ``RunConfig`` and prints. The pieces a run is made of (data, model,
-objective, optimizer, controls) are built by ``fnn.runparts``.
+objective, optimizer, controls) are built by ``fnn.runparts``. A finished run folder
+also holds the trained model: ``load(out)`` gives it back with ``predict`` (``fnn.trained``)
+and ``evaluate(out)`` recomputes its test scores.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import checkpoint, files, history, metrics, monitor, outdir, report, runparts
-from fnn.fit import fit
+from fnn import checkpoint, files, history, metrics, monitor, outdir, report, runparts, trained
+from fnn.fit import Interrupted, fit
 from fnn.train import make_eval_step
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
-from fnn.runparts import RunConfig
+from fnn.runconfig import RunConfig, SettingError
+from fnn.trained import load  # fnn.run.load(DIR): the trained model of a run folder
 
 CONFIG_FILE = "config.json"
 RESUMABLE = ("epochs", "steps", "checkpoint_every")
@@ -59,7 +62,7 @@ def resume_config(out, changes: dict) -> RunConfig:
     """The stored configuration with ``changes`` applied, refusing changes to the run itself.
 
     Raises:
-        ValueError: naming the setting and both values when a change outside ``RESUMABLE``
+        SettingError: naming the setting and both values when a change outside ``RESUMABLE``
             differs from the stored run.
     """
     stored = load_config(out)
@@ -67,29 +70,40 @@ def resume_config(out, changes: dict) -> RunConfig:
                for name, value in changes.items()}
     lengthened = {name for name in ("epochs", "steps") if name in changes and changes[name] != getattr(stored, name)}
     if "epochs" in lengthened and stored.steps is not None:
-        raise ValueError(f"run: the stored run {out} is {stored.steps} steps long; change steps, not epochs")
+        raise SettingError("epochs", f"the stored run {out} is {stored.steps} steps long; change steps, not epochs")
     if lengthened and stored.schedule and "total_steps" not in stored.schedule_args and "total_steps" in \
             hyperparameters(schedules.get(stored.schedule)):
-        raise ValueError(f"run: the schedule {stored.schedule} of {out} spans the stored run (total_steps by default); "
-                         "a longer run would continue on a finished schedule. Start a new run, or give total_steps")
+        raise SettingError("schedule", f"{stored.schedule} of {out} spans the stored run (total_steps by default); "
+                                       "a longer run would continue on a finished schedule. Start a new run, or give total_steps")
     for name, value in changes.items():
         if name not in RESUMABLE and getattr(stored, name) != value:
-            raise ValueError(f"run: {name} is {getattr(stored, name)!r} in the stored run {out}, got {value!r}; "
-                             f"only {', '.join(RESUMABLE)} may change on resume")
+            raise SettingError(name, f"is {getattr(stored, name)!r} in the stored run {out}, got {value!r}; "
+                                     f"only {', '.join(RESUMABLE)} may change on resume")
     return dataclasses.replace(stored, **changes)
 
 
-def _test_metrics(parts: runparts.RunParts, result) -> dict:
+def test_scores(objective, params, model_state, data) -> tuple[dict, dict | None]:
+    """Metrics of ``params`` on the test split of ``data`` (an ``fnn.data.prepare.Prepared``): the
+    task's metrics and, for regression, the RMSE in the targets' units; the classification report."""
+    X, y = data.test
+    test = {k: float(v) for k, v in make_eval_step(objective)(params, (X, y), model_state).items()}
+    predictions = objective.predict(params, X, model_state)
+    if objective.is_classifier:
+        return test, report.classification_report(y, predictions, data.num_classes)
+    test["rmse_in_target_units"] = float(metrics.rmse(*(runparts.target_units(data, v) for v in (y, predictions))))
+    return test, None
+
+
+def _test_metrics(parts: runparts.RunParts, result) -> tuple[dict, dict | None]:
     objective, (X, y), model_state = parts.objective, parts.data.test, result.state.model_state
-    evaluate = make_eval_step(objective)
-    test = {k: float(v) for k, v in evaluate(result.state.params, (X, y), model_state).items()}
+    test, test_report = test_scores(objective, result.state.params, model_state, parts.data)
     if result.averaged is not None and objective.is_classifier:
-        test["averaged_accuracy"] = float(evaluate(result.averaged, (X, y), model_state)["accuracy"])
+        test["averaged_accuracy"] = float(make_eval_step(objective)(result.averaged, (X, y), model_state)["accuracy"])
     if result.snapshots:
         probabilities = control.ensemble_probabilities(
             lambda params, X_: objective.outputs(params, X_, model_state), result.snapshots, X)
         test["ensemble_accuracy"] = float(metrics.accuracy(y, jnp.argmax(probabilities, axis=-1)))
-    return test
+    return test, test_report
 
 
 def _learning_rates(parts: runparts.RunParts, epochs_run: int):
@@ -99,25 +113,31 @@ def _learning_rates(parts: runparts.RunParts, epochs_run: int):
     return steps / parts.steps_per_epoch, jax.vmap(parts.schedule)(steps)
 
 
-def _write_outputs(parts: runparts.RunParts, result, out: Path, test: dict) -> tuple[dict, dict | None]:
-    config, objective = parts.config, parts.objective
-    saved = history.save(result.history, out)
-    title = f"fnn train --dataset {config.dataset} --optimizer {config.optimizer} ({config.gradients} gradients)"
-    saved["plot"] = history.plot(result.history, out / "curves.png", title=title,
-                                 learning_rates=_learning_rates(parts, len(result.history)))
+def _write_history(parts: runparts.RunParts, records: list, out: Path) -> dict:
+    """The epoch records as JSON and CSV, the curves, and the layer statistics when monitored."""
+    config = parts.config
+    saved = history.save(records, out)
+    title = f"fnn train --dataset {config.dataset} --optimizer {config.optimizer} ({config.gradients} gradients)" + (
+        f"\nlosses include the {config.regularizer} penalty" if config.regularizer else "")
+    saved["plot"] = history.plot(records, out / "curves.png", title=title,
+                                 learning_rates=_learning_rates(parts, len(records)))
     if config.monitor:
-        saved["layers"] = monitor.plot(result.history, out / "layers.png", title=f"fnn train --dataset {config.dataset}")
-    saved["params"] = checkpoint.save_params(out / "params.npz", result.state.params)
+        saved["layers"] = monitor.plot(records, out / "layers.png", title=f"fnn train --dataset {config.dataset}")
+    return saved
+
+
+def _write_outputs(parts: runparts.RunParts, result, out: Path) -> dict:
+    saved = _write_history(parts, result.history, out)
+    saved |= trained.save(out, result.state.params, result.state.model_state, parts.data)
     X, y = parts.data.test
-    predictions = objective.predict(result.state.params, X, result.state.model_state)
-    if not objective.is_classifier:
-        y_units, predicted_units = runparts.target_units(parts.data, y), runparts.target_units(parts.data, predictions)
-        test["rmse_in_target_units"] = float(metrics.rmse(y_units, predicted_units))
-        saved["predictions"] = report.plot_predictions(y_units, predicted_units, out / "predictions.png")
-        return saved, None
-    num_classes = objective.task.num_classes(parts.output_units)
-    saved["confusion"] = report.plot_confusion_matrix(y, predictions, num_classes, out / "confusion.png")
-    return saved, report.classification_report(y, predictions, num_classes)
+    predictions = parts.objective.predict(result.state.params, X, result.state.model_state)
+    if parts.objective.is_classifier:
+        saved["confusion"] = report.plot_confusion_matrix(y, predictions, parts.data.num_classes, out / "confusion.png")
+    else:
+        saved["predictions"] = report.plot_predictions(runparts.target_units(parts.data, y),
+                                                       runparts.target_units(parts.data, predictions),
+                                                       out / "predictions.png")
+    return saved
 
 
 def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resume: bool = False,
@@ -137,6 +157,9 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
         progress: show a progress bar.
         on_start: called with the built ``RunParts`` before training (e.g. to print a summary).
         on_epoch: called with every epoch record.
+    Raises:
+        fnn.fit.Interrupted: on Ctrl-C, after writing the last complete epoch's checkpoint,
+            the history and the curves so far (``resume=True`` continues the run).
     """
     out = outdir.prepare(out, resume=resume, overwrite=overwrite)
     with outdir.lock(out):
@@ -151,28 +174,77 @@ def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, o
     done = checkpoint.checkpoint_epoch(out / "last.npz") if resume else 0
     start = time.perf_counter()
     val = parts.data.val if len(parts.data.val[1]) else None
-    result = fit(parts.objective, parts.optimizer, parts.params, parts.data.train, val=val,
-                 batch_size=parts.batch_size, key=parts.fit_key, epochs=None if config.steps else config.epochs,
-                 steps=config.steps, value_and_grad=parts.value_and_grad, controls=parts.controls,
-                 augment=parts.augment, shuffle=config.shuffle, monitor=config.monitor, checkpoint_dir=out,
-                 checkpoint_every=config.checkpoint_every, resume=out / "last.npz" if resume else None,
-                 run_config=config.to_dict(), progress=progress, on_epoch=on_epoch)
+    try:
+        result = _fit(parts, out, val, resume, progress, on_epoch)
+    except Interrupted as stop:
+        if stop.history:
+            _write_history(parts, stop.history, out)
+        raise
     seconds = time.perf_counter() - start
-    test = _test_metrics(parts, result)
-    saved, test_report = _write_outputs(parts, result, out, test)
+    test, test_report = _test_metrics(parts, result)
+    saved = _write_outputs(parts, result, out)
     saved["config"] = config_file
-    summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "test": test,
+    summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "in_shape": list(parts.in_shape),
+               "output_units": parts.output_units, "test": test,
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
                "best_epoch": result.best_epoch}
     saved["run"] = files.atomic_write_json(out / "run.json", summary)
     return RunResult(result.history, test, test_report, saved, seconds, len(result.history) - done, result.best_epoch)
 
 
-def describe(parts: runparts.RunParts) -> dict[str, Any]:
-    """The facts a summary line shows: set sizes, model, optimizer, batch, gradients, dtype."""
+def _fit(parts: runparts.RunParts, out: Path, val, resume: bool, progress: bool, on_epoch):
     config = parts.config
-    return {"dataset": config.dataset, "sizes": tuple(len(split[1]) for split in (parts.data.train, parts.data.val,
-                                                                                 parts.data.test)),
+    return fit(parts.objective, parts.optimizer, parts.params, parts.data.train, val=val,
+               batch_size=parts.batch_size, key=parts.fit_key, epochs=None if config.steps else config.epochs,
+               steps=config.steps, value_and_grad=parts.value_and_grad, controls=parts.controls,
+               augment=parts.augment, shuffle=config.shuffle, monitor=config.monitor, checkpoint_dir=out,
+               checkpoint_every=config.checkpoint_every, resume=out / "last.npz" if resume else None,
+               run_config=config.to_dict(), progress=progress, on_epoch=on_epoch)
+
+
+def evaluate(out) -> tuple[dict, dict | None]:
+    """The test metrics and classification report of the finished run in ``out``, recomputed from its
+    saved model on the test split its configuration draws.
+
+    Raises:
+        ValueError: when the data set no longer gives the scaler the run saved (the data changed).
+    """
+    model = load(out)
+    data = runparts.load_data(model.config)
+    if not all(bool(jnp.array_equal(a, b)) for a, b in zip(data.scaler, model.scaler)):
+        raise ValueError(f"evaluate: the {model.config.dataset} data no longer matches the run in {out}: "
+                         "its training split gives another feature scaler")
+    return test_scores(model.objective, model.params, model.model_state, data)
+
+
+def describe(parts: runparts.RunParts) -> dict[str, Any]:
+    """The facts the start of a run shows: set sizes, model and its parameter count, optimizer,
+    batch, gradients, dtype, the loss J (with the penalty it includes), what an epoch leaves out
+    (the N mod B samples past the last full minibatch), and every setting, "off" when unset."""
+    config, train_n = parts.config, len(parts.data.train[1])
+    penalty = f" + {config.regularizer} penalty (lambda {config.penalty_strength:g})" if config.regularizer else ""
+    return {"dataset": config.dataset,
+            "sizes": tuple(len(split[1]) for split in (parts.data.train, parts.data.val, parts.data.test)),
             "model": runparts.model_name(config, parts.in_shape, parts.output_units),
+            "parameters": sum(int(jnp.size(leaf)) for leaf in jax.tree.leaves(parts.params)),
             "optimizer": parts.optimizer_name, "batch_size": parts.batch_size, "gradients": config.gradients,
-            "dtype": config.dtype}
+            "dtype": config.dtype, "loss": config.loss + penalty, "steps_per_epoch": parts.steps_per_epoch,
+            "left_out": train_n - parts.steps_per_epoch * parts.batch_size, "settings": _settings(config)}
+
+
+def _settings(config: RunConfig) -> dict[str, str]:
+    def shown(value, text=None) -> str:
+        return "off" if value is None or value == {} or value is False else str(value if text is None else text)
+
+    def listed(values: dict) -> str:
+        return ",".join(f"{k}={v:g}" for k, v in values.items())
+
+    return {"batch norm": shown(config.batchnorm),
+            "dropout": shown(config.dropout or None, f"{config.dropout:g} ({config.dropout_form})"),
+            "regularizer": shown(config.regularizer, f"{config.regularizer} lambda={config.penalty_strength:g}"),
+            "weight decay": shown(config.weight_decay), "clip norm": shown(config.clip_norm),
+            "schedule": shown(config.schedule, f"{config.schedule}({listed(config.schedule_args)})"),
+            "augment": shown(config.augment, listed(config.augment)),
+            "early stopping": shown(config.early_stopping, f"patience {config.early_stopping}"),
+            "plateau": shown(config.plateau, f"patience {config.plateau}"),
+            "averaging": shown(config.averaging), "snapshots": shown(config.snapshots)}

@@ -27,7 +27,7 @@ def ndim(where: str, name: str, x, expected: int, hint: str = "") -> None:
 def floating(where: str, name: str, x) -> None:
     """Raise TypeError unless ``x`` has a floating dtype."""
     dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
-    if not np.issubdtype(dtype, np.floating):
+    if not jax.numpy.issubdtype(dtype, jax.numpy.floating):  # NumPy's test misses bfloat16
         raise TypeError(f"{where}: expected {name} with a floating dtype, got dtype={dtype}")
 
 
@@ -70,8 +70,8 @@ def number_in(
     if below or above or value != value:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
+        lo = "-inf" if low is None else f"{low:g}" if isinstance(low, float) else str(low)
+        hi = "inf" if high is None else f"{high:g}" if isinstance(high, float) else str(high)
         raise ValueError(f"{where}: expected {name} in {left}{lo}, {hi}{right}, got {value!r}")
 
 

@@ -5,7 +5,9 @@
 
 Figure 1 (paths.png): every optimizer's path from one start point over the contours of an
 ill-conditioned quadratic, Rosenbrock, Beale and a saddle, with Newton and L-BFGS for
-reference. Figure 2 (digits.png): the training loss per epoch of every optimizer on the
+reference; each panel's frame holds every path, and a path that runs off (the saddle is
+unbounded below) is cut where it leaves the box widened by half its size, marked with a
+cross and named in the legend. Figure 2 (digits.png): the training loss per epoch of every optimizer on the
 digits MLP 64-128-128-10 (defaults of each optimizer, same seed and minibatch order).
 """
 
@@ -80,34 +82,69 @@ def digits_curves(epochs: int, seed: int) -> dict:
     return curves
 
 
-def plot_paths(all_paths: dict, path: Path) -> Path:
+def cut(xs: np.ndarray, box, *, reach: float = 0.5) -> tuple[np.ndarray, int | None]:
+    """The path ``xs`` up to its last point before it leaves the box widened by ``reach`` box
+    sizes on each side (or stops being finite), and the step where it left (None if it stays)."""
+    (x0, x1), (y0, y1) = box
+    dx, dy = reach * (x1 - x0), reach * (y1 - y0)
+    with np.errstate(invalid="ignore"):
+        inside = (xs[:, 0] >= x0 - dx) & (xs[:, 0] <= x1 + dx) & (xs[:, 1] >= y0 - dy) & (xs[:, 1] <= y1 + dy)
+    if inside.all():
+        return xs, None
+    step = int(np.argmin(inside))
+    return xs[:step], step
+
+
+def axis_limits(box, paths, *, margin: float = 0.04):
+    """((x_min, x_max), (y_min, y_max)) holding the box and every point of ``paths``, each side
+    widened by ``margin`` of the width."""
+    points = np.concatenate([np.asarray(box).T, *paths])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = margin * (high - low)
+    return tuple(zip(low - pad, high + pad))
+
+
+def draw_paths(ax, fname: str, by_optimizer: dict, colors) -> None:
+    """One panel: the contours of ``fname`` and every path, cut where it leaves the plot (``cut``)."""
+    f, start, box = landscapes.FUNCTIONS[fname]
+    kept = {name: cut(xs, box) for name, xs in by_optimizer.items()}
+    (x0, x1), (y0, y1) = axis_limits(box, [xs for xs, _ in kept.values()])
+    X, Y = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
+    Z = np.asarray(jax.vmap(jax.vmap(f))(jnp.stack([X, Y], axis=-1)))
+    levels = np.linspace(Z.min(), np.percentile(Z, 60), 25) if fname == "saddle" else np.logspace(
+        np.log10(max(Z.min(), 1e-3)), np.log10(Z.max()), 25)
+    ax.contour(X, Y, Z, levels=levels, cmap="Greys", linewidths=0.6)
+    for (name, (xs, left)), color in zip(kept.items(), colors):
+        label = name if left is None else f"{name} (leaves the plot at step {left})"
+        ax.plot(xs[:, 0], xs[:, 1], "--" if name in ("newton", "l-bfgs") else "-", color=color, lw=1.4, label=label)
+        if left is not None:
+            ax.plot(*xs[-1], "x", color=color, ms=7)
+    ax.plot(*start, "ko", ms=6, label="start")
+    if landscapes.MINIMA[fname] is not None:
+        ax.plot(*landscapes.MINIMA[fname], "r*", ms=14, label="minimum")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="parameter x", ylabel="parameter y", title=fname)
+    ax.legend(loc="best", fontsize=7, ncol=2)
+
+
+def paths_figure(all_paths: dict):
+    """Figure 1: every test function's contours with every optimizer's path (``paths()``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 10.5))
-    colors = plt.get_cmap("tab20").colors
+    fig, axes = plt.subplots(2, 2, figsize=(13, 11))
+    colors = plt.get_cmap("tab20").colors[::2] + plt.get_cmap("tab20").colors[1::2]  # ten distinct hues first
     for ax, (fname, by_optimizer) in zip(axes.ravel(), all_paths.items()):
-        f, start, ((x0, x1), (y0, y1)) = landscapes.FUNCTIONS[fname]
-        X, Y = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
-        Z = np.asarray(jax.vmap(jax.vmap(f))(jnp.stack([X, Y], axis=-1)))
-        levels = np.linspace(Z.min(), np.percentile(Z, 60), 25) if fname == "saddle" else np.logspace(
-            np.log10(max(Z.min(), 1e-3)), np.log10(Z.max()), 25)
-        ax.contour(X, Y, Z, levels=levels, cmap="Greys", linewidths=0.6)
-        for (name, xs), color in zip(by_optimizer.items(), colors):
-            style = "--" if name in ("newton", "l-bfgs") else "-"
-            ax.plot(xs[:, 0], xs[:, 1], style, color=color, lw=1.4, label=name)
-        ax.plot(*start, "ko", ms=6)
-        if landscapes.MINIMA[fname] is not None:
-            ax.plot(*landscapes.MINIMA[fname], "r*", ms=14)
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_title(fname)
-    axes[0, 0].legend(loc="upper right", fontsize=8, ncol=2)
-    fig.suptitle("Optimizer paths (start: black dot, minimum: red star)")
+        draw_paths(ax, fname, by_optimizer, colors)
+    fig.suptitle("Optimizer paths on 2-D test functions (a cross marks where a path leaves the plot)")
     fig.tight_layout()
-    return _save(fig, path, plt)
+    return fig
+
+
+def plot_paths(all_paths: dict, path: Path) -> Path:
+    """Draw ``paths_figure(all_paths)`` to the PNG ``path``."""
+    return files.save_figure(paths_figure(all_paths), path, dpi=100)
 
 
 def plot_digits(curves: dict, path: Path) -> Path:
@@ -126,16 +163,7 @@ def plot_digits(curves: dict, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, path, plt)
-
-
-def _save(fig, path: Path, plt) -> Path:
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return files.atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    return files.save_figure(fig, path, dpi=100)
 
 
 def main(config: Config) -> dict:

@@ -162,6 +162,10 @@ FIXED = {"digits": digits, "iris": iris, "wine": wine, "breast_cancer": breast_c
 NAMES = (*FIXED, "mnist", *GENERATED)
 IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 """(H, W) of the data sets whose rows are images (for flips and shifts)."""
+DIGIT_IMAGES = ("digits", "mnist")
+"""Image sets of handwritten digits: a mirrored digit is not the same digit (no flips)."""
+REGRESSION = ("diabetes",)
+"""The data sets with real-valued targets (``num_classes`` 0); every other one has class labels."""
 
 
 def load(name: str, *, key, data_dir=None) -> Dataset:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,10 @@ def read_idx(path) -> np.ndarray:
         ValueError: naming the file, when its header is not IDX or its data is truncated.
     """
     path = Path(path)
-    raw = (gzip.open if path.suffix == ".gz" else open)(path, "rb").read()
+    try:
+        raw = (gzip.open if path.suffix == ".gz" else open)(path, "rb").read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise ValueError(f"read_idx: {path} is a damaged gzip file ({error}); download or unpack it again") from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in TYPES:
         raise ValueError(f"read_idx: {path} is not an IDX file (header {raw[:4]!r})")
     ndim = raw[3]
@@ -64,6 +68,8 @@ def load_mnist(data_dir) -> dict[str, np.ndarray]:
     arrays = {key: read_idx(find(data_dir, stem)) for key, stem in FILES.items()}
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if len(images) == 0:
+            raise ValueError(f"mnist: expected {part} images in {data_dir}, got an IDX file of 0 images")
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise ValueError(
                 f"mnist: {part} images {images.shape} and labels {labels.shape} in {data_dir} do not pair up"

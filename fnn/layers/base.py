@@ -29,6 +29,7 @@ import dataclasses
 from typing import Any, Protocol, runtime_checkable
 
 import jax
+import jax.numpy as jnp
 
 Shape = tuple[int, ...]
 
@@ -144,6 +145,20 @@ def initial_state(model, in_shape, *, dtype):
     """The model's initial state (running statistics), which never depends on the key."""
     check_layer("layers.initial_state", model)
     return model.init(jax.random.key(0), tuple(in_shape), dtype=dtype)[2]
+
+
+def check_params(where: str, model, params, in_shape) -> None:
+    """Raise ValueError unless ``params`` has the structure and shapes ``model.init`` gives for ``in_shape``."""
+    dtype = jax.tree.leaves(params)[0].dtype if jax.tree.leaves(params) else jnp.float32
+    expected = jax.eval_shape(lambda: model.init(jax.random.key(0), tuple(in_shape), dtype=dtype)[1])
+    if jax.tree.structure(expected) != jax.tree.structure(params):
+        raise ValueError(f"{where}: expected params with the structure of the model's, {jax.tree.structure(expected)}, "
+                         f"got {jax.tree.structure(params)}")
+    for (path, want), got in zip(jax.tree_util.tree_flatten_with_path(expected)[0], jax.tree.leaves(params)):
+        if tuple(want.shape) != tuple(jnp.shape(got)):
+            raise ValueError(f"{where}: expected params{jax.tree_util.keystr(path)} of shape {tuple(want.shape)} for "
+                             f"inputs of shape {tuple(in_shape)}, got {tuple(jnp.shape(got))}: params made for another model "
+                             "or other inputs")
 
 
 def needs_key(model) -> bool:

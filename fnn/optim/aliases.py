@@ -17,7 +17,7 @@ import optax
 
 from fnn import validate
 from fnn.optim.sign_based import rprop
-from fnn.optim.transforms import as_dtype, check_rate, leafwise, rate
+from fnn.optim.transforms import as_dtype, check_rate, leafwise, rate, state_full
 
 
 class SGDState(NamedTuple):
@@ -60,7 +60,7 @@ def _count_and_zeros(trees: int):
     """init returning (count = 0, then ``trees`` pytrees of zeros shaped like params)."""
 
     def init(params):
-        zeros = jax.tree.map(jnp.zeros_like, params)
+        zeros = state_full(params)
         return (jnp.zeros((), jnp.int32), *(zeros,) * trees)
 
     return init
@@ -172,7 +172,7 @@ def nesterov(learning_rate=0.01, rho: float = 0.9) -> optax.GradientTransformati
 
 def _accumulator_init(initial: float):
     def init(params):
-        return AccumulatorState(jnp.zeros((), jnp.int32), jax.tree.map(lambda p: jnp.full_like(p, initial), params))
+        return AccumulatorState(jnp.zeros((), jnp.int32), state_full(params, initial))
 
     return init
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from fnn import validate
-from fnn.optim.transforms import as_dtype, leafwise
+from fnn.optim.transforms import as_dtype, leafwise, state_full
 
 
 class RpropState(NamedTuple):
@@ -42,8 +42,7 @@ def rprop(
         raise ValueError(f"rprop: expected max_step >= min_step={min_step}, got {max_step}")
 
     def init(params):
-        return RpropState(jax.tree.map(lambda p: jnp.full_like(p, learning_rate), params),
-                          jax.tree.map(jnp.zeros_like, params))
+        return RpropState(state_full(params, learning_rate), state_full(params))
 
     def update(grads, state, params=None):
         del params

@@ -21,13 +21,35 @@ def check_rate(where: str, learning_rate) -> None:
     validate.number_in(where, "learning_rate", learning_rate, 0.0)
 
 
+def state_dtype(dtype):
+    """The dtype of an optimizer's arithmetic and state for a leaf of ``dtype``: at least float32.
+
+    Half precision breaks the adaptive rules: in float16 Adam's eps = 1e-8 is 0 and g^2
+    underflows for |g| < 2.4e-4 (then a step divides 0 by 0); in bfloat16 b2 = 0.999 is 1.
+    """
+    dtype = jnp.dtype(dtype)
+    return dtype if jnp.finfo(dtype).bits >= 32 else jnp.dtype(jnp.float32)
+
+
+def state_full(params, value=0.0):
+    """A tree shaped like ``params`` filled with ``value``, in each leaf's ``state_dtype``."""
+    return jax.tree.map(lambda p: jnp.full(jnp.shape(p), value, state_dtype(jnp.result_type(p))), params)
+
+
 def leafwise(rule, grads, *states):
     """Apply ``rule(g, *state_leaves) -> (update, *new_state_leaves)`` to every leaf.
 
+    The rule runs in the leaf's ``state_dtype`` (g is cast up, the update back to g's dtype).
     Returns ``(updates, *new_states)``, each a pytree shaped like ``grads``.
     """
+
+    def at_state_precision(g, *state):
+        update, *new_state = rule(g.astype(state_dtype(g.dtype)), *state)
+        return (update.astype(g.dtype), *new_state)
+
     treedef = jax.tree.structure(grads)
-    flat = [rule(g, *s) for g, *s in zip(treedef.flatten_up_to(grads), *(treedef.flatten_up_to(s) for s in states))]
+    flat = [at_state_precision(g, *s) for g, *s in zip(treedef.flatten_up_to(grads),
+                                                       *(treedef.flatten_up_to(s) for s in states))]
     return tuple(treedef.unflatten(list(part)) for part in zip(*flat)) if flat else (grads, *states)
 
 
@@ -63,7 +85,8 @@ def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
     def update(grads, state, params=None):
         del params
         norm = global_norm(grads)
-        scale = jnp.where(norm > max_norm, max_norm / jnp.where(norm > 0, norm, 1.0), 1.0)
+        limit = as_dtype(max_norm, norm)  # an injected float64 limit must not promote float32 gradients
+        scale = jnp.where(norm > limit, limit / jnp.where(norm > 0, norm, 1.0), 1.0)
         return jax.tree.map(lambda g: as_dtype(scale, g) * g, grads), ClipState(norm.astype(state.norm.dtype))
 
     return optax.GradientTransformation(init, update)

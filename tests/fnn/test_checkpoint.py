@@ -1,3 +1,10 @@
+import io
+import json
+import random
+import re
+import struct
+import zipfile
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,7 +34,7 @@ def test_round_trip(params, tmp_path):
 def test_truncated_file_is_a_clear_error(params, tmp_path):
     path = checkpoint.save_params(tmp_path / "p.npz", params)
     path.write_bytes(path.read_bytes()[:40])
-    with pytest.raises(ValueError, match=r"checkpoint: cannot read .*p.npz"):
+    with pytest.raises(ValueError, match=r"load_params: expected .*p.npz to be an .npz file of arrays, got a damaged"):
         checkpoint.load_params(path, params)
 
 
@@ -39,7 +46,7 @@ def test_mismatched_structure_names_the_leaf(params, tmp_path, key):
     deeper = init_params(key, (4, 4))
     with pytest.raises(ValueError, match=r"load_params: .*p.npz does not match the model: missing leaves \['\[4\].W'"):
         checkpoint.load_params(path, deeper)
-    with pytest.raises(ValueError, match=r"checkpoint: cannot read .*missing.npz"):
+    with pytest.raises(ValueError, match=r"load_params: expected .*missing.npz to be an .npz .*FileNotFoundError"):
         checkpoint.load_params(tmp_path / "missing.npz", params)
 
 
@@ -55,7 +62,7 @@ def init_run(key, model=RUN):
     return model.init(key, (4,), dtype=jnp.float64)[1]
 
 
-def run(tmp, epochs, key, resume=None):
+def run(tmp, epochs, key, resume=None, **options):
     X = jax.random.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
     params = init_run(jax.random.key(2))
@@ -63,7 +70,7 @@ def run(tmp, epochs, key, resume=None):
                         early_stopping=control.EarlyStopping(patience=50))
     return fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y),
                epochs=epochs, batch_size=16, key=key, checkpoint_dir=tmp, resume=resume, controls=controls,
-               run_config={"test": True})
+               run_config={"test": True}, **options)
 
 
 def test_an_interrupted_and_resumed_run_is_bit_identical(tmp_path, key):
@@ -76,6 +83,29 @@ def test_an_interrupted_and_resumed_run_is_bit_identical(tmp_path, key):
     strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
     assert strip(whole.history) == strip(resumed.history) and len(resumed.history) == 6
     assert [r["learning_rate"] for r in whole.history] != [0.02] * 6  # the plateau acted, and was restored
+
+
+def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_identical(tmp_path, key, monkeypatch):
+    from fnn import fit as fitting
+
+    whole = run(tmp_path / "whole", 6, key)
+    check_record = fitting._check_record
+
+    def ctrl_c_inside_epoch_4(epoch, record):  # after epoch 4's state is computed, before its record is kept
+        if epoch == 4:
+            raise KeyboardInterrupt
+        check_record(epoch, record)
+
+    monkeypatch.setattr(fitting, "_check_record", ctrl_c_inside_epoch_4)
+    with pytest.raises(fitting.Interrupted) as stop:
+        run(tmp_path / "cut", 6, key, checkpoint_every=5)  # no periodic checkpoint before epoch 5
+    monkeypatch.undo()
+    assert stop.value.epoch == 3 and [r["epoch"] for r in stop.value.history] == [1, 2, 3]
+    assert checkpoint.checkpoint_epoch(tmp_path / "cut" / "last.npz") == 3
+    resumed = run(tmp_path / "cut", 6, key, resume=tmp_path / "cut" / "last.npz")
+    for a, b in zip(jax.tree.leaves(whole.state.params), jax.tree.leaves(resumed.state.params)):
+        np.testing.assert_array_equal(a, b)
+    assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
 
 
 def test_fit_writes_last_and_best(tmp_path, key):
@@ -93,7 +123,7 @@ def test_corrupted_and_mismatched_checkpoints_are_named(tmp_path, key):
     path = tmp_path / "last.npz"
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2])
-    with pytest.raises(ValueError, match=r"checkpoint: cannot read .*last.npz"):
+    with pytest.raises(ValueError, match=r"load_checkpoint: expected .*last.npz to be an .npz file of arrays"):
         checkpoint.load_checkpoint(path, like)
     path.write_bytes(good)
     other = init_run(jax.random.key(0), mlp.mlp((10,), 3, batchnorm="before", dropout=0.2))
@@ -101,7 +131,8 @@ def test_corrupted_and_mismatched_checkpoints_are_named(tmp_path, key):
         checkpoint.load_checkpoint(path, {**like, "state": result.state._replace(params=other),
                                           "best_params": other})
     checkpoint.save_params(tmp_path / "p.npz", result.state.params)
-    with pytest.raises(ValueError, match=r"load_checkpoint: .*p.npz has no __meta__ entry"):
+    with pytest.raises(ValueError, match=r"load_checkpoint: .*p.npz: expected a __meta__ entry, got none; "
+                                         r"it is not an fnn checkpoint \(a parameters file\? read it with load_params\)"):
         checkpoint.load_checkpoint(tmp_path / "p.npz", like)
 
 
@@ -114,3 +145,179 @@ def test_resuming_with_other_controls_is_a_clear_error(tmp_path, key):
         fit(Objective(RUN), optim.injectable("adam", learning_rate=0.02), params, (X, y), val=(X, y), epochs=4,
             batch_size=16, key=key, resume=tmp_path / "last.npz",
             controls=Controls(plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5)))
+
+
+def small_checkpoint(key, path):
+    """A 2-epoch checkpoint of a small model, and the template to load it with."""
+    tree = {"params": init_params(key, (4,)), "loop_key": key}
+    history = [{"epoch": 1, "train_loss": 0.9}, {"epoch": 2, "train_loss": 0.7}]
+    controls = {"early_stopping": None, "plateau": [0.01, 0.5, 0]}
+    checkpoint.save_checkpoint(path, checkpoint.Checkpoint(tree, 2, history, controls, {"test": True}))
+    return tree
+
+
+def rewrite(path, meta_bytes):
+    """Write ``path`` again with its arrays and ``meta_bytes`` as the __meta__ entry."""
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays[checkpoint.META] = meta_bytes
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def as_entry(meta) -> np.ndarray:
+    return np.frombuffer(json.dumps(meta).encode(), np.uint8)
+
+
+def test_a_whole_checkpoint_passes_the_metadata_checks(tmp_path, key):
+    path = tmp_path / "c.npz"
+    like = small_checkpoint(key, path)
+    loaded = checkpoint.load_checkpoint(path, like)
+    assert (loaded.epoch, [r["epoch"] for r in loaded.history], loaded.config) == (2, [1, 2], {"test": True})
+    assert checkpoint.checkpoint_epoch(path) == 2
+
+
+def _without(name):
+    return lambda meta: {k: v for k, v in meta.items() if k != name}
+
+
+def _with(**changes):
+    return lambda meta: {**meta, **changes}
+
+
+def _history(change):
+    return lambda meta: {**meta, "history": change(meta["history"])}
+
+
+KEYS = r"keys \['format', 'epoch', 'history', 'controls', 'config'\]"
+BAD_METADATA = {
+    "not an object": (lambda meta: [meta], r"a JSON object, got list \[\{"),
+    "missing key": (_without("history"), KEYS + r", got missing \['history'\], unexpected \[\]$"),
+    "unexpected key": (_with(step=3), KEYS + r", got missing \[\], unexpected \['step'\]$"),
+    "other format": (_with(format="fnn-checkpoint-0"), r"format 'fnn-checkpoint-1', got str 'fnn-checkpoint-0'"),
+    "epoch a string": (_with(epoch="2"), r"epoch a non-negative integer, got str '2'"),
+    "epoch a bool": (_with(epoch=True), r"epoch a non-negative integer, got bool True"),
+    "epoch a float": (_with(epoch=2.0), r"epoch a non-negative integer, got float 2.0"),
+    "epoch negative": (_with(epoch=-1), r"epoch a non-negative integer, got int -1"),
+    "epoch ahead of history": (_with(epoch=3), r"3 history records \(one per epoch completed\), got 2"),
+    "history duplicated": (_history(lambda h: h + h), r"2 history records \(one per epoch completed\), got 4"),
+    "history out of order": (_history(lambda h: h[::-1]), r"history record 1 of epoch 1, got epoch int 2"),
+    "record without epoch": (_history(lambda h: [h[0], {"train_loss": 0.7}]),
+                             r"history record 2 of epoch 2, got epoch NoneType None"),
+    "record epoch a bool": (_history(lambda h: [{**h[0], "epoch": True}, h[1]]),
+                            r"history record 1 of epoch 1, got epoch bool True"),
+    "history of numbers": (_history(lambda h: [1, 2]),
+                           r"history a list of records \(JSON objects\), got list \[1, 2\]"),
+    "history a long string": (_with(history="x" * 100), r"history a list of records .*, got str 'x{56}\.\.\.$"),
+    "controls missing plateau": (_with(controls={"early_stopping": None}),
+                                 r"controls an object with keys \['early_stopping', 'plateau'\], got dict"),
+    "controls a list": (_with(controls=[None, None]), r"controls an object with keys .*, got list \[None, None\]"),
+    "plateau a string": (_with(controls={"early_stopping": None, "plateau": "fast"}),
+                         r"controls 'plateau' null or a list, got str 'fast'"),
+    "config a list": (_with(config=["test"]), r"config a JSON object, got list \['test'\]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_METADATA))
+def test_bad_metadata_is_one_error_naming_the_file_and_the_problem(case, tmp_path, key):
+    path = tmp_path / "c.npz"
+    like = small_checkpoint(key, path)
+    change, problem = BAD_METADATA[case]
+    with np.load(path) as data:
+        meta = json.loads(data[checkpoint.META].tobytes())
+    rewrite(path, as_entry(change(meta)))
+    for where, call in (("load_checkpoint", lambda: checkpoint.load_checkpoint(path, like)),
+                        ("checkpoint_epoch", lambda: checkpoint.checkpoint_epoch(path))):
+        with pytest.raises(ValueError, match=rf"^{where}: {re.escape(str(path))} __meta__: expected {problem}"):
+            call()
+
+
+@pytest.mark.parametrize("entry, problem", [
+    (np.frombuffer(b"{not json", np.uint8), r"expected JSON text, got a corrupted entry"),
+    (np.frombuffer(b"\xff\xfe{}", np.uint8), r"expected JSON text, got a corrupted entry"),
+    (np.zeros(3), r"expected a uint8 vector \(JSON text\), got dtype float64 shape \(3,\)"),
+])
+def test_an_unreadable_metadata_entry_is_named(entry, problem, tmp_path, key):
+    path = tmp_path / "c.npz"
+    like = small_checkpoint(key, path)
+    rewrite(path, entry)
+    with pytest.raises(ValueError, match=rf"^load_checkpoint: {re.escape(str(path))} __meta__: {problem}"):
+        checkpoint.load_checkpoint(path, like)
+
+
+def _zip_fields(data: bytes, signature: bytes, offset: int, value: bytes) -> bytes:
+    """Overwrite the field at ``offset`` of every zip record starting with ``signature``."""
+    data = bytearray(data)
+    for match in re.finditer(re.escape(signature), bytes(data)):
+        data[match.start() + offset:match.start() + offset + len(value)] = value
+    return bytes(data)
+
+
+def _zip_of(member: bytes, *, compression=zipfile.ZIP_STORED) -> bytes:
+    """A well-formed zip (right CRC-32) holding ``member`` as ``a.npy``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        archive.writestr("a.npy", member)
+    return buffer.getvalue()
+
+
+def _npy(header: bytes | None = None) -> bytes:
+    """The .npy bytes of ``arange(500.0)``, with ``header`` in place of its header dict (same length)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(500.0))
+    if header is None:
+        return buffer.getvalue()
+    old = re.search(rb"\{.*\} *", buffer.getvalue()).group(0)
+    return buffer.getvalue().replace(old, header.ljust(len(old)))
+
+
+def _overwrite(data: bytes, at: int, count: int = 8) -> bytes:
+    return data[:at] + b"\xff" * count + data[at + count:]
+
+
+CENTRAL, END = b"PK\x01\x02", b"PK\x05\x06"
+DICT = b"{'descr': '<f8', 'fortran_order': False, "
+DAMAGED = {  # each case, and what np.load raised for it (numpy 2.4, Python 3.11)
+    "empty": lambda good: b"",  # EOFError
+    "random bytes": lambda good: random.Random(0).randbytes(len(good)),  # ValueError (pickled data)
+    "cut in the middle": lambda good: good[: len(good) // 2],  # BadZipFile (no directory)
+    "central directory overwritten": lambda good: _overwrite(good, good.find(CENTRAL), 46),  # BadZipFile
+    "central directory offset wrong": lambda good: _zip_fields(good, END, 16, struct.pack("<I", 2**32 - 2)),  # OSError
+    "unknown compression": lambda good: _zip_fields(good, CENTRAL, 10, struct.pack("<H", 99)),  # NotImplementedError
+    "encrypted flag": lambda good: _zip_fields(good, CENTRAL, 8, struct.pack("<H", 1)),  # RuntimeError
+    "bzip2 flag on stored data": lambda good: _zip_fields(good, CENTRAL, 10, struct.pack("<H", 12)),  # OSError
+    "stored data overwritten": lambda good: _overwrite(good, good.find(CENTRAL) - 10),  # BadZipFile (CRC-32)
+    "deflated data overwritten": lambda good: _overwrite(_zip_of(_npy(), compression=zipfile.ZIP_DEFLATED), 60),  # zlib
+    "lzma data overwritten": lambda good: _overwrite(_zip_of(_npy(), compression=zipfile.ZIP_LZMA), 60),  # LZMAError
+    "short array data": lambda good: _zip_of(_npy(DICT + b"'shape': (501,), }")),  # ValueError
+    "unbalanced .npy header": lambda good: _zip_of(_npy(DICT + b"'shape': (500, }")),  # TokenError
+    "indented .npy header": lambda good: _zip_of(_npy(b"1\n  2\n 3")),  # IndentationError (a SyntaxError)
+    "bytes key in .npy header": lambda good: _zip_of(_npy(DICT + b"b'shape': (500,), }")),  # TypeError
+    "huge shape in .npy header": lambda good: _zip_of(_npy(DICT + b"'shape': (1000000000000000,), }")),  # MemoryError
+    "overflowing shape": lambda good: _zip_of(_npy(DICT + b"'shape': (10000000000000000000000000,), }")),  # Overflow
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_a_damaged_file_is_one_error_naming_the_file(case, tmp_path, key):
+    path = tmp_path / "c.npz"
+    like = small_checkpoint(key, path)
+    path.write_bytes(DAMAGED[case](path.read_bytes()))
+    named = re.escape(str(path))
+    with pytest.raises(ValueError, match=rf"^load_checkpoint: expected {named} to be an .npz file of arrays, "
+                                         r"got a damaged or unreadable file \(\w+"):
+        checkpoint.load_checkpoint(path, like)
+    with pytest.raises(ValueError, match=rf"^checkpoint_epoch: expected {named} to be an .npz file of arrays, got"):
+        checkpoint.checkpoint_epoch(path)
+
+
+def test_a_file_of_other_entries_is_named(tmp_path, params):
+    path = tmp_path / "p.npz"
+    path.write_bytes(_npy())
+    with pytest.raises(ValueError, match=rf"^load_params: expected {re.escape(str(path))} to be an .npz file "
+                                         r"of arrays, got a single .npy array$"):
+        checkpoint.load_params(path, params)
+    path.write_bytes(_zip_of(b"hello"))
+    with pytest.raises(ValueError, match=rf"^load_params: expected {re.escape(str(path))} to hold only .npy "
+                                         r"arrays, got other entries \['a'\]$"):
+        checkpoint.load_params(path, params)

@@ -34,3 +34,29 @@ def test_written_files_get_the_users_usual_mode_not_0600(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def killed_mid_write(path):
+    """Run ``atomic_write`` in a process that dies mid-write (no cleanup runs), as a kill would."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from fnn import files; "
+            "files.atomic_write(sys.argv[1], lambda f: (f.write(b'partial'), f.flush(), os._exit(9)))")
+    assert subprocess.run([sys.executable, "-c", code, str(path)], check=False).returncode == 9
+
+
+def test_orphans_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
+    files.atomic_write_text(tmp_path / "last.npz", "good")
+    killed_mid_write(tmp_path / "last.npz")
+    orphans = [p for p in tmp_path.iterdir() if p.name.startswith(".last.npz.")]
+    assert len(orphans) == 1 and orphans[0].read_bytes() == b"partial"
+    kept = [".notes.tmp", "x.tmp", ".last.npz.tmp", ".last.npz.abc.tmp", "last.npz.abcdefgh.tmp", ".a.abcdefgh.tmp.x"]
+    for name in kept:
+        (tmp_path / name).write_text("mine")
+    (tmp_path / "sub").mkdir()
+    killed_mid_write(tmp_path / "sub" / "a.txt")
+    assert files.remove_orphans(tmp_path) == orphans
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["last.npz", "sub", *kept])
+    assert (tmp_path / "last.npz").read_text() == "good" and len(list((tmp_path / "sub").iterdir())) == 1
+    assert files.remove_orphans(tmp_path) == []

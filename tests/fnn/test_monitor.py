@@ -61,3 +61,26 @@ def test_fit_records_every_layer_each_epoch_without_retracing(setup, key, tmp_pa
 def test_monitor_needs_an_objective():
     with pytest.raises(ValueError, match=r"make_train_epoch: monitor needs an fnn.objective.Objective"):
         train.make_train_epoch(lambda p, b: 0.0, optim.sgd(0.1), batch_size=2, monitor=True)
+
+
+def _history(epochs: int, weights: int, hidden: int) -> list[dict]:
+    """A made-up history with every statistic of ``weights`` matrices and ``hidden`` representations."""
+    counts = {**dict.fromkeys(monitor.WEIGHT_STATISTICS, weights), **dict.fromkeys(monitor.ACTIVATION_STATISTICS, hidden)}
+    statistics = [(f"{name}_{k}", k) for name, count in counts.items() for k in range(1, count + 1)]
+    return [{"epoch": e, "grad_norm": 1.0, **{key: 0.1 * e * k for key, k in statistics}} for e in range(1, epochs + 1)]
+
+
+@pytest.mark.parametrize("hidden", [2, 0])
+def test_figure_labels_every_panel_and_names_the_layers(hidden):
+    import matplotlib.pyplot as plt
+
+    fig = monitor.figure(_history(epochs=4, weights=3, hidden=hidden), title="run")
+    panels = monitor.PANELS[: 6 if hidden else 4]
+    assert [ax.get_ylabel() for ax in fig.axes] == [label for _, label, _ in panels]
+    for ax, (name, _, _) in zip(fig.axes, panels):
+        symbol, count = ("A", hidden) if name.startswith("act_") else ("W", 3)
+        assert {f"{symbol}{k}" for k in range(1, count + 1)} <= {t.get_text() for t in ax.get_legend().get_texts()}
+        assert len(ax.get_lines()[0].get_xdata()) == 4
+    assert [ax.get_xlabel() for ax in fig.axes[-2:]] == ["epoch", "epoch"]
+    assert fig.get_suptitle() == "run"
+    plt.close(fig)

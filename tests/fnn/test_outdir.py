@@ -52,3 +52,16 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     (tmp_path / ".lock").write_text(dead.stdout.strip())
     with outdir.lock(tmp_path):
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
+
+
+def test_taking_the_lock_removes_orphan_temporary_files_only(tmp_path):
+    import tempfile
+
+    # what fnn.files.atomic_write leaves behind when its process is killed mid-write
+    fd, orphan = tempfile.mkstemp(prefix=".last.npz.", suffix=".tmp", dir=tmp_path)
+    os.close(fd)
+    for name in (".notes.tmp", "x.tmp", "last.npz"):
+        (tmp_path / name).write_text("mine")
+    with outdir.lock(tmp_path):
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", ".notes.tmp", "last.npz", "x.tmp"]
+    assert not os.path.exists(orphan)

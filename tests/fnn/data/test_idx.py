@@ -55,3 +55,22 @@ def test_a_folder_without_idx_files_is_a_clear_error(tmp_path):
         idx.load_mnist(tmp_path)
     with pytest.raises(ValueError, match=r"mnist: expected data_dir to be a folder holding the IDX files"):
         idx.load_mnist(tmp_path / "missing")
+
+
+def test_damaged_gzip_and_empty_files_are_named(tmp_path):
+    path = write_idx(tmp_path / "a.idx.gz", np.zeros((5, 5), np.uint8))
+    path.write_bytes(path.read_bytes()[:-6])  # cut inside the gzip trailer
+    with pytest.raises(ValueError, match=r"read_idx: .*a.idx.gz is a damaged gzip file"):
+        idx.read_idx(path)
+    (tmp_path / "b.idx.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match=r"read_idx: .*b.idx.gz is a damaged gzip file"):
+        idx.read_idx(tmp_path / "b.idx.gz")
+    (tmp_path / "c.idx").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"read_idx: .*c.idx is not an IDX file \(header b''\)"):
+        idx.read_idx(tmp_path / "c.idx")
+
+
+def test_an_idx_file_of_no_images_is_refused(tmp_path):
+    write_mnist(tmp_path, n_train=0)
+    with pytest.raises(ValueError, match=r"mnist: expected train images in .*, got an IDX file of 0 images"):
+        idx.load_mnist(tmp_path)

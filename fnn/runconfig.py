@@ -1,0 +1,309 @@
+r"""``RunConfig``: everything a run is made of, checked whole before any data is loaded.
+
+A configuration is a frozen dataclass with a JSON round trip (``to_dict`` /
+``from_dict``). Every setting is checked when the configuration is made, and a wrong one
+is a ``SettingError`` that names it (``setting``: a field, or ``hyper.b1``,
+``schedule_args.cycles``, ``augment.flip``), what was expected and what was received; the
+command line turns the setting into its flag. The small objects a configuration describes
+(the model spec, the controls, the augmentation) are built here, so building them is the
+check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+
+from fnn import initializers, optim, regularizers, tasks, validate
+from fnn.data import augment as augmentation
+from fnn.data import datasets, preprocessing
+from fnn.fit import Controls
+from fnn.layers import batchnorm as batchnorm_layer
+from fnn.layers import dropout as dropout_layer
+from fnn.layers.dense import BIAS_INITIALIZERS
+from fnn.models import mlp
+from fnn.optim import control, schedules
+from fnn.optim.injectable import hyperparameters
+
+GRADIENTS = ("auto", "manual")
+DTYPES = ("float32", "float64")
+DEFAULT_STRENGTH = 1e-4
+SEED_RANGE = (0, 2**32 - 1)
+"""A seed is one 32-bit word: JAX keys of larger seeds wrap around (2**32 gives the key of 0)."""
+INTS = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "seed", "early_stopping", "plateau",
+        "snapshots")
+POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces")
+GROUPS = ("hyper", "schedule_args", "augment")
+AUGMENTATIONS = ("noise", "shift", "flip")
+
+
+class SettingError(ValueError):
+    """A setting of a run is wrong. ``setting`` names it; ``reason`` says what was expected and received."""
+
+    def __init__(self, setting: str, reason: str):
+        super().__init__(f"RunConfig: {setting}: {reason}")
+        self.setting, self.reason = setting, reason
+
+
+@contextlib.contextmanager
+def about(setting: str):
+    """Turn a ValueError or TypeError raised in the block into a ``SettingError`` naming ``setting``."""
+    try:
+        yield
+    except SettingError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise SettingError(setting, str(error).removeprefix("RunConfig: ")) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything a run is made of. See ``fnn train --help`` for each setting.
+
+    ``hyper`` holds the optimizer's own hyperparameters (e.g. ``{"b1": 0.9}``),
+    ``schedule_args`` the schedule's (``total_steps`` defaults to the whole run),
+    ``augment`` the training-batch augmentation (``noise``, ``shift``, ``flip``).
+    ``val_fraction`` 0 trains on the whole training part (no validation set; the controls
+    then watch the training loss). ``steps``, when set, replaces ``epochs`` as the length
+    of the run. ``batch_size`` None means 64, or the whole training set for the full-batch
+    methods (``fnn.runparts.FULL_BATCH``). ``strength`` is the regularizer's lambda (None:
+    ``DEFAULT_STRENGTH``; it needs a regularizer). NumPy integers are accepted where ints are.
+    """
+
+    dataset: str = "digits"
+    data_dir: str | None = None
+    stratify: bool = False
+    val_fraction: float = 0.2
+    scaling: str = "standardize"
+    hidden: tuple = (128, 128)
+    activation: str = "relu"
+    pieces: int = 2
+    residual: bool = False
+    initializer: str = "he_normal"
+    bias: str = "zeros"
+    batchnorm: str | None = None
+    batchnorm_momentum: float = 0.9
+    dropout: float = 0.0
+    dropout_form: str = "inverted"
+    loss: str = "softmax_cross_entropy"
+    regularizer: str | None = None
+    strength: float | None = None
+    optimizer: str = "adam"
+    lr: float | None = None
+    hyper: dict = dataclasses.field(default_factory=dict)
+    schedule: str | None = None
+    schedule_args: dict = dataclasses.field(default_factory=dict)
+    clip_norm: float | None = None
+    weight_decay: float | None = None
+    early_stopping: int | None = None
+    plateau: int | None = None
+    averaging: str | None = None
+    snapshots: int | None = None
+    augment: dict = dataclasses.field(default_factory=dict)
+    monitor: bool = False
+    batch_size: int | None = None
+    epochs: int = 30
+    steps: int | None = None
+    shuffle: bool = True
+    seed: int = 0
+    gradients: str = "auto"
+    dtype: str = "float32"
+    checkpoint_every: int = 1
+
+    def __post_init__(self):
+        _normalise_numbers(self)
+        _check_types(self)
+        _check_choices(self)
+        _check_ranges(self)
+        _check_data(self)
+        _check_combinations(self)
+        _check_optimizer(self)
+        build_model(self, output_units=1)
+        build_controls(self)
+        build_augment(self)
+
+    @property
+    def penalty_strength(self) -> float:
+        """The regularizer's lambda: ``strength``, or ``DEFAULT_STRENGTH`` when it is None."""
+        return DEFAULT_STRENGTH if self.strength is None else self.strength
+
+    def to_dict(self) -> dict:
+        """A JSON-able dict (tuples become lists)."""
+        return {field.name: list(v) if isinstance(v := getattr(self, field.name), tuple) else v
+                for field in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> RunConfig:
+        """The inverse of ``to_dict``; unknown keys are an error naming them."""
+        unknown = sorted(set(values) - {field.name for field in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"RunConfig: unknown settings {', '.join(unknown)}")
+        return cls(**values)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _plain(value):
+    """A NumPy scalar as the Python number it holds (configurations are stored as JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _normalise_numbers(config: RunConfig) -> None:
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if field.name == "hidden" and isinstance(value, (tuple, list, np.ndarray)):
+            value = tuple(_plain(h) for h in value)
+        elif isinstance(value, dict):
+            value = {k: _plain(v) for k, v in value.items()}
+        object.__setattr__(config, field.name, _plain(value))
+
+
+def _check_types(config: RunConfig) -> None:
+    if not isinstance(config.hidden, tuple) or not all(_is_int(h) and h > 0 for h in config.hidden):
+        raise SettingError("hidden", f"expected a sequence of positive ints, got {config.hidden!r}")
+    for name in INTS:
+        value = getattr(config, name)
+        if value is not None and not _is_int(value):
+            raise SettingError(name, f"expected an int, got {value!r}")
+    for name in GROUPS:
+        if not isinstance(getattr(config, name), dict):
+            raise SettingError(name, f"expected a dict, got {getattr(config, name)!r}")
+    numbers_of = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in GROUPS}
+    for group in GROUPS:
+        numbers_of |= {f"{group}.{k}": v for k, v in getattr(config, group).items()}
+    for name, value in numbers_of.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SettingError(name, f"expected a finite number, got {value}")
+    for name, value in config.schedule_args.items():
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise SettingError(f"schedule_args.{name}", f"expected a number, got {value!r}")
+
+
+def _check_choices(config: RunConfig) -> None:
+    choices = {"dataset": datasets.NAMES, "scaling": preprocessing.FITTERS, "activation": mlp.ACTIVATIONS,
+               "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS, "dropout_form": dropout_layer.FORMS,
+               "loss": tasks.BY_LOSS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
+    optional = {"batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
+                "schedule": schedules.BY_NAME, "averaging": control.AVERAGING_KINDS}
+    for name, allowed in (choices | optional).items():
+        value = getattr(config, name)
+        if not (name in optional and value is None):
+            with about(name):
+                validate.choice("RunConfig", name, value, allowed)
+
+
+def _check_ranges(config: RunConfig) -> None:
+    for name in POSITIVE:
+        with about(name):
+            validate.number_in("RunConfig", name, getattr(config, name), 1)
+    with about("seed"):
+        validate.number_in("RunConfig", "seed", config.seed, *SEED_RANGE)
+    with about("val_fraction"):
+        validate.number_in("RunConfig", "val_fraction", config.val_fraction, 0.0, 1.0, high_open=True)
+    with about("dropout"):
+        dropout_layer.check(config.dropout, config.dropout_form)
+    with about("batchnorm_momentum"):
+        batchnorm_layer.check(config.batchnorm_momentum, 1e-5)
+    with about("strength"):
+        validate.number_in("RunConfig", "strength", config.strength, 0.0)
+    if config.residual and len(set(config.hidden)) > 1:
+        raise SettingError("residual", f"expected equal hidden widths for residual blocks, got {config.hidden!r}")
+
+
+def _check_data(config: RunConfig) -> None:
+    if config.data_dir is not None and config.dataset != "mnist":
+        raise SettingError("data_dir", f"is for the mnist data set, got dataset {config.dataset!r}")
+    if config.dataset == "mnist" and config.data_dir is None:
+        raise SettingError("data_dir", "the mnist data set is read from disk: expected the folder of its IDX files, "
+                                       "got none")
+    is_regression = config.dataset in datasets.REGRESSION
+    if tasks.for_loss(config.loss).is_classifier == is_regression:
+        kind = "real-valued targets" if is_regression else "class labels"
+        raise SettingError("loss", f"{config.loss} does not fit {config.dataset}, which has {kind}")
+
+
+def _check_combinations(config: RunConfig) -> None:
+    if config.strength is not None and config.regularizer is None:
+        raise SettingError("strength", f"is the regularizer's lambda, got {config.strength} without a regularizer")
+    if config.lr is not None and config.schedule is not None:
+        raise SettingError("lr", "lr and schedule exclude each other; give the schedule's rate in schedule_args")
+    if config.schedule_args and config.schedule is None:
+        raise SettingError("schedule_args", f"expected a schedule to apply them to, got {config.schedule_args}")
+    if config.snapshots is not None and not isinstance(tasks.for_loss(config.loss), tasks.Classification):
+        raise SettingError("snapshots", f"snapshots average softmax probabilities: expected a classification loss, "
+                                        f"got {config.loss}")
+
+
+def _check_optimizer(config: RunConfig) -> None:
+    """Build the optimizer one setting at a time, so a wrong value is blamed on its own setting."""
+    with about("lr"):
+        optim.injectable(config.optimizer, **({} if config.lr is None else {"learning_rate": config.lr}))
+    for name, value in config.hyper.items():
+        with about(f"hyper.{name}"):
+            optim.injectable(config.optimizer, **{name: value})
+    if config.schedule is not None:
+        with about("schedule_args"):
+            args = {"total_steps": 1} | config.schedule_args if "total_steps" in \
+                hyperparameters(schedules.get(config.schedule)) else config.schedule_args
+            optim.injectable(config.optimizer, schedule=config.schedule, schedule_args=args)
+    with about("clip_norm"):
+        optim.injectable(config.optimizer, clip_norm=config.clip_norm)
+    with about("weight_decay"):
+        optim.injectable(config.optimizer, weight_decay=config.weight_decay, weight_decay_mask=lambda params: params)
+
+
+def build_model(config: RunConfig, output_units: int):
+    """The MLP of the configuration."""
+    return mlp.mlp(config.hidden, output_units, activation=config.activation, pieces=config.pieces,
+                   initializer=config.initializer, bias=config.bias, batchnorm=config.batchnorm,
+                   batchnorm_momentum=config.batchnorm_momentum, dropout=config.dropout,
+                   dropout_form=config.dropout_form, residual=config.residual)
+
+
+def build_controls(config: RunConfig) -> Controls:
+    """Early stopping, plateau, averaging and snapshots of the configuration."""
+    controls = {}
+    with about("early_stopping"):
+        if config.early_stopping is not None:
+            controls["early_stopping"] = control.EarlyStopping(patience=config.early_stopping)
+    with about("plateau"):
+        if config.plateau is not None:
+            controls["plateau"] = control.ReduceOnPlateau(factor=0.5, patience=config.plateau)
+    if config.averaging is not None:
+        controls["averaging"] = control.Averaging(config.averaging)
+    if config.snapshots is not None:
+        cycles = config.schedule_args.get("cycles")
+        if config.schedule != "cosine_restarts" or not cycles or config.epochs % cycles:
+            raise SettingError("snapshots", "expected schedule cosine_restarts with cycles dividing epochs, got "
+                                            f"schedule {config.schedule}, cycles {cycles}, epochs {config.epochs}")
+        with about("snapshots"):
+            controls["snapshots"] = control.SnapshotEnsemble(cycle_epochs=config.epochs // cycles, keep=config.snapshots)
+    return Controls(**controls)
+
+
+def build_augment(config: RunConfig):
+    """The ``augment(key, X)`` of ``config.augment`` (noise std, shift in pixels, flip probability), or None."""
+    unknown = sorted(set(config.augment) - set(AUGMENTATIONS))
+    if unknown:
+        raise SettingError("augment", f"expected {', '.join(AUGMENTATIONS)}, got {', '.join(unknown)}")
+    parts = []
+    if {"shift", "flip"} & set(config.augment) and config.dataset not in datasets.IMAGE_SHAPES:
+        raise SettingError("augment", f"shift and flip need image data ({', '.join(datasets.IMAGE_SHAPES)}), "
+                                      f"got dataset {config.dataset}")
+    if "flip" in config.augment and config.dataset in datasets.DIGIT_IMAGES:
+        raise SettingError("augment.flip", f"a mirrored digit is not the same digit: expected no flips on "
+                                           f"{config.dataset}, got flip={config.augment['flip']}")
+    shape = datasets.IMAGE_SHAPES.get(config.dataset)
+    for name, make in (("shift", lambda v: augmentation.random_shift(shape, v)),
+                       ("flip", lambda v: augmentation.horizontal_flip(shape, v)),
+                       ("noise", augmentation.gaussian_noise)):
+        if name in config.augment:
+            with about(f"augment.{name}"):
+                parts.append(make(config.augment[name]))
+    return augmentation.compose(*parts) if parts else None

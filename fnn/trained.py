@@ -1,0 +1,122 @@
+r"""A trained model saved with its run, and loaded back to predict: ``load(DIR).predict(X)``.
+
+A finished run folder holds everything needed to use the model: ``config.json`` (the
+architecture and the task), ``params.npz`` (the final parameters), ``model.npz`` (the
+model state, e.g. batch norm's running statistics, and the preprocessing fitted on the
+training split: the feature scaler and, for regression, the target scaler) and
+``run.json`` (the input shape and output units). ``predict`` takes rows in the data set's
+own units and applies the same scaling as training did; regression predictions come back
+in the targets' units.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from fnn import checkpoint, files, tasks
+from fnn.data import preprocessing
+from fnn.objective import Objective
+from fnn.runconfig import RunConfig, build_model
+
+MODEL_FILE = "model.npz"
+
+
+class TrainedModel(NamedTuple):
+    """A trained model with its preprocessing; ``predict`` maps raw rows to labels or target values."""
+
+    config: RunConfig
+    objective: Objective
+    params: Any
+    model_state: Any
+    scaler: preprocessing.Scaler
+    target_scaler: preprocessing.Scaler | None
+
+    @property
+    def in_shape(self) -> tuple:
+        """The shape of one input row."""
+        return tuple(self.scaler.shift.shape)
+
+    def scaled(self, X):
+        """Raw rows (N, D), or one row (D,), checked and scaled as the training split was (in float32,
+        the data sets' dtype), then cast to the run's dtype."""
+        X = jnp.asarray(X, jnp.float32)
+        X = X[None] if X.ndim == 1 else X
+        if X.ndim != 2 or X.shape[1:] != self.in_shape:
+            raise ValueError(f"predict: expected rows of {self.in_shape[0]} features, shape (N, {self.in_shape[0]}), "
+                             f"got shape {tuple(X.shape)}")
+        if not bool(jnp.all(jnp.isfinite(X))):
+            raise ValueError("predict: expected finite inputs, got NaN or infinite entries")
+        return preprocessing.transform(self.scaler, X).astype(self.config.dtype)
+
+    def predict(self, X):
+        """Class labels (N,), or regression targets (N, T) in the data's units (float32), of raw rows X."""
+        predictions = self.objective.predict(self.params, self.scaled(X), self.model_state)
+        if self.target_scaler is None:
+            return predictions
+        return preprocessing.inverse_transform(self.target_scaler, predictions.astype(jnp.float32))
+
+
+def save(out, params, model_state, data) -> dict[str, Path]:
+    """Write ``params.npz`` and ``model.npz`` (model state, the scalers of ``data``, an
+    ``fnn.data.prepare.Prepared``) of a finished run to ``out``; return their paths."""
+    tree = {"model_state": model_state, "scaler": data.scaler, "target_scaler": data.target_scaler}
+    return {"params": checkpoint.save_params(Path(out) / "params.npz", params),
+            "model": checkpoint.save_params(Path(out) / MODEL_FILE, tree)}
+
+
+def load(out) -> TrainedModel:
+    """The trained model of a finished run folder (``fnn.run.run``'s ``out``).
+
+    Raises:
+        ValueError: naming the folder and the missing file when the run did not finish.
+    """
+    out = Path(out)
+    missing = [name for name in ("config.json", "run.json", "params.npz", MODEL_FILE) if not (out / name).exists()]
+    if missing:
+        raise ValueError(f"load: expected a finished run in {out}, got no {', '.join(missing)}")
+    config = RunConfig.from_dict(json.loads((out / "config.json").read_text()))
+    shapes = json.loads((out / "run.json").read_text())
+    in_shape, output_units = tuple(shapes["in_shape"]), shapes["output_units"]
+    dtype = jnp.dtype(config.dtype)
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+    model = build_model(config, output_units)
+    _, params, state = model.init(jax.random.key(0), in_shape, dtype=dtype)
+    features = preprocessing.fit_identity(jnp.zeros((1, *in_shape), jnp.float32))  # the scalers are float32
+    task = tasks.for_loss(config.loss)
+    target = None if task.is_classifier else preprocessing.fit_identity(jnp.zeros((1, output_units), jnp.float32))
+    saved = checkpoint.load_params(out / MODEL_FILE, {"model_state": state, "scaler": features, "target_scaler": target})
+    params = checkpoint.load_params(out / "params.npz", params)
+    return TrainedModel(config, Objective(model, task), params, saved["model_state"], saved["scaler"],
+                        saved["target_scaler"])
+
+
+def read_rows(path) -> np.ndarray:
+    """Input rows from a ``.npy`` array or a CSV file of numbers (one row per line, no header)."""
+    path = Path(path)
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"predict: expected {path} to be a .npy array or a CSV file of numbers, got: {error}") from None
+
+
+def format_rows(rows) -> str:
+    """Predictions as CSV text: one row per line, floats with 10 significant digits."""
+    rows = np.asarray(rows)
+    return "".join(",".join(f"{v:.10g}" if rows.dtype.kind == "f" else str(v) for v in np.atleast_1d(row)) + "\n"
+                   for row in rows)
+
+
+def write_rows(path, rows) -> Path:
+    """Predictions to ``.npy`` or CSV (``format_rows``), atomically."""
+    if Path(path).suffix == ".npy":
+        return files.atomic_write(path, lambda f: np.save(f, np.asarray(rows)))
+    return files.atomic_write_text(path, format_rows(rows))

@@ -1,0 +1,88 @@
+"""A finished run is a model you can use: ``fnn.run.load``, ``fnn.run.evaluate``, ``fnn predict``, ``fnn evaluate``."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from fnn import cli, run
+from fnn.data.prepare import prepare
+from fnn.runconfig import RunConfig
+from fnn.runparts import load_data, target_units
+
+
+def raw_test_rows(config: RunConfig):
+    """The run's test split in the data set's own units (the split does not depend on the scaling)."""
+    return prepare(config.dataset, key=jax.random.split(jax.random.key(config.seed), 3)[0],
+                   val_fraction=config.val_fraction, scaling="none").test
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits")
+    config = RunConfig(hidden=(32,), batchnorm="before", epochs=2, seed=3)
+    run.run(config, out=out)
+    return out, config
+
+
+def test_a_loaded_run_predicts_raw_rows_like_the_trained_model_on_scaled_ones(digits_run):
+    out, config = digits_run
+    model = run.load(out)
+    X_raw, y = raw_test_rows(config)
+    X_scaled = load_data(config).test[0]
+    assert not np.allclose(X_raw, X_scaled)  # the saved scaler has work to do
+    expected = model.objective.predict(model.params, X_scaled, model.model_state)
+    np.testing.assert_array_equal(model.predict(X_raw), expected)
+    assert float(np.mean(np.asarray(model.predict(X_raw)) == np.asarray(y))) == pytest.approx(
+        json.loads((out / "run.json").read_text())["test"]["accuracy"])
+    assert model.predict(X_raw[0]).shape == (1,)  # one row
+
+
+def test_evaluate_recomputes_the_stored_test_scores(digits_run):
+    out, _ = digits_run
+    test, report = run.evaluate(out)
+    assert test == json.loads((out / "run.json").read_text())["test"]
+    assert report["macro"]["support"] == 359
+
+
+def test_a_regression_run_predicts_in_the_targets_units(tmp_path):
+    config = RunConfig(dataset="diabetes", loss="mse", hidden=(16,), epochs=3)
+    run.run(config, out=tmp_path)
+    X_raw = raw_test_rows(config)[0]
+    data = load_data(config)
+    y = np.asarray(target_units(data, data.test[1]))  # the targets are standardised whatever the scaling
+    predictions = np.asarray(run.load(tmp_path).predict(X_raw))
+    rmse = float(np.sqrt(np.mean((predictions - y) ** 2)))
+    stored = json.loads((tmp_path / "run.json").read_text())["test"]["rmse_in_target_units"]
+    assert rmse == pytest.approx(stored, rel=1e-5) and rmse > 30  # diabetes targets span 25..346
+
+
+def test_bad_inputs_and_unfinished_runs_are_named(digits_run, tmp_path):
+    out, _ = digits_run
+    with pytest.raises(ValueError, match=r"predict: expected rows of 64 features, shape \(N, 64\), got shape \(2, 3\)"):
+        run.load(out).predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"predict: expected finite inputs"):
+        run.load(out).predict(np.full((1, 64), np.nan))
+    (tmp_path / "config.json").write_text(json.dumps(RunConfig().to_dict()))
+    with pytest.raises(ValueError, match=r"load: expected a finished run in .*, got no run.json, params.npz, model.npz"):
+        run.load(tmp_path)
+
+
+def test_predict_and_evaluate_from_the_command_line(digits_run, tmp_path, capsys):
+    out, config = digits_run
+    X_raw, _ = raw_test_rows(config)
+    expected = np.asarray(run.load(out).predict(X_raw[:7]))
+    np.savetxt(tmp_path / "rows.csv", np.asarray(X_raw[:7]), delimiter=",")
+    capsys.readouterr()
+    assert cli.main(["predict", str(out), str(tmp_path / "rows.csv")]) == 0
+    assert capsys.readouterr().out.split() == [str(v) for v in expected]
+    np.save(tmp_path / "rows.npy", np.asarray(X_raw[:7]))
+    assert cli.main(["predict", str(out), str(tmp_path / "rows.npy"), "--output", str(tmp_path / "p.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), expected)
+    assert cli.main(["evaluate", str(out)]) == 0
+    accuracy = json.loads((out / "run.json").read_text())["test"]["accuracy"]
+    assert f"test accuracy {accuracy:.4f}" in capsys.readouterr().out
+    (tmp_path / "words.csv").write_text("a,b\n")
+    assert cli.main(["predict", str(out), str(tmp_path / "words.csv")]) == 2
+    assert capsys.readouterr().err.startswith(f"fnn predict: error: predict: expected {tmp_path / 'words.csv'} to be a")
