@@ -107,8 +107,7 @@ def maxout(a, *, pieces: int):
     Shapes:
         a: (..., D * k) -> (..., D)
     """
-    if not isinstance(pieces, int) or pieces < 1:
-        raise ValueError(f"maxout: expected pieces to be a positive int, got {pieces!r}")
+    pieces = validate.integer("maxout", "pieces", pieces)
     width = a.shape[-1]
     if width % pieces:
         raise ValueError(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,11 +18,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import checkpoint, tasks
+from fnn import checkpoint, tasks, validate
 from fnn import monitor as fnn_monitor
 from fnn.layers.base import check_params, initial_state
 from fnn.objective import Objective
@@ -183,7 +181,7 @@ def _epochs_and_last_steps(epochs: int | None, steps: int | None, steps_per_epoc
     if (epochs is None) == (steps is None):
         raise ValueError(f"fit: expected exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
     count, name = (epochs, "epochs") if steps is None else (steps, "steps")
-    count = _positive_int(name, count)
+    count = validate.integer("fit", name, count)
     epochs, steps = (count, None) if steps is None else (None, count)
     if steps is None:
         return epochs, None
@@ -191,16 +189,9 @@ def _epochs_and_last_steps(epochs: int | None, steps: int | None, steps_per_epoc
     return math.ceil(steps / steps_per_epoch), None if last == steps_per_epoch else last
 
 
-def _positive_int(name: str, value) -> int:
-    """``value`` as a Python int (NumPy integers accepted); a ValueError unless it is a positive integer."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value < 1:
-        raise ValueError(f"fit: expected {name} to be a positive int, got {value!r}")
-    return int(value)
-
-
 def steps_per_epoch(X, batch_size) -> int:
     """floor(N / B), at least 1 (a batch larger than the data is refused by the epoch itself)."""
-    return max(X.shape[0] // batch_size, 1) if isinstance(batch_size, int) and batch_size > 0 else 1
+    return max(X.shape[0] // validate.integer("steps_per_epoch", "batch_size", batch_size), 1)
 
 
 class _EpochEnd:
@@ -338,7 +329,7 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         ``averaged_val_*`` with averaging, ``seconds``, and the monitor's entries.
     """
     _check_arguments(objective, optimizer, key)
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = validate.integer("fit", "batch_size", batch_size)
     sets, model_state = _data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
     epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)

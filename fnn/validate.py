@@ -75,6 +75,16 @@ def number_in(
         raise ValueError(f"{where}: expected {name} in {left}{lo}, {hi}{right}, got {value!r}")
 
 
+def integer(where: str, name: str, value, low: int = 1, high: int | None = None) -> int:
+    """``value`` as a Python int, or a ValueError unless it is an integer (a NumPy one too) in [low, high]."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value < low or (
+            high is not None and value > high):
+        wanted = "a positive int" if (low, high) == (1, None) else (
+            f"an int >= {low}" if high is None else f"an int in [{low}, {high}]")
+        raise ValueError(f"{where}: expected {name} to be {wanted}, got {value!r}")
+    return int(value)
+
+
 def concrete(x) -> np.ndarray | None:
     """Return ``x`` as a NumPy array, or None when it is a tracer inside a transformation."""
     try:

@@ -47,8 +47,7 @@ def horizontal_flip(image_shape, probability: float = 0.5):
 
 def random_shift(image_shape, max_shift: int = 1):
     """Translate each image by (dy, dx), each uniform in [-max_shift, max_shift], filling with zeros."""
-    if not isinstance(max_shift, int) or max_shift < 0:
-        raise ValueError(f"random_shift: expected max_shift to be an int >= 0, got {max_shift!r}")
+    max_shift = validate.integer("random_shift", "max_shift", max_shift, 0)
 
     def augment(key, X):
         images = _images("random_shift", X, image_shape)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from fnn import validate
+
 
 def minibatch_indices(key, n: int, batch_size: int, *, shuffle: bool = True):
     """Return a (floor(n / B), B) array of sample indices: a random permutation, cut into rows.
@@ -14,8 +16,7 @@ def minibatch_indices(key, n: int, batch_size: int, *, shuffle: bool = True):
     ``shuffle=False`` the rows are 0..n-1 in order (the same minibatches every epoch; the
     last n mod B samples never train).
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"minibatch_indices: expected batch_size to be a positive int, got {batch_size!r}")
+    batch_size = validate.integer("minibatch_indices", "batch_size", batch_size)
     if n < batch_size:
         raise ValueError(
             f"minibatch_indices: expected at least batch_size={batch_size} samples, got n={n}; "

@@ -118,8 +118,7 @@ def mnist(data_dir) -> Dataset:
 
 
 def _check_size(where: str, n: int, noise: float):
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"{where}: expected n to be an int >= 2, got {n!r}")
+    validate.integer(where, "n", n, 2)
     validate.number_in(where, "noise", noise, 0.0)
 
 

@@ -73,8 +73,7 @@ def kfold_indices(key, n: int, k: int, *, y=None) -> list[tuple[np.ndarray, np.n
     differ in size by at most one; with labels ``y`` every fold holds each class in
     (nearly) its overall proportion (stratified k-fold).
     """
-    if not isinstance(k, int) or k < 2 or k > n:
-        raise ValueError(f"kfold_indices: expected k to be an int in [2, n={n}], got {k!r}")
+    k = validate.integer("kfold_indices", "k", k, 2, n)
     if y is not None and len(y) != n:
         raise ValueError(f"kfold_indices: expected {n} labels, got {len(y)}")
     # Deal the samples round-robin: class by class (each shuffled) when stratified, the offset

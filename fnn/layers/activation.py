@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fnn import activations
+from fnn import activations, validate
 from fnn.layers.base import no_weights
 
 
@@ -41,8 +41,7 @@ class Maxout:
     pieces: int
 
     def __post_init__(self):
-        if not isinstance(self.pieces, int) or isinstance(self.pieces, bool) or self.pieces < 1:
-            raise ValueError(f"Maxout: expected pieces to be a positive int, got {self.pieces!r}")
+        object.__setattr__(self, "pieces", validate.integer("Maxout", "pieces", self.pieces))
 
     def init(self, key, in_shape, *, dtype):
         if not in_shape or in_shape[-1] % self.pieces:

@@ -40,9 +40,7 @@ def init(key, d_in: int, d_out: int, *, initializer=initializers.he_normal, bias
     Returns:
         DenseParams(W (d_in, d_out), b (d_out,)).
     """
-    for name, value in (("d_in", d_in), ("d_out", d_out)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"dense.init: expected {name} to be a positive int, got {value!r}")
+    d_in, d_out = validate.integer("dense.init", "d_in", d_in), validate.integer("dense.init", "d_out", d_out)
     validate.choice("dense.init", "bias", bias, BIAS_INITIALIZERS)
     key_W, key_b = jax.random.split(key)
     b = jnp.zeros((d_out,), dtype) if bias == "zeros" else pytorch_uniform_bias(key_b, d_in, d_out, dtype)
@@ -84,8 +82,7 @@ class Dense:
     bias: str = "zeros"
 
     def __post_init__(self):
-        if not isinstance(self.units, int) or isinstance(self.units, bool) or self.units < 1:
-            raise ValueError(f"Dense: expected units to be a positive int, got {self.units!r}")
+        object.__setattr__(self, "units", validate.integer("Dense", "units", self.units))
         initializers.get(self.initializer)
         validate.choice("Dense", "bias", self.bias, BIAS_INITIALIZERS)
 

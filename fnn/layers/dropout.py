@@ -52,9 +52,7 @@ def monte_carlo(logits_fn, X, *, key, samples: int):
 
     ``logits_fn(X, key)`` runs the network in training mode with dropout keys from ``key``.
     """
-    if not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"dropout.monte_carlo: expected samples to be a positive int, got {samples!r}")
-    keys = jax.random.split(key, samples)
+    keys = jax.random.split(key, validate.integer("dropout.monte_carlo", "samples", samples))
     return jnp.mean(jax.vmap(lambda k: activations.softmax(logits_fn(X, k)))(keys), axis=0)
 
 

@@ -54,9 +54,7 @@ def mlp(hidden, outputs: int, *, activation: str = "relu", pieces: int = 2, init
         dropout, dropout_form: dropout after every hidden layer (rate 0: none).
         residual: skip connections around hidden layers 2..L (their widths must be equal).
     """
-    hidden = tuple(hidden)
-    if not all(isinstance(h, int) and h > 0 for h in hidden):
-        raise ValueError(f"mlp: expected hidden to be positive ints, got {hidden!r}")
+    hidden = tuple(validate.integer("mlp", "hidden widths", h) for h in hidden)
     validate.choice("mlp", "activation", activation, ACTIVATIONS)
     if batchnorm is not None:
         validate.choice("mlp", "batchnorm", batchnorm, BATCHNORM_PLACES)

@@ -25,8 +25,7 @@ class Path(NamedTuple):
 def _check(where: str, x0, steps: int):
     validate.ndim(where, "x0", x0, 1, "optimise a flat parameter vector")
     validate.floating(where, "x0", x0)
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"{where}: expected steps to be a positive int, got {steps!r}")
+    validate.integer(where, "steps", steps)
 
 
 def _path(f, x0, xs):
@@ -91,9 +90,7 @@ def lbfgs(f, x0, *, steps: int, memory_size: int = 10) -> Path:
         (s = x_{k+1} - x_k, y = g_{k+1} - g_k) by the two-loop recursion; eta_k from the line search.
     """
     _check("lbfgs", x0, steps)
-    if not isinstance(memory_size, int) or memory_size < 1:
-        raise ValueError(f"lbfgs: expected memory_size to be a positive int, got {memory_size!r}")
-    optimizer = optax.lbfgs(memory_size=memory_size)
+    optimizer = optax.lbfgs(memory_size=validate.integer("lbfgs", "memory_size", memory_size))
     value_and_grad = optax.value_and_grad_from_state(f)
 
     def step(carry, _):

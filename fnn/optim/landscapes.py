@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fnn import validate
+
 
 def ill_conditioned_quadratic(x):
     """f = (x^2 + 20 y^2) / 2: condition number 20, the valley that makes SGD zig-zag."""
@@ -44,8 +46,7 @@ MINIMA = {"ill-conditioned quadratic": (0.0, 0.0), "rosenbrock": (1.0, 1.0), "be
 
 def trajectory(optimizer: optax.GradientTransformation, f, x0, *, steps: int):
     """Run ``optimizer`` on ``f`` from ``x0`` for ``steps`` steps; return the (steps + 1, D) iterates."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"trajectory: expected steps to be a positive int, got {steps!r}")
+    steps = validate.integer("trajectory", "steps", steps)
     x0 = jnp.asarray(x0)
 
     def step(carry, _):

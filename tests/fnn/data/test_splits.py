@@ -59,5 +59,5 @@ def test_kfold_validation_parts_partition_the_data(stratified, key):
 def test_kfold_bad_k(key):
     from fnn.data.splits import kfold_indices
 
-    with pytest.raises(ValueError, match=r"kfold_indices: expected k to be an int in \[2, n=10\], got 1"):
+    with pytest.raises(ValueError, match=r"kfold_indices: expected k to be an int in \[2, 10\], got 1"):
         kfold_indices(key, 10, 1)

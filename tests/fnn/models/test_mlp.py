@@ -88,12 +88,17 @@ def test_dropout_draws_masks_per_key_and_is_off_in_evaluation(key):
 
 def test_specs_are_hashable_static_arguments():
     assert hash(mlp.mlp((2, 3), 4)) == hash(mlp.mlp([2, 3], 4))
+    numpy_sized = mlp.mlp(np.array([2, 3]), np.int64(4), activation="maxout", pieces=np.int32(2))
+    assert numpy_sized == mlp.mlp((2, 3), 4, activation="maxout", pieces=2)  # NumPy integers accepted, stored as int
+    assert hash(numpy_sized) == hash(mlp.mlp((2, 3), 4, activation="maxout", pieces=2))
     assert mlp.mlp((2,), 4) != mlp.mlp((2,), 4, activation="tanh")
 
 
 def test_bad_configuration(key):
-    with pytest.raises(ValueError, match=r"mlp: expected hidden to be positive ints, got \(5, 0\)"):
+    with pytest.raises(ValueError, match=r"mlp: expected hidden widths to be a positive int, got 0"):
         mlp.mlp((5, 0), 3)
+    with pytest.raises(ValueError, match=r"Dense: expected units to be a positive int, got 2.0"):
+        mlp.mlp((5,), 2.0)
     with pytest.raises(ValueError, match=r"mlp: unknown activation 'softmax'"):
         mlp.mlp((2,), 3, activation="softmax")
     with pytest.raises(ValueError, match=r"initializers.get: unknown initializer 'he'"):
