@@ -3,8 +3,9 @@
 Modules: ``activations``, ``initializers``, ``losses``, ``regularizers``, ``metrics``,
 ``layers`` (specs composed by ``Sequential`` and ``Residual``), ``models``, ``tasks``,
 ``objective``, ``optim``, ``train`` (steps and epochs), ``fit`` (whole runs of epochs),
-``runparts`` and ``run`` (a run configuration and ``run(config)``), ``outdir``, ``data``,
-``checkpoint``, ``history``; the hand-derived backward passes live in the separate
+``runconfig`` (a run's settings, checked), ``runparts`` and ``run`` (``run(config)``),
+``trained`` (a finished run's model, ``predict``), ``outdir``, ``data``, ``checkpoint``,
+``history``; the hand-derived backward passes live in the separate
 ``reference`` package.
 """
 

@@ -33,6 +33,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _DefaultsShown(argparse.HelpFormatter):
+    """Help that ends each flag's line with its default, where it has a value to show."""
+
+    def _get_help_string(self, action):
+        unset = action.default is None or action.nargs == 0 or action.default is argparse.SUPPRESS  # nargs 0: a switch
+        shown = not unset and action.default != {} and "default" not in (action.help or "")
+        return f"{action.help} (default: %(default)s)" if shown else action.help
+
+
 def _int_tuple(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
@@ -82,7 +91,8 @@ def _optimizer_flags(p) -> None:
 
 
 def _add_train(sub):
-    p = sub.add_parser("train", help="train a model and save its history, curves and parameters")
+    p = sub.add_parser("train", help="train a model and save its history, curves and parameters",
+                       formatter_class=_DefaultsShown)
     _add_data_and_model_flags(p)
     _add_training_flags(p)
 
@@ -135,11 +145,11 @@ def _add_training_flags(p):
     p.add_argument("--monitor", action="store_true", help="record per-layer statistics; saves layers.png")
     p.add_argument("--batch-size", type=int, default=None,
                    help="minibatch size (default 64; the whole training set for rprop, a full-batch method)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=30, help="passes over the training set")
     p.add_argument("--steps", type=int, default=None, help="train for this many optimizer steps instead of --epochs")
     p.add_argument("--no-shuffle", action="store_false", dest="shuffle",
                    help="minibatches in the data's order, the same every epoch")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="draws the split, the initial parameters, the minibatches")
     p.add_argument("--gradients", default="auto", choices=["auto", "manual"],
                    help="jax.value_and_grad or the lectures' hand-derived backprop")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
@@ -186,7 +196,7 @@ def flag(setting: str) -> str:
     ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``."""
     group, _, name = setting.partition(".")
     if group == "hyper":
-        return f"--{name.replace('_', '-')}"
+        return f"--{name.replace('_', '-')}" if name else "optimizer flags"
     flags = {action.dest: action.option_strings[0] for action in _subcommand(parser(), "train")._actions
              if action.option_strings}
     base = flags.get(group, group)
@@ -239,7 +249,9 @@ def train(args, argv) -> dict:
         result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume),
                          overwrite=args.overwrite, progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
     except Interrupted as stop:
-        where = (f"at epoch {stop.epoch}; resume with `fnn train --resume {out}`" if stop.epoch else
+        resumable = config.averaging is None and config.snapshots is None
+        where = (f"at epoch {stop.epoch}; resume with `fnn train --resume {out}`" if stop.epoch and resumable else
+                 f"at epoch {stop.epoch}; a run with averaging or snapshots cannot be resumed" if stop.epoch else
                  "before the first epoch ended; nothing was saved")
         print(f"fnn train: interrupted {where}", file=sys.stderr)
         raise
@@ -338,7 +350,7 @@ def main(argv=None) -> int:
     except runconfig.SettingError as error:
         print(f"fnn {args.command}: error: {flag(error.setting)}: {error.reason}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, OSError) as error:
         print(f"fnn {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -67,6 +67,17 @@ def atomic_write_json(path, value, *, indent: int | None = 1) -> Path:
     return atomic_write_text(path, json.dumps(value, indent=indent, allow_nan=False))
 
 
+def read_json(path, where: str):
+    """The JSON value in ``path``; a missing or malformed file is a ValueError naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{where}: expected the file {path}, got none") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{where}: expected JSON in {path}, got {error}") from None
+
+
 def save_figure(fig, path, *, dpi: int = 110) -> Path:
     """Render a matplotlib figure to PNG, close it, and write it to ``path`` atomically."""
     import io

@@ -144,8 +144,12 @@ def _resume(path, loop: _Loop, controls: Controls, steps_per_epoch: int) -> tupl
                  stopping=control.EarlyStoppingState(*saved.controls["early_stopping"]) if controls.early_stopping else None,
                  plateau=control.PlateauState(*saved.controls["plateau"]) if controls.plateau else None)
     if int(loop.state.step) != saved.epoch * steps_per_epoch:
-        raise ValueError(f"fit: {path} ends inside epoch {saved.epoch} (step {int(loop.state.step)}, "
-                         f"{steps_per_epoch} steps per epoch): a run cut short by steps cannot be extended")
+        raise ValueError(f"fit: expected {path} to end at step {saved.epoch * steps_per_epoch} (epoch {saved.epoch} of "
+                         f"{steps_per_epoch} steps), got step {int(loop.state.step)}: a run cut short by steps cannot "
+                         "be extended, and the batch size and the training data must be the stored run's")
+    if loop.stopped:
+        raise ValueError(f"fit: the run in {path} stopped early at epoch {saved.epoch} (its patience ran out); "
+                         "there is nothing to resume")
     return loop, saved.epoch
 
 

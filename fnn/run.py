@@ -12,7 +12,6 @@ and ``evaluate(out)`` recomputes its test scores.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,25 +48,43 @@ class RunResult(NamedTuple):
 
 def load_config(out) -> RunConfig:
     """The configuration stored in a run folder."""
-    path = Path(out) / CONFIG_FILE
-    try:
-        return RunConfig.from_dict(json.loads(path.read_text()))
-    except FileNotFoundError:
-        raise ValueError(f"run: {path} not found; {out} holds no fnn run to resume") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"run: {path} is not valid JSON: {error}") from None
+    return RunConfig.from_dict(files.read_json(Path(out) / CONFIG_FILE, "run"))
+
+
+def _shown(value) -> str:
+    return "unset" if value is None else repr(value)
 
 
 def resume_config(out, changes: dict) -> RunConfig:
     """The stored configuration with ``changes`` applied, refusing changes to the run itself.
 
+    ``epochs`` may change to more than the epochs done, ``steps`` may grow, and
+    ``checkpoint_every`` may change (``RESUMABLE``); dict settings are compared key by key.
+
     Raises:
-        SettingError: naming the setting and both values when a change outside ``RESUMABLE``
-            differs from the stored run.
+        SettingError: naming the setting (``hyper.b1`` inside a dict) and both values.
     """
     stored = load_config(out)
-    changes = {name: {**getattr(stored, name), **value} if isinstance(value, dict) else value
-               for name, value in changes.items()}
+    for name, value in changes.items():
+        if isinstance(value, dict):
+            for key, entry in value.items():
+                if getattr(stored, name).get(key) != entry:
+                    raise SettingError(f"{name}.{key}", f"is {_shown(getattr(stored, name).get(key))} in the stored "
+                                                        f"run {out}, got {entry!r}; only {', '.join(RESUMABLE)} may change")
+        elif name not in RESUMABLE and getattr(stored, name) != value:
+            raise SettingError(name, f"is {_shown(getattr(stored, name))} in the stored run {out}, got {value!r}; "
+                                     f"only {', '.join(RESUMABLE)} may change on resume")
+    changes = {name: value for name, value in changes.items() if not isinstance(value, dict)}
+    _check_lengthening(out, stored, changes)
+    return dataclasses.replace(stored, **changes)
+
+
+def _check_lengthening(out, stored: RunConfig, changes: dict) -> None:
+    done = checkpoint.checkpoint_epoch(Path(out) / "last.npz")
+    if "epochs" in changes and stored.steps is None and changes["epochs"] <= done:
+        raise SettingError("epochs", f"expected more than the {done} epochs done in {out}, got {changes['epochs']}")
+    if "steps" in changes and stored.steps is not None and changes["steps"] < stored.steps:
+        raise SettingError("steps", f"expected at least the stored run's {stored.steps} steps, got {changes['steps']}")
     lengthened = {name for name in ("epochs", "steps") if name in changes and changes[name] != getattr(stored, name)}
     if "epochs" in lengthened and stored.steps is not None:
         raise SettingError("epochs", f"the stored run {out} is {stored.steps} steps long; change steps, not epochs")
@@ -75,11 +92,6 @@ def resume_config(out, changes: dict) -> RunConfig:
             hyperparameters(schedules.get(stored.schedule)):
         raise SettingError("schedule", f"{stored.schedule} of {out} spans the stored run (total_steps by default); "
                                        "a longer run would continue on a finished schedule. Start a new run, or give total_steps")
-    for name, value in changes.items():
-        if name not in RESUMABLE and getattr(stored, name) != value:
-            raise SettingError(name, f"is {getattr(stored, name)!r} in the stored run {out}, got {value!r}; "
-                                     f"only {', '.join(RESUMABLE)} may change on resume")
-    return dataclasses.replace(stored, **changes)
 
 
 def test_scores(objective, params, model_state, data) -> tuple[dict, dict | None]:
@@ -168,6 +180,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
 
 def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, on_epoch) -> RunResult:
     parts = runparts.build(config, value_and_grad=value_and_grad)
+    (out / "run.json").unlink(missing_ok=True)  # a folder never pairs a finished run's record with other files
     config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
         on_start(parts)

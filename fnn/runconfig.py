@@ -34,10 +34,7 @@ DTYPES = ("float32", "float64")
 DEFAULT_STRENGTH = 1e-4
 SEED_RANGE = (0, 2**32 - 1)
 """A seed is one 32-bit word: JAX keys of larger seeds wrap around (2**32 gives the key of 0)."""
-INTS = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "seed", "early_stopping", "plateau",
-        "snapshots")
 POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces")
-GROUPS = ("hyper", "schedule_args", "augment")
 AUGMENTATIONS = ("noise", "shift", "flip")
 
 
@@ -145,8 +142,15 @@ class RunConfig:
         return cls(**values)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+KINDS = {"int": ("an int", lambda v: _is_number(v) and isinstance(v, numbers.Integral)),
+         "float": ("a number", _is_number), "bool": ("true or false", lambda v: isinstance(v, bool)),
+         "str": ("a string", lambda v: isinstance(v, str)), "tuple": ("a sequence", lambda v: isinstance(v, tuple)),
+         "dict": ("a dict", lambda v: isinstance(v, dict))}
+"""What each annotated type of a ``RunConfig`` field accepts (``X | None`` accepts None too)."""
 
 
 def _plain(value):
@@ -165,24 +169,22 @@ def _normalise_numbers(config: RunConfig) -> None:
 
 
 def _check_types(config: RunConfig) -> None:
-    if not isinstance(config.hidden, tuple) or not all(_is_int(h) and h > 0 for h in config.hidden):
-        raise SettingError("hidden", f"expected a sequence of positive ints, got {config.hidden!r}")
-    for name in INTS:
-        value = getattr(config, name)
-        if value is not None and not _is_int(value):
-            raise SettingError(name, f"expected an int, got {value!r}")
-    for name in GROUPS:
-        if not isinstance(getattr(config, name), dict):
-            raise SettingError(name, f"expected a dict, got {getattr(config, name)!r}")
-    numbers_of = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in GROUPS}
-    for group in GROUPS:
-        numbers_of |= {f"{group}.{k}": v for k, v in getattr(config, group).items()}
-    for name, value in numbers_of.items():
+    """Every field has its annotated type, every number is finite, every group value is a number."""
+    for field in dataclasses.fields(config):
+        kind, _, optional = field.type.partition(" | ")
+        value = getattr(config, field.name)
+        words, accepts = KINDS[kind]
+        if not (accepts(value) or (optional and value is None)):
+            raise SettingError(field.name, f"expected {words}{' or None' if optional else ''}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise SettingError(name, f"expected a finite number, got {value}")
-    for name, value in config.schedule_args.items():
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise SettingError(f"schedule_args.{name}", f"expected a number, got {value!r}")
+            raise SettingError(field.name, f"expected a finite number, got {value}")
+    for group in ("schedule_args", "augment"):
+        for name, value in getattr(config, group).items():
+            if not _is_number(value) or not math.isfinite(value):
+                raise SettingError(f"{group}.{name}", f"expected a finite number, got {value!r}")
+    for index, width in enumerate(config.hidden):
+        with about("hidden"):
+            validate.integer("RunConfig", f"hidden[{index}]", width)
 
 
 def _check_choices(config: RunConfig) -> None:
@@ -200,10 +202,11 @@ def _check_choices(config: RunConfig) -> None:
 
 def _check_ranges(config: RunConfig) -> None:
     for name in POSITIVE:
-        with about(name):
-            validate.number_in("RunConfig", name, getattr(config, name), 1)
+        if getattr(config, name) is not None:
+            with about(name):
+                validate.integer("RunConfig", name, getattr(config, name))
     with about("seed"):
-        validate.number_in("RunConfig", "seed", config.seed, *SEED_RANGE)
+        validate.integer("RunConfig", "seed", config.seed, *SEED_RANGE)
     with about("val_fraction"):
         validate.number_in("RunConfig", "val_fraction", config.val_fraction, 0.0, 1.0, high_open=True)
     with about("dropout"):
@@ -225,7 +228,9 @@ def _check_data(config: RunConfig) -> None:
     is_regression = config.dataset in datasets.REGRESSION
     if tasks.for_loss(config.loss).is_classifier == is_regression:
         kind = "real-valued targets" if is_regression else "class labels"
-        raise SettingError("loss", f"{config.loss} does not fit {config.dataset}, which has {kind}")
+        fitting = [loss for loss in tasks.BY_LOSS if tasks.for_loss(loss).is_classifier != is_regression]
+        raise SettingError("loss", f"{config.loss} does not fit {config.dataset}, which has {kind}; "
+                                   f"expected one of {', '.join(fitting)}")
 
 
 def _check_combinations(config: RunConfig) -> None:
@@ -241,12 +246,20 @@ def _check_combinations(config: RunConfig) -> None:
 
 
 def _check_optimizer(config: RunConfig) -> None:
-    """Build the optimizer one setting at a time, so a wrong value is blamed on its own setting."""
+    """Build the optimizer one setting at a time, so a wrong value is blamed on its own setting,
+    then with every hyperparameter at once (rprop's min_step <= max_step)."""
+    defaults = hyperparameters(optim.get(config.optimizer))
     with about("lr"):
         optim.injectable(config.optimizer, **({} if config.lr is None else {"learning_rate": config.lr}))
     for name, value in config.hyper.items():
+        default = defaults.get(name)
+        kind = "bool" if isinstance(default, bool) else "str" if isinstance(default, str) else "float"
+        if name in defaults and not KINDS[kind][1](value):
+            raise SettingError(f"hyper.{name}", f"expected {KINDS[kind][0]}, got {value!r}")
         with about(f"hyper.{name}"):
             optim.injectable(config.optimizer, **{name: value})
+    with about("hyper"):
+        optim.injectable(config.optimizer, **config.hyper)
     if config.schedule is not None:
         with about("schedule_args"):
             args = {"total_steps": 1} | config.schedule_args if "total_steps" in \

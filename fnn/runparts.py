@@ -76,13 +76,18 @@ def _keys(config: RunConfig):
     return jax.random.split(jax.random.key(config.seed), 3)
 
 
-def load_data(config: RunConfig) -> Prepared:
-    """The run's data, split and scaled (the seed fixes the split), cast to the run's dtype."""
+def enable_dtype(config: RunConfig):
+    """The run's dtype, after turning on ``jax_enable_x64`` for a float64 run."""
     if config.dtype == "float64" and not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)
+    return jnp.dtype(config.dtype)
+
+
+def load_data(config: RunConfig) -> Prepared:
+    """The run's data, split and scaled (the seed fixes the split), cast to the run's dtype."""
+    dtype = enable_dtype(config)
     data = prepare(config.dataset, key=_keys(config)[0], stratify=config.stratify, data_dir=config.data_dir,
                    val_fraction=config.val_fraction, scaling=config.scaling)
-    dtype = jnp.dtype(config.dtype)
     return data._replace(**{name: (X.astype(dtype), y.astype(dtype) if data.num_classes == 0 else y)
                             for name, (X, y) in zip(("train", "val", "test"), data[:3])})
 

@@ -1,17 +1,17 @@
 r"""A trained model saved with its run, and loaded back to predict: ``load(DIR).predict(X)``.
 
-A finished run folder holds everything needed to use the model: ``config.json`` (the
-architecture and the task), ``params.npz`` (the final parameters), ``model.npz`` (the
-model state, e.g. batch norm's running statistics, and the preprocessing fitted on the
-training split: the feature scaler and, for regression, the target scaler) and
-``run.json`` (the input shape and output units). ``predict`` takes rows in the data set's
+A finished run folder holds everything needed to use the model: ``params.npz`` (the
+final parameters), ``model.npz`` (the model state, e.g. batch norm's running statistics,
+and the preprocessing fitted on the training split: the feature scaler and, for
+regression, the target scaler) and ``run.json`` (the configuration, input shape and
+output units; written last, and removed when a run starts in the folder, so it always
+belongs to the files beside it). ``predict`` takes rows in the data set's
 own units and applies the same scaling as training did; regression predictions come back
 in the targets' units.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import checkpoint, files, tasks
+from fnn import checkpoint, files, runparts, tasks
 from fnn.data import preprocessing
 from fnn.objective import Objective
 from fnn.runconfig import RunConfig, build_model
@@ -71,21 +71,23 @@ def save(out, params, model_state, data) -> dict[str, Path]:
 
 
 def load(out) -> TrainedModel:
-    """The trained model of a finished run folder (``fnn.run.run``'s ``out``).
+    """The trained model of a finished run folder (``fnn.run.run``'s ``out``). A float64 run
+    turns on ``jax_enable_x64`` for the process, as training it did.
 
     Raises:
         ValueError: naming the folder and the missing file when the run did not finish.
     """
     out = Path(out)
-    missing = [name for name in ("config.json", "run.json", "params.npz", MODEL_FILE) if not (out / name).exists()]
+    missing = [name for name in ("run.json", "params.npz", MODEL_FILE) if not (out / name).exists()]
     if missing:
         raise ValueError(f"load: expected a finished run in {out}, got no {', '.join(missing)}")
-    config = RunConfig.from_dict(json.loads((out / "config.json").read_text()))
-    shapes = json.loads((out / "run.json").read_text())
-    in_shape, output_units = tuple(shapes["in_shape"]), shapes["output_units"]
-    dtype = jnp.dtype(config.dtype)
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        jax.config.update("jax_enable_x64", True)
+    record = files.read_json(out / "run.json", "load")  # written last: its config is the one the files belong to
+    if not {"config", "in_shape", "output_units"} <= set(record):
+        raise ValueError(f"load: expected config, in_shape and output_units in {out / 'run.json'}, got {sorted(record)}; "
+                         "a run made by an older fnn has to be trained again")
+    config = RunConfig.from_dict(record["config"])
+    in_shape, output_units = tuple(record["in_shape"]), record["output_units"]
+    dtype = runparts.enable_dtype(config)
     model = build_model(config, output_units)
     _, params, state = model.init(jax.random.key(0), in_shape, dtype=dtype)
     features = preprocessing.fit_identity(jnp.zeros((1, *in_shape), jnp.float32))  # the scalers are float32

@@ -101,7 +101,7 @@ def sgd(learning_rate=0.1) -> optax.GradientTransformation:
     def update(grads, state, params=None):
         del params
         lr = rate(learning_rate, state.count)
-        return jax.tree.map(lambda g: -as_dtype(lr, g) * g, grads), SGDState(state.count + 1)
+        return leafwise(lambda g: (-as_dtype(lr, g) * g,), grads)[0], SGDState(state.count + 1)
 
     return optax.GradientTransformation(init, update)
 

@@ -150,17 +150,17 @@ BAD_FLAGS = [
     (["--schedule", "staircase", "--schedule-args", "init_value=0.1,decay_rate=0.5"],
      "--schedule-args: schedule staircase: missing hyperparameter step_size"),
     (["--schedule", "exponential", "--schedule-args", "init_value=abc"],
-     "--schedule-args init_value: expected a number, got 'abc'"),
+     "--schedule-args init_value: expected a finite number, got 'abc'"),
     (["--snapshots", "2"], "--snapshots: expected schedule cosine_restarts with cycles dividing epochs"),
     (["--data-dir", "somewhere"], "--data-dir: is for the mnist data set, got dataset 'digits'"),
     (["--dataset", "mnist"], "--data-dir: the mnist data set is read from disk: expected the folder of its IDX files"),
-    (["--loss", "mse"], "--loss: mse does not fit digits, which has class labels"),
+    (["--loss", "mse"], "--loss: mse does not fit digits, which has class labels; expected one of softmax_cross_entropy"),
     (["--dataset", "diabetes"], "--loss: softmax_cross_entropy does not fit diabetes, which has real-valued targets"),
-    (["--batch-size", "0"], "--batch-size: expected batch_size in [1, inf], got 0"),
-    (["--checkpoint-every", "0"], "--checkpoint-every: expected checkpoint_every in [1, inf], got 0"),
-    (["--checkpoint-every", "-3"], "--checkpoint-every: expected checkpoint_every in [1, inf], got -3"),
-    (["--seed", "4294967296"], "--seed: expected seed in [0, 4294967295], got 4294967296"),
-    (["--seed", "99999999999999999999999"], "--seed: expected seed in [0, 4294967295]"),
+    (["--batch-size", "0"], "--batch-size: expected batch_size to be a positive int, got 0"),
+    (["--checkpoint-every", "0"], "--checkpoint-every: expected checkpoint_every to be a positive int, got 0"),
+    (["--checkpoint-every", "-3"], "--checkpoint-every: expected checkpoint_every to be a positive int, got -3"),
+    (["--seed", "4294967296"], "--seed: expected seed to be an int in [0, 4294967295], got 4294967296"),
+    (["--seed", "99999999999999999999999"], "--seed: expected seed to be an int in [0, 4294967295]"),
     (["--strength", "0.1"], "--strength: is the regularizer's lambda, got 0.1 without a regularizer"),
     (["--augment", "flip=0.5"], "--augment flip: a mirrored digit is not the same digit"),
     (["--dataset", "moons", "--augment", "shift=1"], "--augment: shift and flip need image data"),
@@ -171,6 +171,9 @@ BAD_FLAGS = [
     (["--early-stopping", "0"], "--early-stopping: EarlyStopping: expected patience in [1, inf], got 0"),
     (["--clip-norm", "-1"], "--clip-norm: clip_by_global_norm: expected max_norm in (0, inf], got -1.0"),
     (["--weight-decay", "-1"], "--weight-decay: decoupled_weight_decay: expected weight_decay in [0, inf], got -1.0"),
+    (["--augment", "noise=abc"], "--augment noise: expected a finite number, got 'abc'"),
+    (["--optimizer", "rprop", "--min-step", "1", "--max-step", "0.1"],
+     "optimizer flags: rprop: expected max_step >= min_step=1.0, got 0.1"),
 ]
 
 
@@ -266,8 +269,9 @@ def test_resume_takes_the_stored_configuration(tmp_path, capsys):
 
 @pytest.mark.parametrize("flags, message", [
     (["--hidden", "64"], "--hidden: is (128, 128) in the stored run"),
-    (["--lr", "0.01"], "--lr: is None in the stored run"),
+    (["--lr", "0.01"], "--lr: is unset in the stored run"),
     (["--seed", "3"], "--seed: is 0 in the stored run"),
+    (["--b1", "0.5"], "--b1: is unset in the stored run"),
 ])
 def test_resume_with_a_contradicting_flag_is_a_one_line_error(flags, message, tmp_path, capsys):
     assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 0
@@ -323,7 +327,8 @@ def test_resume_refuses_what_it_cannot_continue_faithfully(tmp_path, capsys):
     assert cli.main(["train", "--resume", str(tmp_path / "s"), "--epochs", "5", "--no-progress"]) == 2
     assert "is 25 steps long; change steps, not epochs" in capsys.readouterr().err
     assert cli.main(["train", "--resume", str(tmp_path / "s"), "--steps", "40", "--no-progress"]) == 2
-    assert "ends inside epoch 2 (step 25, 16 steps per epoch)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "last.npz to end at step 32 (epoch 2 of 16 steps), got step 25: a run cut short by steps cannot" in err
     scheduled = ["train", "--optimizer", "momentum", "--schedule", "cosine_restarts", "--schedule-args",
                  "init_value=0.1,cycles=1", "--epochs", "1", "--out", str(tmp_path / "c"), "--no-progress"]
     assert cli.main(scheduled) == 0
@@ -424,8 +429,40 @@ def test_help_names_each_hyperparameters_optimizers_and_defaults_and_version_pri
     text = " ".join(capsys.readouterr().out.split())
     assert "--rho RHO of momentum (default 0.9), nesterov (default 0.9), adadelta (default 0.95)" in text
     assert "learning rate (defaults: sgd 0.1, momentum 0.01," in text
+    assert "--epochs EPOCHS passes over the training set (default: 30)" in text
+    assert "--dropout DROPOUT rate of zeroing each hidden unit (default: 0.0)" in text
     with pytest.raises(SystemExit) as done:
         cli.main(["--version"])
     from importlib.metadata import version
 
     assert done.value.code == 0 and capsys.readouterr().out.strip() == f"fnn {version('fnn')}"
+
+
+def test_resume_may_not_shorten_a_run_nor_restart_one_that_stopped_early(tmp_path, capsys):
+    assert cli.main(["train", "--epochs", "3", "--out", str(tmp_path / "a"), "--no-progress"]) == 0
+    assert cli.main(["train", "--epochs", "3", "--resume", str(tmp_path / "a"), "--no-progress"]) == 2
+    assert "--epochs: expected more than the 3 epochs done in" in capsys.readouterr().err
+    stopping = ["train", "--optimizer", "sgd", "--lr", "1e-9", "--early-stopping", "1", "--epochs", "20",
+                "--out", str(tmp_path / "b"), "--no-progress"]
+    assert cli.main(stopping) == 0
+    stopped_at = len(json.loads((tmp_path / "b" / "history.json").read_text()))
+    assert stopped_at < 20
+    assert cli.main(["train", "--epochs", "30", "--resume", str(tmp_path / "b"), "--no-progress"]) == 2
+    assert f"stopped early at epoch {stopped_at} (its patience ran out); there is nothing to resume" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, epoch, message", [
+    ([], 0, "interrupted before the first epoch ended; nothing was saved"),
+    (["--averaging", "ema"], 4, "interrupted at epoch 4; a run with averaging or snapshots cannot be resumed"),
+])
+def test_ctrl_c_says_when_a_run_cannot_be_resumed(flags, epoch, message, tmp_path, capsys, monkeypatch):
+    from fnn import run
+    from fnn.fit import Interrupted
+
+    def interrupted(*args, **kwargs):
+        raise Interrupted(epoch, [])
+
+    monkeypatch.setattr(run, "run", interrupted)
+    assert cli.main(["train", *flags, "--out", str(tmp_path), "--no-progress"]) == 130
+    assert capsys.readouterr().err == f"fnn train: {message}\n"

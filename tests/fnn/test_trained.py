@@ -86,3 +86,25 @@ def test_predict_and_evaluate_from_the_command_line(digits_run, tmp_path, capsys
     (tmp_path / "words.csv").write_text("a,b\n")
     assert cli.main(["predict", str(out), str(tmp_path / "words.csv")]) == 2
     assert capsys.readouterr().err.startswith(f"fnn predict: error: predict: expected {tmp_path / 'words.csv'} to be a")
+
+
+def test_a_failed_overwrite_leaves_no_model_to_load(tmp_path, capsys):
+    assert cli.main(["train", "--hidden", "16", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 0
+    run.load(tmp_path)
+    diverging = ["train", "--hidden", "32", "--optimizer", "sgd", "--lr", "1e30", "--overwrite", "--out", str(tmp_path),
+                 "--no-progress"]
+    assert cli.main(diverging) == 2
+    with pytest.raises(ValueError, match=r"load: expected a finished run in .*, got no run.json"):
+        run.load(tmp_path)  # the old parameters are not paired with the new configuration
+    capsys.readouterr()
+    assert cli.main(["predict", str(tmp_path), str(tmp_path / "config.json"), "--output", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("fnn predict: error: load: expected a finished run")
+
+
+def test_predictions_to_an_unwritable_place_are_a_one_line_error(digits_run, tmp_path, capsys):
+    out, config = digits_run
+    np.save(tmp_path / "rows.npy", np.asarray(raw_test_rows(config)[0][:2]))
+    capsys.readouterr()
+    assert cli.main(["predict", str(out), str(tmp_path / "rows.npy"), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fnn predict: error: [Errno 21] Is a directory") and err.count("\n") == 1

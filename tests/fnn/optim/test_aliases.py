@@ -282,3 +282,21 @@ def test_weight_decay_without_a_mask_is_an_error():
         optim.decoupled_weight_decay(0.1, 0.1, mask=None)
     with pytest.raises(ValueError, match=r"decoupled_weight_decay: expected a mask of the weights"):
         optim.injectable("adam", learning_rate=0.01, weight_decay=0.1)
+
+
+@pytest.mark.parametrize("name", list(optim.BY_NAME))
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
+def test_half_precision_leaves_keep_float32_state_and_follow_the_float32_update(name, dtype):
+    """Small gradients (|g| < 2.4e-4 squares to 0 in float16) and exact zeros: the update stays
+    finite, keeps the leaf's dtype, and equals the float32 update rounded to it."""
+    grads = {"w": jnp.array([1e-5, -3e-4, 0.0, 0.5, -2.0], jnp.float32)}
+    params = {"w": jnp.array([0.1, -0.2, 0.3, 1.0, -1.0], jnp.float32)}
+    optimizer = optim.get(name)()
+    half_params, half_grads = ({"w": t["w"].astype(dtype)} for t in (params, grads))
+    state = optimizer.init(half_params)
+    floating = [leaf for leaf in jax.tree.leaves(state) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    assert (floating or name == "sgd") and all(leaf.dtype == jnp.float32 for leaf in floating)  # sgd keeps a count only
+    update = optimizer.update(half_grads, state, half_params)[0]["w"]
+    assert update.dtype == dtype and bool(jnp.all(jnp.isfinite(update)))
+    in_float32 = optimizer.update({"w": half_grads["w"].astype(jnp.float32)}, optimizer.init(params), params)[0]["w"]
+    np.testing.assert_array_equal(np.asarray(update, np.float32), np.asarray(in_float32.astype(dtype), np.float32))
