@@ -101,10 +101,14 @@ def _add_data_and_model_flags(p):
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
     p.add_argument("--data-dir", default=None, help="folder of the IDX files for --dataset mnist")
     p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
-    p.add_argument("--scaling", default="standardize", choices=["standardize", "min_max", "none"],
-                   help="feature scaling fitted on the training split (none: the data as published)")
+    p.add_argument("--scaling", default=None, choices=["standardize", "min_max", "none"],
+                   help="feature scaling fitted on the training split (none: the data as published; "
+                        "default: standardize, min_max for --model cnn)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="part of the training data held out for validation (0: none)")
+    p.add_argument("--model", default="mlp", choices=runconfig.MODELS,
+                   help="cnn: the convolutional network of fnn.models.cnn.PRESETS for digits, mnist or mnist1d "
+                        "(--hidden then sets its dense head)")
     p.add_argument("--hidden", type=_int_tuple, default=(128, 128), help="hidden widths, e.g. 128,128 (empty: none)")
     p.add_argument("--activation", default="relu", choices=sorted(mlp.ACTIVATIONS))
     p.add_argument("--pieces", type=int, default=2, help="linear pieces per maxout unit (--activation maxout)")
@@ -272,7 +276,10 @@ def _summary(facts: dict, shuffle: bool) -> str:
         "  " + ", ".join(f"{name} {value}" for name, value in facts["settings"].items()),
         f"  loss J = {facts['loss']} (every loss below is J)",
         f"  {facts['steps_per_epoch']} steps per epoch; {left_out} of {train_n} training samples left out per "
-        f"epoch{which}"])
+        f"epoch{which}",
+        *(["  receptive fields: " + ", ".join(
+            f"{f.layer} {'x'.join(map(str, f.size))} sees {'x'.join(map(str, f.field))} inputs (jump {'x'.join(map(str, f.jump))})"
+            for f in facts["receptive_fields"])] if facts["receptive_fields"] else [])])
 
 
 def _print_test(test: dict, test_report: dict | None, note: str = "") -> None:

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from fnn import checkpoint, files, history, metrics, monitor, outdir, report, runparts, trained
 from fnn.fit import Interrupted, fit
+from fnn.layers.receptive import receptive_fields
 from fnn.train import make_eval_step
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
@@ -233,7 +234,8 @@ def evaluate(out) -> tuple[dict, dict | None]:
 def describe(parts: runparts.RunParts) -> dict[str, Any]:
     """The facts the start of a run shows: set sizes, model and its parameter count, optimizer,
     batch, gradients, dtype, the loss J (with the penalty it includes), what an epoch leaves out
-    (the N mod B samples past the last full minibatch), and every setting, "off" when unset."""
+    (the N mod B samples past the last full minibatch), every setting, "off" when unset, and a
+    CNN's receptive fields (``fnn.layers.receptive``)."""
     config, train_n = parts.config, len(parts.data.train[1])
     penalty = f" + {config.regularizer} penalty (lambda {config.penalty_strength:g})" if config.regularizer else ""
     return {"dataset": config.dataset,
@@ -242,7 +244,8 @@ def describe(parts: runparts.RunParts) -> dict[str, Any]:
             "parameters": sum(int(jnp.size(leaf)) for leaf in jax.tree.leaves(parts.params)),
             "optimizer": parts.optimizer_name, "batch_size": parts.batch_size, "gradients": config.gradients,
             "dtype": config.dtype, "loss": config.loss + penalty, "steps_per_epoch": parts.steps_per_epoch,
-            "left_out": train_n - parts.steps_per_epoch * parts.batch_size, "settings": _settings(config)}
+            "left_out": train_n - parts.steps_per_epoch * parts.batch_size, "settings": _settings(config),
+            "receptive_fields": receptive_fields(parts.objective.model, parts.in_shape) if config.model == "cnn" else []}
 
 
 def _settings(config: RunConfig) -> dict[str, str]:

@@ -25,11 +25,14 @@ from fnn.fit import Controls
 from fnn.layers import batchnorm as batchnorm_layer
 from fnn.layers import dropout as dropout_layer
 from fnn.layers.dense import BIAS_INITIALIZERS
-from fnn.models import mlp
+from fnn.models import cnn, mlp
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
 
 GRADIENTS = ("auto", "manual")
+MODELS = ("mlp", "cnn")
+MLP_ONLY = {"batchnorm": None, "dropout": 0.0, "residual": False, "bias": "zeros"}
+"""Settings of the MLP builder, at their defaults when another model is chosen."""
 DTYPES = ("float32", "float64")
 DEFAULT_STRENGTH = 1e-4
 SEED_RANGE = (0, 2**32 - 1)
@@ -75,7 +78,8 @@ class RunConfig:
     data_dir: str | None = None
     stratify: bool = False
     val_fraction: float = 0.2
-    scaling: str = "standardize"
+    scaling: str | None = None
+    model: str = "mlp"
     hidden: tuple = (128, 128)
     activation: str = "relu"
     pieces: int = 2
@@ -117,11 +121,18 @@ class RunConfig:
         _check_choices(self)
         _check_ranges(self)
         _check_data(self)
+        _check_model(self)
         _check_combinations(self)
         _check_optimizer(self)
         build_model(self, output_units=1)
         build_controls(self)
         build_augment(self)
+
+    @property
+    def feature_scaling(self) -> str:
+        """``scaling``, or by default "standardize" for the MLP and "min_max" for the CNN (its
+        kernels slide over every pixel, so the pixels keep their common scale)."""
+        return self.scaling or ("min_max" if self.model == "cnn" else "standardize")
 
     @property
     def penalty_strength(self) -> float:
@@ -188,10 +199,10 @@ def _check_types(config: RunConfig) -> None:
 
 
 def _check_choices(config: RunConfig) -> None:
-    choices = {"dataset": datasets.NAMES, "scaling": preprocessing.FITTERS, "activation": mlp.ACTIVATIONS,
+    choices = {"model": MODELS, "dataset": datasets.NAMES, "activation": mlp.ACTIVATIONS,
                "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS, "dropout_form": dropout_layer.FORMS,
                "loss": tasks.BY_LOSS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
-    optional = {"batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
+    optional = {"scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
                 "schedule": schedules.BY_NAME, "averaging": control.AVERAGING_KINDS}
     for name, allowed in (choices | optional).items():
         value = getattr(config, name)
@@ -233,6 +244,19 @@ def _check_data(config: RunConfig) -> None:
                                    f"expected one of {', '.join(fitting)}")
 
 
+def _check_model(config: RunConfig) -> None:
+    if config.model == "mlp":
+        return
+    if config.dataset not in datasets.SAMPLE_SHAPES:
+        raise SettingError("model", f"a CNN needs images or sequences ({', '.join(datasets.SAMPLE_SHAPES)}), "
+                                    f"got dataset {config.dataset}")
+    for name, default in MLP_ONLY.items():
+        if getattr(config, name) != default:
+            raise SettingError(name, f"applies to the mlp model, got model {config.model}")
+    if config.activation == "maxout":
+        raise SettingError("activation", f"maxout applies to the mlp model, got model {config.model}")
+
+
 def _check_combinations(config: RunConfig) -> None:
     if config.strength is not None and config.regularizer is None:
         raise SettingError("strength", f"is the regularizer's lambda, got {config.strength} without a regularizer")
@@ -272,7 +296,11 @@ def _check_optimizer(config: RunConfig) -> None:
 
 
 def build_model(config: RunConfig, output_units: int):
-    """The MLP of the configuration."""
+    """The MLP, or the CNN of ``fnn.models.cnn.PRESETS`` for the data set, of the configuration."""
+    if config.model == "cnn":
+        preset = cnn.PRESETS["mnist1d" if config.dataset == "mnist1d" else "image"]
+        return cnn.cnn(datasets.SAMPLE_SHAPES[config.dataset], output_units, **preset, hidden=config.hidden,
+                       activation=config.activation, initializer=config.initializer)
     return mlp.mlp(config.hidden, output_units, activation=config.activation, pieces=config.pieces,
                    initializer=config.initializer, bias=config.bias, batchnorm=config.batchnorm,
                    batchnorm_momentum=config.batchnorm_momentum, dropout=config.dropout,

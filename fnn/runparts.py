@@ -12,9 +12,10 @@ import jax
 import jax.numpy as jnp
 
 from fnn import optim, tasks
-from fnn.data import preprocessing
+from fnn.data import datasets, preprocessing
 from fnn.data.prepare import Prepared, prepare
 from fnn.fit import Controls
+from fnn.models import cnn
 from fnn.fit import steps_per_epoch as steps_per_epoch_of
 from fnn.objective import Objective
 from fnn.optim import schedules
@@ -50,6 +51,11 @@ class RunParts(NamedTuple):
 
 def model_name(config: RunConfig, in_shape, output_units: int) -> str:
     """A one-line name like ``MLP 64-128-128-10 relu`` (``residual``, ``maxout x2`` when set)."""
+    if config.model == "cnn":
+        preset = cnn.PRESETS["mnist1d" if config.dataset == "mnist1d" else "image"]
+        head = "-".join(map(str, (*config.hidden, output_units)))
+        return f"{cnn.describe(datasets.SAMPLE_SHAPES[config.dataset], preset['channels'], preset['kernel'], preset['pool'])}" \
+               f" dense {head} {config.activation}"
     sizes = "-".join(map(str, (*in_shape, *config.hidden, output_units)))
     activation = f"maxout x{config.pieces}" if config.activation == "maxout" else config.activation
     return f"{'residual ' if config.residual else ''}MLP {sizes} {activation}"
@@ -87,7 +93,7 @@ def load_data(config: RunConfig) -> Prepared:
     """The run's data, split and scaled (the seed fixes the split), cast to the run's dtype."""
     dtype = enable_dtype(config)
     data = prepare(config.dataset, key=_keys(config)[0], stratify=config.stratify, data_dir=config.data_dir,
-                   val_fraction=config.val_fraction, scaling=config.scaling)
+                   val_fraction=config.val_fraction, scaling=config.feature_scaling)
     return data._replace(**{name: (X.astype(dtype), y.astype(dtype) if data.num_classes == 0 else y)
                             for name, (X, y) in zip(("train", "val", "test"), data[:3])})
 

@@ -118,13 +118,15 @@ def _regularizer_rows(key):
     ]
 
 
+def layer_row(case: cases.Case, key) -> Row:
+    """The row of one gradient-check case (``reference.cases``)."""
+    result = cases.check(case, key)
+    return Row("layer", case.name, max(result.alone_vs_autodiff, result.network_vs_autodiff),
+               result.alone_vs_finite_differences, case.kinked)
+
+
 def _layer_rows(key):
-    rows = []
-    for i, case in enumerate(cases.CASES):
-        result = cases.check(case, jax.random.fold_in(key, i))
-        rows.append(Row("layer", case.name, max(result.alone_vs_autodiff, result.network_vs_autodiff),
-                        result.alone_vs_finite_differences, case.kinked))
-    return rows
+    return [layer_row(case, jax.random.fold_in(key, i)) for i, case in enumerate(cases.CASES)]
 
 
 def _normalisation_rows(key):
@@ -169,6 +171,11 @@ def _model_rows(key):
     return rows
 
 
+GROUPS = {"activation": _activation_rows, "loss": _loss_rows, "regularizer": _regularizer_rows,
+          "layer": _layer_rows, "normalisation": _normalisation_rows, "model": _model_rows}
+"""The table's groups of rows, each built from a key (the tests check them one group at a time)."""
+
+
 def audit(key=None) -> list[Row]:
     """Build every row of the table (float64 must be enabled)."""
     if not jax.config.jax_enable_x64:
@@ -177,15 +184,7 @@ def audit(key=None) -> list[Row]:
             "jax.config.update('jax_enable_x64', True) before creating any array"
         )
     key = jax.random.key(0) if key is None else key
-    keys = jax.random.split(key, 6)
-    return [
-        *_activation_rows(keys[0]),
-        *_loss_rows(keys[1]),
-        *_regularizer_rows(keys[2]),
-        *_layer_rows(keys[3]),
-        *_normalisation_rows(keys[5]),
-        *_model_rows(keys[4]),
-    ]
+    return [row for i, group in enumerate(GROUPS.values()) for row in group(jax.random.fold_in(key, i))]
 
 
 def format_table(rows: list[Row]) -> str:

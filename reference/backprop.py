@@ -10,7 +10,9 @@ Math (the loop over a Sequential f_L o ... o f_1, A_0 = X):
     forward:   A_k = f_k(A_{k-1}), keeping cache_k               k = 1..L
     G = dJ/dA_L                                                  (the loss gradient, e.g. (s - y)/N)
     backward:  (dtheta_k, G) = backward_k(cache_k, G)            k = L..1
-A ``Residual`` Y = X + body(X) adds the skip gradient: dX = dY + dX_body. Sequential
+A ``Residual`` Y = X + body(X) adds the skip gradient: dX = dY + dX_body. An ``Unpooled``
+Y = S_a^T body(S_a X) (max-pool, body, max-unpool at the switches a) reads dY at the
+switches, sweeps the body, and routes its dX back to them: dX = S_a^T dX_body(S_a dY). Sequential
 layer i draws its randomness from ``fold_in(key, i)``, as ``fnn.layers.Sequential`` does,
 so both sides use the same dropout masks.
 
@@ -32,9 +34,11 @@ from reference import losses as rl
 from reference import regularizers as rr
 from reference.layers import activation as ract
 from reference.layers import batchnorm as rbn
+from reference.layers import conv as rconv
 from reference.layers import dense as rd
 from reference.layers import dropout as rdrop
 from reference.layers import flatten as rflat
+from reference.layers import pool as rpool
 
 
 class Rule(NamedTuple):
@@ -51,6 +55,13 @@ RULES: dict[type, Rule] = {
     layers.BatchNorm: Rule(rbn.rule_forward, rbn.rule_backward),
     layers.Dropout: Rule(rdrop.rule_forward, rdrop.rule_backward),
     layers.Flatten: Rule(rflat.rule_forward, rflat.rule_backward),
+    layers.MaxPool: Rule(rpool.maxpool_forward, rpool.maxpool_backward),
+    layers.AvgPool: Rule(rpool.avgpool_forward, rpool.avgpool_backward),
+    layers.GlobalAvgPool: Rule(rpool.global_forward, rpool.global_backward),
+    layers.NearestUnpool: Rule(rpool.nearest_forward, rpool.nearest_backward),
+    layers.Reshape: Rule(rflat.rule_forward, rflat.rule_backward),
+    layers.Conv: Rule(rconv.rule_forward, rconv.rule_backward),
+    layers.ConvTranspose: Rule(rconv.rule_forward, rconv.rule_backward),
 }
 """The backward rule of every leaf layer type (combinators are handled by the sweep)."""
 
@@ -77,6 +88,10 @@ def forward(layer, params, state, X, *, key=None):
     if isinstance(layer, Residual):
         Y, state, cache = forward(layer.body, params, state, X, key=key)
         return X + Y, state, cache
+    if isinstance(layer, layers.Unpooled):
+        P, switches = rpool.pool_forward(layer, X)
+        Z, state, cache = forward(layer.body, params, state, P, key=key)
+        return rpool.to_switches(layer, switches, Z), state, (switches, cache)
     return RULES[type(layer)].forward(layer, params, state, X, key=key)
 
 
@@ -91,6 +106,10 @@ def backward(layer, cache, dY):
     if isinstance(layer, Residual):
         dparams, dX = backward(layer.body, cache, dY)
         return dparams, dY + dX
+    if isinstance(layer, layers.Unpooled):
+        switches, body_cache = cache
+        dparams, dP = backward(layer.body, body_cache, rpool.at_switches(layer, switches, dY))
+        return dparams, rpool.to_switches(layer, switches, dP)
     return RULES[type(layer)].backward(layer, cache, dY)
 
 

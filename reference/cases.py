@@ -19,7 +19,9 @@ import jax
 import jax.numpy as jnp
 
 from fnn import activations, tasks
-from fnn.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Maxout, Residual, Sequential
+from fnn.layers import (Activation, BatchNorm, Conv, ConvTranspose, Dense, Dropout, Flatten, Maxout, Reshape, Residual,
+                        Sequential)
+from fnn.layers import AvgPool, GlobalAvgPool, MaxPool, NearestUnpool, Unpooled
 from fnn.objective import Objective
 from fnn.train import autodiff
 from reference import backprop, gradcheck
@@ -48,6 +50,27 @@ CASES = (
     Case("dropout (inverted)", Dropout(0.3), (6,)),
     Case("dropout (lecture)", Dropout(0.4, "lecture"), (6,)),
     Case("flatten", Flatten(), (2, 3)),
+    Case("reshape", Reshape((3, 2, 1)), (6,)),
+    Case("conv 2-D", Conv(4, 3, initializer="glorot_normal"), (6, 5, 3)),
+    Case("conv 2-D stride 2 same", Conv(3, (3, 2), stride=2, padding="same", initializer="glorot_normal"), (7, 6, 2)),
+    Case("conv 2-D dilated, padded", Conv(2, 2, stride=(1, 2), padding=((1, 0), (2, 1)), dilation=2,
+                                          initializer="glorot_normal"), (6, 6, 2)),
+    Case("conv 1-D stride 2", Conv(4, 3, stride=2, padding=1, initializer="glorot_normal"), (9, 3)),
+    Case("transposed conv 2-D stride 2", ConvTranspose(3, 3, stride=2, initializer="glorot_normal"), (4, 3, 2)),
+    Case("transposed conv 2-D same", ConvTranspose(2, (2, 3), stride=2, padding="same", initializer="glorot_normal"),
+         (3, 4, 3)),
+    Case("transposed conv 1-D", ConvTranspose(3, 4, stride=3, padding=1, initializer="glorot_normal"), (5, 2)),
+    Case("max pool 2-D", MaxPool(2), (6, 6, 3), kinked=True),
+    Case("max pool 2-D window 3 stride 2 padded", MaxPool(3, stride=2, padding=1), (7, 6, 3), kinked=True),
+    Case("max pool 1-D same", MaxPool(3, stride=2, padding="same"), (9, 4), kinked=True),
+    Case("avg pool 2-D padded", AvgPool((3, 2), stride=2, padding=((1, 1), (0, 1))), (6, 5, 3)),
+    Case("global avg pool", GlobalAvgPool(), (5, 4, 3)),
+    Case("nearest unpool 1-D", NearestUnpool(3), (4, 2)),
+    Case("nearest unpool 2-D", NearestUnpool((2, 3)), (3, 2, 3)),
+    Case("max unpooling around a tanh block", Unpooled(Sequential(Dense(3, "glorot_normal"), Activation("tanh")), 2),
+         (6, 6, 3), kinked=True),
+    Case("max unpooling, overlapping windows 1-D", Unpooled(Activation("tanh"), 3, stride=2, padding=1), (8, 2),
+         kinked=True),
     Case("residual tanh block", Residual(Sequential(Dense(5, "glorot_normal"), Activation("tanh"))), (5,)),
     Case("sequential", Sequential(Dense(4, "glorot_normal"), BatchNorm(), Activation("elu")), (3,)),
 )

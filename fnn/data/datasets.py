@@ -161,6 +161,8 @@ FIXED = {"digits": digits, "iris": iris, "wine": wine, "breast_cancer": breast_c
 NAMES = (*FIXED, "mnist", *GENERATED)
 IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 """(H, W) of the data sets whose rows are images (for flips and shifts)."""
+SAMPLE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "mnist1d": (40, 1)}
+"""Each flat row as the image or sequence it is, (spatial..., channels): the inputs of a CNN."""
 DIGIT_IMAGES = ("digits", "mnist")
 """Image sets of handwritten digits: a mirrored digit is not the same digit (no flips)."""
 REGRESSION = ("diabetes",)

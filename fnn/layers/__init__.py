@@ -2,14 +2,18 @@
 
 A spec is a frozen, hashable description with ``init(key, in_shape, *, dtype)``,
 ``apply(params, state, X, *, train, key)`` and ``weight_mask(params)`` (see
-``fnn.layers.base``); ``Sequential`` and ``Residual`` compose specs into models.
+``fnn.layers.base``); ``Sequential``, ``Residual`` and ``Unpooled`` compose specs into models.
 """
 
 from fnn.layers.activation import Activation, Maxout
 from fnn.layers.base import Layer, Residual, Sequential
 from fnn.layers.batchnorm import BatchNorm
+from fnn.layers.conv import Conv, ConvTranspose
 from fnn.layers.dense import Dense
 from fnn.layers.dropout import Dropout
-from fnn.layers.flatten import Flatten
+from fnn.layers.flatten import Flatten, Reshape
+from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
+from fnn.layers.unpool import NearestUnpool, Unpooled
 
-__all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Residual", "Sequential"]
+__all__ = ["Activation", "AvgPool", "BatchNorm", "Conv", "ConvTranspose", "Dense", "Dropout", "Flatten", "GlobalAvgPool",
+           "Layer", "MaxPool", "Maxout", "NearestUnpool", "Reshape", "Residual", "Sequential", "Unpooled"]

@@ -115,17 +115,25 @@ class Sequential:
         return tuple(layer.weight_mask(p) for layer, p in zip(self.layers, params))
 
 
+class Wrapper:
+    """A combinator around one layer, ``body``, whose params and state are the body's (``Residual``,
+    ``fnn.layers.Unpooled``); ``leaves`` opens it."""
+
+    def __post_init__(self):
+        check_layer(type(self).__name__, self.body)
+
+    def weight_mask(self, params):
+        return self.body.weight_mask(params)
+
+
 @dataclasses.dataclass(frozen=True)
-class Residual:
+class Residual(Wrapper):
     """A skip connection around ``body``: Y = X + body(X) (He et al. 2016).
 
     The body must keep the shape of its input. Backward: dX = dY + d body(X)/dX^T dY.
     """
 
     body: Any
-
-    def __post_init__(self):
-        check_layer("Residual", self.body)
 
     def init(self, key, in_shape, *, dtype):
         out_shape, params, state = self.body.init(key, in_shape, dtype=dtype)
@@ -136,9 +144,6 @@ class Residual:
     def apply(self, params, state, X, *, train, key=None):
         Y, state = self.body.apply(params, state, X, train=train, key=key)
         return X + Y, state
-
-    def weight_mask(self, params):
-        return self.body.weight_mask(params)
 
 
 def initial_state(model, in_shape, *, dtype):
@@ -170,6 +175,6 @@ def leaves(model):
     """The leaf layers of a model in forward order (combinators opened)."""
     if isinstance(model, Sequential):
         return [leaf for layer in model.layers for leaf in leaves(layer)]
-    if isinstance(model, Residual):
+    if isinstance(model, Wrapper):
         return leaves(model.body)
     return [model]

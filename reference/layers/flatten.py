@@ -1,13 +1,11 @@
-r"""Flatten backward: the gradient takes the input's shape back, dX = reshape(dY, X.shape)."""
+r"""Flatten and Reshape backward: the gradient takes the input's shape back, dX = reshape(dY, X.shape)."""
 
 from __future__ import annotations
 
-from fnn.layers import flatten as ff
+
+def rule_forward(layer, params, state, X, *, key):
+    return layer.apply(params, state, X, train=True)[0], state, X.shape
 
 
-def rule_forward(layer: ff.Flatten, params, state, X, *, key):
-    return ff.apply(X), state, X.shape
-
-
-def rule_backward(layer: ff.Flatten, shape, dY):
+def rule_backward(layer, shape, dY):
     return (), dY.reshape(shape)

@@ -172,6 +172,8 @@ BAD_FLAGS = [
     (["--clip-norm", "-1"], "--clip-norm: clip_by_global_norm: expected max_norm in (0, inf], got -1.0"),
     (["--weight-decay", "-1"], "--weight-decay: decoupled_weight_decay: expected weight_decay in [0, inf], got -1.0"),
     (["--augment", "noise=abc"], "--augment noise: expected a finite number, got 'abc'"),
+    (["--model", "cnn", "--dataset", "iris"], "--model: a CNN needs images or sequences (digits, mnist, mnist1d), got"),
+    (["--model", "cnn", "--batchnorm", "before"], "--batchnorm: applies to the mlp model, got model cnn"),
     (["--optimizer", "rprop", "--min-step", "1", "--max-step", "0.1"],
      "optimizer flags: rprop: expected max_step >= min_step=1.0, got 0.1"),
 ]
@@ -466,3 +468,23 @@ def test_ctrl_c_says_when_a_run_cannot_be_resumed(flags, epoch, message, tmp_pat
     monkeypatch.setattr(run, "run", interrupted)
     assert cli.main(["train", *flags, "--out", str(tmp_path), "--no-progress"]) == 130
     assert capsys.readouterr().err == f"fnn train: {message}\n"
+
+
+def test_the_cnn_reaches_98_percent_on_digits_and_shows_its_receptive_fields(tmp_path, capsys):
+    assert cli.main(["train", "--model", "cnn", "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "CNN 8x8x1 conv32k3-pool-conv64k3-pool (64 inputs) dense 128-128-10 relu" in out
+    assert "receptive fields: Conv 8x8 sees 3x3 inputs (jump 1x1), MaxPool 4x4 sees 4x4 inputs (jump 2x2)" in out
+    assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.98
+
+
+def test_the_cnn_with_hand_derived_gradients_equals_autodiff(tmp_path):
+    runs = {}
+    for gradients in ("auto", "manual"):
+        args = ["train", "--model", "cnn", "--hidden", "16", "--optimizer", "sgd", "--epochs", "1", "--dtype",
+                "float64", "--gradients", gradients, "--out", str(tmp_path / gradients), "--no-progress"]
+        assert cli.main(args) == 0
+        with np.load(tmp_path / gradients / "params.npz") as f:
+            runs[gradients] = {k: f[k] for k in f.files}
+    for name, auto in runs["auto"].items():
+        np.testing.assert_allclose(runs["manual"][name], auto, rtol=1e-10, atol=1e-12)
