@@ -1,0 +1,123 @@
+"""The digits CNN: fnn's fused epoch against a hand-written JAX ``lax.scan`` epoch of the same
+network and Adam, and the hand-derived convolution step against autodiff.
+
+    python scripts/bench_cnn.py                   # the network of fnn train --model cnn, batch 64
+    python scripts/bench_cnn.py --steps-per-epoch 5 --repeats 3
+
+The network is ``fnn.models.cnn.cnn((8, 8, 1), 10, **PRESETS["image"], hidden=(128, 128))``:
+conv 32 (3x3, same) - relu - max-pool 2 - conv 64 - relu - max-pool 2 - dense 128 - 128 - 10.
+The peer writes it in plain JAX as one would by hand: ``lax.conv_general_dilated``,
+``lax.reduce_window`` max-pooling, ``jax.grad`` of the cross-entropy, ``optax.adam``, a
+permutation and ``lax.scan``. Candidates alternate and the median of the repeats is
+reported (``fnn.benchmark.interleaved``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from fnn import benchmark, optim, train
+from fnn.models import cnn
+from fnn.objective import Objective
+from reference.backprop import value_and_grad as hand_derived
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    batch_size: int = 64
+    steps_per_epoch: int = 16
+    step_calls: int = 20
+    epoch_calls: int = 5
+    repeats: int = 7
+    seed: int = 0
+
+
+def hand_written_loss(params, X, y):
+    """The peer's network and cross-entropy, ``params`` a list of (W, b)."""
+    A = X.reshape(X.shape[0], 8, 8, 1)
+    for W, b in params[:2]:
+        A = jax.nn.relu(jax.lax.conv_general_dilated(A, W, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")) + b)
+        A = jax.lax.reduce_window(A, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+    A = A.reshape(A.shape[0], -1)
+    for W, b in params[2:-1]:
+        A = jax.nn.relu(A @ W + b)
+    W, b = params[-1]
+    logits = A @ W + b
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+
+def hand_written_epoch(batch_size: int):
+    """The peer: the same CNN and Adam in plain JAX, ``(params, opt_state, X, y, key)``."""
+    optimizer = optax.adam(1e-3)
+    loss = hand_written_loss
+
+    def step(carry, idx):
+        params, opt_state, X, y = carry
+        value, grads = jax.value_and_grad(loss)(params, X[idx], y[idx])
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state, X, y), value
+
+    @jax.jit
+    def epoch(params, opt_state, X, y, key):
+        n = X.shape[0] // batch_size
+        order = jax.random.permutation(key, X.shape[0])[: n * batch_size].reshape(n, batch_size)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
+            (params, opt_state, _, _), losses = jax.lax.scan(step, (params, opt_state, X, y), order)
+        return params, opt_state, losses
+
+    return epoch, optimizer
+
+
+def main(config: Config) -> dict:
+    key = jax.random.key(config.seed)
+    model = cnn.cnn((8, 8, 1), 10, **cnn.PRESETS["image"], hidden=(128, 128))
+    objective, optimizer = Objective(model), optim.adam(1e-3)
+    n = config.steps_per_epoch * config.batch_size
+    X = jax.random.normal(key, (n, 64), jnp.float32)
+    y = jax.random.randint(key, (n,), 0, 10)
+    params = model.init(key, (64,), dtype=jnp.float32)[1]
+    state = train.init_state(params, optimizer)
+    steps, epochs = {}, {}
+    for name, value_and_grad in {"autodiff": train.autodiff, "hand-derived": hand_derived}.items():
+        steps[name] = (train.make_train_step(objective, optimizer, value_and_grad=value_and_grad),
+                       (state, (X[:config.batch_size], y[:config.batch_size])))
+        epochs[name] = (train.make_train_epoch(objective, optimizer, batch_size=config.batch_size,
+                                               value_and_grad=value_and_grad), (state, (X, y), key))
+    peer, peer_optimizer = hand_written_epoch(config.batch_size)
+    plain = [(layer.W, layer.b) for layer in params if layer != ()]
+    epochs["hand-written scan"] = (peer, (plain, peer_optimizer.init(plain), X, y, key))
+    step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
+    epoch_s = benchmark.interleaved(epochs, number=config.epoch_calls, repeats=config.repeats)
+    results = {"device": str(jax.devices()[0]), "step_seconds": step_s, "epoch_seconds": epoch_s,
+               "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
+               "fnn_over_scan_epoch": epoch_s["autodiff"] / epoch_s["hand-written scan"]}
+    print(f"device {results['device']}; digits CNN, batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
+    for name, seconds in epoch_s.items():
+        print(f"  {name:<18} {1e3 * seconds:9.2f} ms/epoch" + (f"  {1e3 * step_s[name]:7.3f} ms/step" if name in step_s
+                                                                else ""))
+    print(f"  hand-derived / autodiff step {results['hand_over_auto_step']:.3f}; "
+          f"fnn / hand-written scan epoch {results['fnn_over_scan_epoch']:.3f}")
+    return results
+
+
+def parse(argv=None) -> tuple[Config, str | None]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for field in dataclasses.fields(Config):
+        p.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default)
+    p.add_argument("--json", help="also write the results to this file")
+    args = p.parse_args(argv)
+    return Config(**{k: v for k, v in vars(args).items() if k != "json"}), args.json
+
+
+if __name__ == "__main__":
+    config, path = parse()
+    results = main(config)
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1)

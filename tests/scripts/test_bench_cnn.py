@@ -1,0 +1,35 @@
+import json
+
+
+def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
+    bench = load_script("bench_cnn")
+    config, path = bench.parse(["--steps-per-epoch", "2", "--step-calls", "1", "--repeats", "1",
+                                "--json", str(tmp_path / "r.json")])
+    assert path.endswith("r.json") and config.steps_per_epoch == 2
+    results = bench.main(bench.Config(batch_size=8, steps_per_epoch=2, step_calls=1, epoch_calls=1, repeats=1))
+    assert set(results["epoch_seconds"]) == {"autodiff", "hand-derived", "hand-written scan"}
+    assert results["hand_over_auto_step"] > 0 and results["fnn_over_scan_epoch"] > 0
+    assert "fnn / hand-written scan epoch" in capsys.readouterr().out
+    json.dumps(results)
+
+
+def test_the_peer_is_the_same_network_as_fnns(load_script):
+    """The hand-written loss and its gradient equal fnn's objective at the same parameters."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from fnn.models import cnn
+    from fnn.objective import Objective
+
+    bench = load_script("bench_cnn")
+    key = jax.random.key(0)
+    model = cnn.cnn((8, 8, 1), 10, **cnn.PRESETS["image"], hidden=(128, 128))
+    X, y = jax.random.normal(key, (32, 64), jnp.float64), jax.random.randint(key, (32,), 0, 10)
+    params = model.init(key, (64,), dtype=jnp.float64)[1]
+    ours, our_grads = jax.value_and_grad(Objective(model))(params, (X, y))
+    plain = [(layer.W, layer.b) for layer in params if layer != ()]
+    theirs, their_grads = jax.value_and_grad(bench.hand_written_loss)(plain, X, y)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    for a, b in zip(jax.tree.leaves([(g.W, g.b) for g in our_grads if g != ()]), jax.tree.leaves(their_grads)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
