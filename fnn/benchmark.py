@@ -55,3 +55,29 @@ def matmul_gflops(n: int = 1024, *, dtype=jnp.float32, repeats: int = 5) -> floa
     matmul = jax.jit(lambda x: x @ x)
     best = min(seconds_per_call(matmul, a, number=3, repeats=repeats))
     return 2 * n**3 / best / 1e9
+
+
+def scan_epoch(loss, optimizer, batch_size: int):
+    """A plain-JAX peer epoch as one would write it by hand: a permutation, then ``lax.scan`` over
+    minibatches of ``jax.value_and_grad(loss)`` and an optax ``optimizer``.
+
+    Returns:
+        jitted ``epoch(params, opt_state, X, y, key) -> (params, opt_state, losses)``.
+    """
+    import optax
+
+    def step(carry, idx):
+        params, opt_state, X, y = carry
+        value, grads = jax.value_and_grad(loss)(params, X[idx], y[idx])
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state, X, y), value
+
+    @jax.jit
+    def epoch(params, opt_state, X, y, key):
+        n = X.shape[0] // batch_size
+        order = jax.random.permutation(key, X.shape[0])[: n * batch_size].reshape(n, batch_size)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
+            (params, opt_state, _, _), losses = jax.lax.scan(step, (params, opt_state, X, y), order)
+        return params, opt_state, losses
+
+    return epoch

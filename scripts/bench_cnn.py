@@ -55,23 +55,7 @@ def hand_written_loss(params, X, y):
 def hand_written_epoch(batch_size: int):
     """The peer: the same CNN and Adam in plain JAX, ``(params, opt_state, X, y, key)``."""
     optimizer = optax.adam(1e-3)
-    loss = hand_written_loss
-
-    def step(carry, idx):
-        params, opt_state, X, y = carry
-        value, grads = jax.value_and_grad(loss)(params, X[idx], y[idx])
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state, X, y), value
-
-    @jax.jit
-    def epoch(params, opt_state, X, y, key):
-        n = X.shape[0] // batch_size
-        order = jax.random.permutation(key, X.shape[0])[: n * batch_size].reshape(n, batch_size)
-        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
-            (params, opt_state, _, _), losses = jax.lax.scan(step, (params, opt_state, X, y), order)
-        return params, opt_state, losses
-
-    return epoch, optimizer
+    return benchmark.scan_epoch(hand_written_loss, optimizer, batch_size), optimizer
 
 
 def main(config: Config) -> dict:

@@ -41,32 +41,19 @@ class Config:
     seed: int = 0
 
 
+def hand_written_loss(params, X, y):
+    """The peer's ReLU MLP and cross-entropy, ``params`` a list of (W, b)."""
+    for W, b in params[:-1]:
+        X = jax.nn.relu(X @ W + b)
+    W, b = params[-1]
+    logits = X @ W + b
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+
 def hand_written_epoch(batch_size: int):
-    """The peer: a plain-JAX epoch of a ReLU MLP with Adam, ``(params, opt_state, X, y, key)``."""
+    """The peer: a plain-JAX epoch of the MLP with Adam, ``(params, opt_state, X, y, key)``."""
     optimizer = optax.adam(1e-3)
-
-    def loss(params, X, y):
-        for W, b in params[:-1]:
-            X = jax.nn.relu(X @ W + b)
-        W, b = params[-1]
-        logits = X @ W + b
-        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
-
-    def step(carry, idx):
-        params, opt_state, X, y = carry
-        value, grads = jax.value_and_grad(loss)(params, X[idx], y[idx])
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state, X, y), value
-
-    @jax.jit
-    def epoch(params, opt_state, X, y, key):
-        n = X.shape[0] // batch_size
-        order = jax.random.permutation(key, X.shape[0])[: n * batch_size].reshape(n, batch_size)
-        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats with int32 counts
-            (params, opt_state, _, _), losses = jax.lax.scan(step, (params, opt_state, X, y), order)
-        return params, opt_state, losses
-
-    return epoch, optimizer
+    return benchmark.scan_epoch(hand_written_loss, optimizer, batch_size), optimizer
 
 
 def bench_model(sizes, batch_size, config: Config) -> dict:
