@@ -20,7 +20,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import checkpoint, files, history, metrics, monitor, outdir, report, runparts, trained
+from fnn import checkpoint, files, filters, history, metrics, monitor, outdir, report, runparts, trained
+from fnn.data import datasets
 from fnn.fit import Interrupted, fit
 from fnn.layers.receptive import receptive_fields
 from fnn.train import make_eval_step
@@ -144,6 +145,12 @@ def _write_outputs(parts: runparts.RunParts, result, out: Path) -> dict:
     saved |= trained.save(out, result.state.params, result.state.model_state, parts.data)
     X, y = parts.data.test
     predictions = parts.objective.predict(result.state.params, X, result.state.model_state)
+    if parts.config.model == "cnn":
+        model, params, model_state = parts.objective.model, result.state.params, result.state.model_state
+        saved["filters"] = filters.plot_filters(model, params, out / "filters.png")
+        saved["feature_maps"] = filters.plot_feature_maps(model, params, model_state, X[0],
+                                                          datasets.SAMPLE_SHAPES[parts.config.dataset],
+                                                          out / "feature_maps.png")
     if parts.objective.is_classifier:
         saved["confusion"] = report.plot_confusion_matrix(y, predictions, parts.data.num_classes, out / "confusion.png")
     else:

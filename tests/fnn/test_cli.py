@@ -498,6 +498,7 @@ def test_the_cnn_reaches_98_percent_on_digits_and_shows_its_receptive_fields(tmp
     assert "CNN 8x8x1 conv32k3-pool-conv64k3-pool (64 inputs) dense 128-128-10 relu" in out
     assert "receptive fields: Conv 8x8 sees 3x3 inputs (jump 1x1), MaxPool 4x4 sees 4x4 inputs (jump 2x2)" in out
     assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.98
+    assert (tmp_path / "filters.png").read_bytes()[:4] == (tmp_path / "feature_maps.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_the_cnn_with_hand_derived_gradients_equals_autodiff(tmp_path):
