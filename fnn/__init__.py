@@ -5,7 +5,7 @@ Modules: ``activations``, ``initializers``, ``losses``, ``regularizers``, ``metr
 ``objective``, ``optim``, ``train`` (steps and epochs), ``fit`` (whole runs of epochs),
 ``runconfig`` (a run's settings, checked), ``runparts`` and ``run`` (``run(config)``),
 ``trained`` (a finished run's model, ``predict``), ``outdir``, ``data``, ``checkpoint``,
-``history``; the hand-derived backward passes live in the separate
+``history``, ``report`` and ``filters`` (pictures); the hand-derived backward passes live in the separate
 ``reference`` package.
 """
 
