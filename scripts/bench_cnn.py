@@ -14,9 +14,7 @@ reported (``fnn.benchmark.interleaved``).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 
 import jax
 import jax.numpy as jnp
@@ -91,17 +89,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for field in dataclasses.fields(Config):
-        p.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default)
-    p.add_argument("--json", help="also write the results to this file")
-    args = p.parse_args(argv)
-    return Config(**{k: v for k, v in vars(args).items() if k != "json"}), args.json
+    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    config, path = parse()
-    results = main(config)
-    if path:
-        with open(path, "w") as f:
-            json.dump(results, f, indent=1)
+    benchmark.run_script(main, parse)

@@ -14,9 +14,7 @@ alternate between them and the median of the repeats is reported. GFLOP/s counts
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 
 import jax
 import jax.numpy as jnp
@@ -116,17 +114,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for field in ("steps_per_epoch", "step_calls", "epoch_calls", "repeats", "seed"):
-        p.add_argument(f"--{field.replace('_', '-')}", type=int, default=getattr(Config, field))
-    p.add_argument("--json", help="also write the results to this file")
-    args = p.parse_args(argv)
-    return Config(**{k: v for k, v in vars(args).items() if k != "json"}), args.json
+    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv, fields=("steps_per_epoch", "step_calls", "epoch_calls", "repeats", "seed"))
 
 
 if __name__ == "__main__":
-    config, path = parse()
-    results = main(config)
-    if path:
-        with open(path, "w") as f:
-            json.dump(results, f, indent=1)
+    benchmark.run_script(main, parse)

@@ -130,20 +130,26 @@ class Conv:
         dilation = tuple_of(where, "dilation", self.dilation, ndim)
         return kernel, stride, dilation, padding_pairs(where, self.padding, in_shape[:-1], kernel, stride, dilation)
 
-    def init(self, key, in_shape, *, dtype):
-        kernel, stride, dilation, pads = self.geometry(in_shape)
+    def out_sizes(self, in_shape, kernel, stride, dilation, pads) -> tuple[int, ...]:
+        """n_out per spatial axis (the module docstring's formula), the kernel checked against the input."""
         for axis, (n, k, d, pad) in enumerate(zip(in_shape[:-1], kernel, dilation, pads)):
             if d * (k - 1) + 1 > n + sum(pad):
                 raise ValueError(f"Conv: expected a kernel no larger than the padded input on spatial axis {axis}, got "
                                  f"a kernel spanning {d * (k - 1) + 1} over {n + sum(pad)} padded inputs")
-        out = tuple(output_size(n, k, s, d, p) for n, k, s, d, p in zip(in_shape[:-1], kernel, stride, dilation, pads))
+        return tuple(output_size(n, k, s, d, p) for n, k, s, d, p in zip(in_shape[:-1], kernel, stride, dilation, pads))
+
+    transform = staticmethod(conv)
+
+    def init(self, key, in_shape, *, dtype):
+        kernel, stride, dilation, pads = self.geometry(in_shape)
+        out = self.out_sizes(in_shape, kernel, stride, dilation, pads)
         W = initializers.get(self.initializer)(key, (*kernel, in_shape[-1], self.features), dtype)
         return (*out, self.features), ConvParams(W, jnp.zeros((self.features,), dtype)), ()
 
     def apply(self, params, state, X, *, train, key=None):
         _, stride, dilation, pads = self.geometry(X.shape[1:])
         check_channels(type(self).__name__, X, params.W)
-        return conv(X, params.W, params.b, stride=stride, padding=pads, dilation=dilation), state
+        return self.transform(X, params.W, params.b, stride=stride, padding=pads, dilation=dilation), state
 
     def weight_mask(self, params):
         return ConvParams(True, False)
@@ -163,16 +169,12 @@ class ConvTranspose(Conv):
             pads = tuple((t // 2, t - t // 2) for t in totals)
         return kernel, stride, dilation, pads
 
-    def init(self, key, in_shape, *, dtype):
-        kernel, stride, dilation, pads = self.geometry(in_shape)
+    def out_sizes(self, in_shape, kernel, stride, dilation, pads) -> tuple[int, ...]:
+        """(n - 1) s + d (k - 1) + 1 - p_lo - p_hi per spatial axis."""
         out = tuple((n - 1) * s + d * (k - 1) + 1 - sum(p)
                     for n, k, s, d, p in zip(in_shape[:-1], kernel, stride, dilation, pads))
         if min(out) < 1:
             raise ValueError(f"ConvTranspose: expected padding smaller than the output, got outputs of size {out}")
-        W = initializers.get(self.initializer)(key, (*kernel, in_shape[-1], self.features), dtype)
-        return (*out, self.features), ConvParams(W, jnp.zeros((self.features,), dtype)), ()
+        return out
 
-    def apply(self, params, state, X, *, train, key=None):
-        _, stride, dilation, pads = self.geometry(X.shape[1:])
-        check_channels(type(self).__name__, X, params.W)
-        return conv_transpose(X, params.W, params.b, stride=stride, padding=pads, dilation=dilation), state
+    transform = staticmethod(conv_transpose)

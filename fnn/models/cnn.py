@@ -56,7 +56,7 @@ def cnn(image_shape, outputs: int, *, channels=(16, 32), kernel=3, stride=1, pad
 
 
 def describe(image_shape, channels, kernel, pool) -> str:
-    """A one-line name like ``CNN 8x8x1 conv16-pool-conv32-pool``."""
+    """A one-line name like ``CNN 8x8x1 conv32k3-pool-conv64k3-pool (64 inputs)``."""
     kernels = kernel if isinstance(kernel, (tuple, list)) else (kernel,) * len(channels)
     blocks = "-".join(f"conv{c}k{k}" + ("-pool" if pool else "") for c, k in zip(channels, kernels))
     return f"CNN {'x'.join(map(str, image_shape))} {blocks} ({math.prod(image_shape)} inputs)"
