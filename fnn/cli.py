@@ -16,7 +16,7 @@ from fnn import initializers, optim, regularizers, runconfig, tasks
 from fnn.data import datasets
 from fnn.fit import Interrupted
 from fnn.layers.dense import BIAS_INITIALIZERS
-from fnn.models import mlp
+from fnn.models import autoencoder, mlp
 from fnn.models.mlp import BATCHNORM_PLACES
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
@@ -103,12 +103,16 @@ def _add_data_and_model_flags(p):
     p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
     p.add_argument("--scaling", default=None, choices=["standardize", "min_max", "none"],
                    help="feature scaling fitted on the training split (none: the data as published; "
-                        "default: standardize, min_max for --model cnn)")
+                        "default: standardize for --model mlp, min_max for the convolutional models)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="part of the training data held out for validation (0: none)")
     p.add_argument("--model", default="mlp", choices=runconfig.MODELS,
                    help="cnn: the convolutional network of fnn.models.cnn.PRESETS for digits, mnist or mnist1d "
-                        "(--hidden then sets its dense head)")
+                        "(--hidden then sets its dense head); conv-autoencoder: fnn.models.autoencoder, trained to "
+                        "reconstruct its inputs")
+    p.add_argument("--decoder", default="transpose", choices=autoencoder.DECODERS,
+                   help="how the conv-autoencoder goes back up: transposed convolutions, or max-unpooling at the "
+                        "switches of its max-pooling, each followed by a convolution")
     p.add_argument("--hidden", type=_int_tuple, default=(128, 128), help="hidden widths, e.g. 128,128 (empty: none)")
     p.add_argument("--activation", default="relu", choices=sorted(mlp.ACTIVATIONS))
     p.add_argument("--pieces", type=int, default=2, help="linear pieces per maxout unit (--activation maxout)")
@@ -121,8 +125,10 @@ def _add_data_and_model_flags(p):
     p.add_argument("--batchnorm-momentum", type=float, default=0.9, help="weight of the old running statistics")
     p.add_argument("--dropout", type=float, default=0.0, help="rate of zeroing each hidden unit")
     p.add_argument("--dropout-form", default="inverted", choices=["inverted", "lecture"])
-    p.add_argument("--loss", default="softmax_cross_entropy", choices=list(tasks.BY_LOSS),
-                   help="the loss picks the task: classification, binary (binary_log_loss) or regression (mse, mae, huber)")
+    p.add_argument("--loss", default=None, choices=list(tasks.BY_LOSS),
+                   help="the loss picks the task: classification, binary (binary_log_loss) or regression (mse, mae, "
+                        "huber); default: softmax_cross_entropy for class labels, mse for real-valued targets and "
+                        "the conv-autoencoder")
 
 
 def _add_training_flags(p):
@@ -212,10 +218,10 @@ def _row(record: dict, columns) -> str:
                     else f"{record[key]:>{width}d}" for key, width, digits in columns)
 
 
-def _columns(is_classifier: bool):
-    metric = ("accuracy", "acc") if is_classifier else ("rmse", "rmse")
-    return [("epoch", 5, 0), ("train_loss", 10, 4), (f"train_{metric[0]}", 9, 4), ("val_loss", 9, 4),
-            (f"val_{metric[0]}", 9, 4), ("seconds", 8, 3)], metric[1]
+def _columns(task):
+    metric = task.main_metric
+    return [("epoch", 5, 0), ("train_loss", 10, 4), (f"train_{metric}", 9, 4), ("val_loss", 9, 4),
+            (f"val_{metric}", 9, 4), ("seconds", 8, 3)], "acc" if metric == "accuracy" else metric
 
 
 def train(args, argv) -> dict:
@@ -234,7 +240,7 @@ def train(args, argv) -> dict:
     if config.gradients == "manual":
         from reference.backprop import value_and_grad
     out = Path(args.out or args.resume or outdir.free_folder(f"{DEFAULT_OUT}/{config.dataset}"))
-    columns, short = _columns(tasks.for_loss(config.loss).is_classifier)
+    columns, short = _columns(config.task)
     every = max(1, config.epochs // 25)
 
     def on_start(parts):
@@ -287,7 +293,7 @@ def _print_test(test: dict, test_report: dict | None, note: str = "") -> None:
 
     if test_report is not None:
         print(report.format_report(test_report))
-    main_metric = "accuracy" if "accuracy" in test else "rmse"
+    main_metric = next(name for name in ("accuracy", "rmse", "mae") if name in test)
     extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", main_metric))
     print(f"test loss {test['loss']:.4f}  test {main_metric} {test[main_metric]:.4f}{extras}{note}")
 

@@ -1,9 +1,11 @@
-r"""Pictures of what a CNN learned: its first layer's filters and one example's feature maps.
+r"""Pictures of what a convolutional model learned: its first layer's filters, one example's
+feature maps, and an autoencoder's reconstructions beside its inputs.
 
 ``first_feature_maps`` runs a model up to the activation after its first convolution
 (A_1 = g(X * W_1 + b_1)); ``plot_filters`` draws W_1 one output channel per panel (an
 image for 2-D kernels of one input channel, a line for 1-D kernels) and
-``plot_feature_maps`` draws the example beside its maps, one channel per panel.
+``plot_feature_maps`` draws the example beside its maps, one channel per panel;
+``plot_reconstructions`` draws inputs over their reconstructions, one column per example.
 """
 
 from __future__ import annotations
@@ -79,5 +81,38 @@ def plot_feature_maps(model, params, model_state, x, image_shape, path, *, title
     for c, ax in zip(range(maps.shape[-1]), axes[1:]):
         _draw(ax, maps[..., c], f"map {c + 1}")
     fig.suptitle(title or "one example and its first-layer feature maps")
+    fig.tight_layout()
+    return files.save_figure(fig, path, dpi=100)
+
+
+def plot_reconstructions(X, reconstructions, image_shape, path, *, title: str = "") -> Path:
+    """Inputs (top row) over their reconstructions (bottom row), each row reshaped to ``image_shape``
+    (images drawn in gray on the inputs' scale, 1-D samples as two lines in one panel)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, reconstructions = np.asarray(X), np.asarray(reconstructions)
+    images = len(image_shape) == 3
+    count = len(X)
+    fig, axes = plt.subplots(2 if images else 1, count, figsize=(1.3 * count, 2.9 if images else 1.8), squeeze=False)
+    low, high = float(X.min()), float(X.max())
+    for i in range(count):
+        x, r = X[i].reshape(image_shape)[..., 0], reconstructions[i].reshape(image_shape)[..., 0]
+        if images:
+            for ax, values, label in ((axes[0][i], x, "input"), (axes[1][i], r, "reconstruction")):
+                ax.imshow(values, cmap="gray", vmin=low, vmax=high)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_ylabel(label, fontsize=8)
+        else:
+            axes[0][i].plot(x, label="input")
+            axes[0][i].plot(r, label="reconstruction")
+            axes[0][i].set_yticks([])
+    if not images:
+        axes[0][0].legend(fontsize=6)
+    fig.suptitle(title or "test inputs and their reconstructions")
     fig.tight_layout()
     return files.save_figure(fig, path, dpi=100)

@@ -39,8 +39,8 @@ def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> 
     import matplotlib.pyplot as plt
 
     epochs = [r["epoch"] for r in history]
-    panels = [("loss", "objective"), ("accuracy", "accuracy"), ("rmse", "RMSE")]
-    panels = [p for p in panels if any(key.endswith(p[0]) for key in history[0])]
+    metric = next((name for name in ("accuracy", "rmse", "mae") if f"train_{name}" in history[0]), None)
+    panels = [("loss", "objective")] + ([(metric, metric if metric == "accuracy" else metric.upper())] if metric else [])
     if learning_rates is None and "learning_rate" in history[0]:
         learning_rates = (epochs, [r["learning_rate"] for r in history])
     width = len(panels) + (learning_rates is not None)

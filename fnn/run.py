@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import checkpoint, files, filters, history, metrics, monitor, outdir, report, runparts, trained
+from fnn import checkpoint, files, filters, history, metrics, monitor, outdir, report, runparts, tasks, trained
 from fnn.data import datasets
 from fnn.fit import Interrupted, fit
 from fnn.layers.receptive import receptive_fields
@@ -31,6 +31,7 @@ from fnn.runconfig import RunConfig, SettingError
 from fnn.trained import load  # fnn.run.load(DIR): the trained model of a run folder
 
 CONFIG_FILE = "config.json"
+RECONSTRUCTIONS_SHOWN = 10
 RESUMABLE = ("epochs", "steps", "checkpoint_every")
 """Settings a resumed run may change; every other one must equal the stored run's."""
 
@@ -145,14 +146,17 @@ def _write_outputs(parts: runparts.RunParts, result, out: Path) -> dict:
     saved |= trained.save(out, result.state.params, result.state.model_state, parts.data)
     X, y = parts.data.test
     predictions = parts.objective.predict(result.state.params, X, result.state.model_state)
-    if parts.config.model == "cnn":
+    if parts.config.model != "mlp":
         model, params, model_state = parts.objective.model, result.state.params, result.state.model_state
+        shape = datasets.SAMPLE_SHAPES[parts.config.dataset]
         saved["filters"] = filters.plot_filters(model, params, out / "filters.png")
-        saved["feature_maps"] = filters.plot_feature_maps(model, params, model_state, X[0],
-                                                          datasets.SAMPLE_SHAPES[parts.config.dataset],
+        saved["feature_maps"] = filters.plot_feature_maps(model, params, model_state, X[0], shape,
                                                           out / "feature_maps.png")
     if parts.objective.is_classifier:
         saved["confusion"] = report.plot_confusion_matrix(y, predictions, parts.data.num_classes, out / "confusion.png")
+    elif isinstance(parts.objective.task, tasks.Reconstruction):
+        saved["reconstructions"] = filters.plot_reconstructions(X[:RECONSTRUCTIONS_SHOWN], predictions[:RECONSTRUCTIONS_SHOWN],
+                                                                shape, out / "reconstructions.png")
     else:
         saved["predictions"] = report.plot_predictions(runparts.target_units(parts.data, y),
                                                        runparts.target_units(parts.data, predictions),
@@ -250,7 +254,7 @@ def describe(parts: runparts.RunParts) -> dict[str, Any]:
             "model": runparts.model_name(config, parts.in_shape, parts.output_units),
             "parameters": sum(int(jnp.size(leaf)) for leaf in jax.tree.leaves(parts.params)),
             "optimizer": parts.optimizer_name, "batch_size": parts.batch_size, "gradients": config.gradients,
-            "dtype": config.dtype, "loss": config.loss + penalty, "steps_per_epoch": parts.steps_per_epoch,
+            "dtype": config.dtype, "loss": config.task.loss + penalty, "steps_per_epoch": parts.steps_per_epoch,
             "left_out": train_n - parts.steps_per_epoch * parts.batch_size, "settings": _settings(config),
             "receptive_fields": receptive_fields(parts.objective.model, parts.in_shape) if config.model == "cnn" else []}
 

@@ -25,14 +25,15 @@ from fnn.fit import Controls
 from fnn.layers import batchnorm as batchnorm_layer
 from fnn.layers import dropout as dropout_layer
 from fnn.layers.dense import BIAS_INITIALIZERS
-from fnn.models import cnn, mlp
+from fnn.models import autoencoder, cnn, mlp
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
 
 GRADIENTS = ("auto", "manual")
-MODELS = ("mlp", "cnn")
-MLP_ONLY = {"batchnorm": None, "dropout": 0.0, "residual": False, "bias": "zeros"}
-"""Settings of the MLP builder, at their defaults when another model is chosen."""
+MODELS = ("mlp", "cnn", "conv-autoencoder")
+ONLY_FOR = {"batchnorm": ("mlp",), "dropout": ("mlp",), "residual": ("mlp",), "bias": ("mlp",),
+            "hidden": ("mlp", "cnn"), "decoder": ("conv-autoencoder",)}
+"""The models each of these settings applies to; with another model it must keep its default."""
 DTYPES = ("float32", "float64")
 DEFAULT_STRENGTH = 1e-4
 SEED_RANGE = (0, 2**32 - 1)
@@ -71,7 +72,9 @@ class RunConfig:
     then watch the training loss). ``steps``, when set, replaces ``epochs`` as the length
     of the run. ``batch_size`` None means 64, or the whole training set for the full-batch
     methods (``fnn.runparts.FULL_BATCH``). ``strength`` is the regularizer's lambda (None:
-    ``DEFAULT_STRENGTH``; it needs a regularizer). NumPy integers are accepted where ints are.
+    ``DEFAULT_STRENGTH``; it needs a regularizer). ``loss`` None means the data's default:
+    softmax cross-entropy for class labels, MSE for real-valued targets and for the
+    autoencoder, whose targets are its inputs. NumPy integers are accepted where ints are.
     """
 
     dataset: str = "digits"
@@ -80,6 +83,7 @@ class RunConfig:
     val_fraction: float = 0.2
     scaling: str | None = None
     model: str = "mlp"
+    decoder: str = "transpose"
     hidden: tuple = (128, 128)
     activation: str = "relu"
     pieces: int = 2
@@ -90,7 +94,7 @@ class RunConfig:
     batchnorm_momentum: float = 0.9
     dropout: float = 0.0
     dropout_form: str = "inverted"
-    loss: str = "softmax_cross_entropy"
+    loss: str | None = None
     regularizer: str | None = None
     strength: float | None = None
     optimizer: str = "adam"
@@ -130,9 +134,17 @@ class RunConfig:
 
     @property
     def feature_scaling(self) -> str:
-        """``scaling``, or by default "standardize" for the MLP and "min_max" for the CNN (its
-        kernels slide over every pixel, so the pixels keep their common scale)."""
-        return self.scaling or ("min_max" if self.model == "cnn" else "standardize")
+        """``scaling``, or by default "standardize" for the MLP and "min_max" for the convolutional
+        models (their kernels slide over every pixel, so the pixels keep their common scale; the
+        autoencoder's sigmoid outputs reconstruct values in [0, 1])."""
+        return self.scaling or ("standardize" if self.model == "mlp" else "min_max")
+
+    @property
+    def task(self):
+        """The ``fnn.tasks`` task of ``loss`` (``Reconstruction`` for the autoencoder), the default loss if unset."""
+        if self.model == "conv-autoencoder":
+            return tasks.Reconstruction(self.loss or "mse")
+        return tasks.for_loss(self.loss or ("mse" if self.dataset in datasets.REGRESSION else "softmax_cross_entropy"))
 
     @property
     def penalty_strength(self) -> float:
@@ -199,10 +211,10 @@ def _check_types(config: RunConfig) -> None:
 
 
 def _check_choices(config: RunConfig) -> None:
-    choices = {"model": MODELS, "dataset": datasets.NAMES, "activation": mlp.ACTIVATIONS,
-               "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS, "dropout_form": dropout_layer.FORMS,
-               "loss": tasks.BY_LOSS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
-    optional = {"scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
+    choices = {"model": MODELS, "decoder": autoencoder.DECODERS, "dataset": datasets.NAMES,
+               "activation": mlp.ACTIVATIONS, "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS,
+               "dropout_form": dropout_layer.FORMS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
+    optional = {"loss": tasks.BY_LOSS, "scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
                 "schedule": schedules.BY_NAME, "averaging": control.AVERAGING_KINDS}
     for name, allowed in (choices | optional).items():
         value = getattr(config, name)
@@ -236,23 +248,28 @@ def _check_data(config: RunConfig) -> None:
     if config.dataset == "mnist" and config.data_dir is None:
         raise SettingError("data_dir", "the mnist data set is read from disk: expected the folder of its IDX files, "
                                        "got none")
-    is_regression = config.dataset in datasets.REGRESSION
+    if config.loss is None:
+        return
+    is_regression = config.dataset in datasets.REGRESSION or config.model == "conv-autoencoder"
     if tasks.for_loss(config.loss).is_classifier == is_regression:
-        kind = "real-valued targets" if is_regression else "class labels"
+        target = ("the conv-autoencoder, whose targets are its inputs" if config.model == "conv-autoencoder" else
+                  f"{config.dataset}, which has {'real-valued targets' if is_regression else 'class labels'}")
         fitting = [loss for loss in tasks.BY_LOSS if tasks.for_loss(loss).is_classifier != is_regression]
-        raise SettingError("loss", f"{config.loss} does not fit {config.dataset}, which has {kind}; "
-                                   f"expected one of {', '.join(fitting)}")
+        raise SettingError("loss", f"{config.loss} does not fit {target}; expected one of {', '.join(fitting)}")
 
 
 def _check_model(config: RunConfig) -> None:
+    defaults = {field.name: field.default if field.default is not dataclasses.MISSING else field.default_factory()
+                for field in dataclasses.fields(config)}
+    for name, models in ONLY_FOR.items():
+        if config.model not in models and getattr(config, name) != defaults[name]:
+            raise SettingError(name, f"applies to the {' and '.join(models)} model{'s' * (len(models) > 1)}, "
+                                     f"got model {config.model}")
     if config.model == "mlp":
         return
     if config.dataset not in datasets.SAMPLE_SHAPES:
-        raise SettingError("model", f"a CNN needs images or sequences ({', '.join(datasets.SAMPLE_SHAPES)}), "
+        raise SettingError("model", f"{config.model} needs images or sequences ({', '.join(datasets.SAMPLE_SHAPES)}), "
                                     f"got dataset {config.dataset}")
-    for name, default in MLP_ONLY.items():
-        if getattr(config, name) != default:
-            raise SettingError(name, f"applies to the mlp model, got model {config.model}")
     if config.activation == "maxout":
         raise SettingError("activation", f"maxout applies to the mlp model, got model {config.model}")
 
@@ -264,9 +281,9 @@ def _check_combinations(config: RunConfig) -> None:
         raise SettingError("lr", "lr and schedule exclude each other; give the schedule's rate in schedule_args")
     if config.schedule_args and config.schedule is None:
         raise SettingError("schedule_args", f"expected a schedule to apply them to, got {config.schedule_args}")
-    if config.snapshots is not None and not isinstance(tasks.for_loss(config.loss), tasks.Classification):
+    if config.snapshots is not None and not isinstance(config.task, tasks.Classification):
         raise SettingError("snapshots", f"snapshots average softmax probabilities: expected a classification loss, "
-                                        f"got {config.loss}")
+                                        f"got {config.task.loss}")
 
 
 def _check_optimizer(config: RunConfig) -> None:
@@ -296,7 +313,12 @@ def _check_optimizer(config: RunConfig) -> None:
 
 
 def build_model(config: RunConfig, output_units: int):
-    """The MLP, or the CNN of ``fnn.models.cnn.PRESETS`` for the data set, of the configuration."""
+    """The MLP, the CNN of ``fnn.models.cnn.PRESETS`` for the data set, or the autoencoder of
+    ``fnn.models.autoencoder.PRESET``, of the configuration."""
+    if config.model == "conv-autoencoder":
+        return autoencoder.conv_autoencoder(datasets.SAMPLE_SHAPES[config.dataset], **autoencoder.PRESET,
+                                            decoder=config.decoder, activation=config.activation,
+                                            initializer=config.initializer)
     if config.model == "cnn":
         preset = cnn.PRESETS["mnist1d" if config.dataset == "mnist1d" else "image"]
         return cnn.cnn(datasets.SAMPLE_SHAPES[config.dataset], output_units, **preset, hidden=config.hidden,
@@ -337,6 +359,9 @@ def build_augment(config: RunConfig):
     if {"shift", "flip"} & set(config.augment) and config.dataset not in datasets.IMAGE_SHAPES:
         raise SettingError("augment", f"shift and flip need image data ({', '.join(datasets.IMAGE_SHAPES)}), "
                                       f"got dataset {config.dataset}")
+    if {"shift", "flip"} & set(config.augment) and config.model == "conv-autoencoder":
+        raise SettingError("augment", "the autoencoder's target is its unaugmented input: expected noise only "
+                                      f"(a denoising autoencoder), got {', '.join(sorted(config.augment))}")
     if "flip" in config.augment and config.dataset in datasets.DIGIT_IMAGES:
         raise SettingError("augment.flip", f"a mirrored digit is not the same digit: expected no flips on "
                                            f"{config.dataset}, got flip={config.augment['flip']}")

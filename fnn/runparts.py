@@ -11,11 +11,11 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import optim, tasks
+from fnn import optim
 from fnn.data import datasets, preprocessing
 from fnn.data.prepare import Prepared, prepare
 from fnn.fit import Controls
-from fnn.models import cnn
+from fnn.models import autoencoder, cnn
 from fnn.fit import steps_per_epoch as steps_per_epoch_of
 from fnn.objective import Objective
 from fnn.optim import schedules
@@ -51,6 +51,9 @@ class RunParts(NamedTuple):
 
 def model_name(config: RunConfig, in_shape, output_units: int) -> str:
     """A one-line name like ``MLP 64-128-128-10 relu`` (``residual``, ``maxout x2`` when set)."""
+    if config.model == "conv-autoencoder":
+        return autoencoder.describe(datasets.SAMPLE_SHAPES[config.dataset], autoencoder.PRESET["channels"],
+                                    config.decoder, autoencoder.PRESET["pool"]) + f" {config.activation}"
     if config.model == "cnn":
         preset = cnn.PRESETS["mnist1d" if config.dataset == "mnist1d" else "image"]
         head = "-".join(map(str, (*config.hidden, output_units)))
@@ -90,10 +93,15 @@ def enable_dtype(config: RunConfig):
 
 
 def load_data(config: RunConfig) -> Prepared:
-    """The run's data, split and scaled (the seed fixes the split), cast to the run's dtype."""
+    """The run's data, split and scaled (the seed fixes the split), cast to the run's dtype. The
+    autoencoder's targets are its scaled inputs (its target scaler is the feature scaler, so
+    its reconstructions map back to the data's units)."""
     dtype = enable_dtype(config)
     data = prepare(config.dataset, key=_keys(config)[0], stratify=config.stratify, data_dir=config.data_dir,
                    val_fraction=config.val_fraction, scaling=config.feature_scaling)
+    if config.model == "conv-autoencoder":
+        data = data._replace(train=(data.train[0],) * 2, val=(data.val[0],) * 2, test=(data.test[0],) * 2,
+                             num_classes=0, target_scaler=data.scaler)
     return data._replace(**{name: (X.astype(dtype), y.astype(dtype) if data.num_classes == 0 else y)
                             for name, (X, y) in zip(("train", "val", "test"), data[:3])})
 
@@ -106,8 +114,8 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
     data = load_data(config)
     _, init_key, fit_key = _keys(config)
     dtype = jnp.dtype(config.dtype)
-    task = tasks.for_loss(config.loss)
-    output_units = task.output_units(data.num_classes or 1)
+    task = config.task
+    output_units = task.output_units(data.num_classes) if task.is_classifier else task.targets(data.train[1]).shape[1]
     model = build_model(config, output_units)
     in_shape = data.train[0].shape[1:]
     _, params, _ = model.init(init_key, in_shape, dtype=dtype)
@@ -124,9 +132,9 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
 
 
 def target_units(data: Prepared, y):
-    """Regression targets or predictions back in the data set's units."""
+    """Regression targets or predictions back in the data set's units (in the scaler's dtype, float32)."""
     values = y.reshape(-1, 1) if y.ndim == 1 else y
-    return preprocessing.inverse_transform(data.target_scaler, values)
+    return preprocessing.inverse_transform(data.target_scaler, values.astype(data.target_scaler.scale.dtype))
 
 
 def total_steps(config: RunConfig, steps_per_epoch: int) -> int:

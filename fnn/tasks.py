@@ -10,6 +10,9 @@ cases:
   log-loss; prediction [a > 0]; accuracy.
 - ``Regression``: D output units, targets (N,) (one output) or (N, D); MSE, MAE or Huber;
   prediction = output; reports MSE, RMSE, MAE and R^2 (per-output means, as scikit-learn).
+- ``Reconstruction``: an autoencoder's task, a regression whose targets are the inputs
+  (N, D) themselves; reports MSE and MAE over all values (no R^2: a pixel that is
+  constant in the data, such as the digits' border, has no variance to explain).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class _Classes:
     """What the class tasks share: accuracy of the predicted classes."""
 
     is_classifier = True
+    main_metric = "accuracy"
 
     def metrics(self, outputs, y) -> dict:
         return {"accuracy": metrics.accuracy(self.labels(y), self.predict(outputs))}
@@ -94,6 +98,7 @@ class Regression:
 
     loss: str = "mse"
     is_classifier = False
+    main_metric = "rmse"
 
     def __post_init__(self):
         validate.choice("Regression", "loss", self.loss, REGRESSION_LOSSES)
@@ -112,6 +117,17 @@ class Regression:
         y = self.targets(y).astype(outputs.dtype)
         return {"mse": metrics.mse(y, outputs), "rmse": metrics.rmse(y, outputs),
                 "mae": metrics.mae(y, outputs), "r2": metrics.r2(y, outputs)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reconstruction(Regression):
+    """Outputs that reconstruct the inputs: the targets are the input rows (N, D)."""
+
+    main_metric = "mae"
+
+    def metrics(self, outputs, y) -> dict:
+        y = self.targets(y).astype(outputs.dtype)
+        return {"mse": metrics.mse(y, outputs), "mae": metrics.mae(y, outputs)}
 
 
 BY_LOSS = {name: Classification for name in CLASSIFICATION_LOSSES} | {"binary_log_loss": Binary} | {

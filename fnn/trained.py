@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import checkpoint, files, runparts, tasks
+from fnn import checkpoint, files, runparts
 from fnn.data import preprocessing
 from fnn.objective import Objective
 from fnn.runconfig import RunConfig, build_model
@@ -91,7 +91,7 @@ def load(out) -> TrainedModel:
     model = build_model(config, output_units)
     _, params, state = model.init(jax.random.key(0), in_shape, dtype=dtype)
     features = preprocessing.fit_identity(jnp.zeros((1, *in_shape), jnp.float32))  # the scalers are float32
-    task = tasks.for_loss(config.loss)
+    task = config.task
     target = None if task.is_classifier else preprocessing.fit_identity(jnp.zeros((1, output_units), jnp.float32))
     saved = checkpoint.load_params(out / MODEL_FILE, {"model_state": state, "scaler": features, "target_scaler": target})
     params = checkpoint.load_params(out / "params.npz", params)

@@ -63,6 +63,18 @@ def test_regression_task_reports_the_metrics_of_scikit_learn(key):
     assert not objective.is_classifier and tasks.for_loss("mae") == tasks.Regression("mae")
 
 
+def test_the_reconstruction_task_reports_pooled_errors_of_every_value(key):
+    """MSE and MAE over all N x D values (scikit-learn's uniform average); no R^2 (constant pixels)."""
+    from sklearn import metrics as sk
+
+    X = jax.random.uniform(key, (12, 5))
+    outputs = X + 0.1 * jax.random.normal(jax.random.fold_in(key, 1), X.shape)
+    reported = tasks.Reconstruction().metrics(outputs, X)
+    assert set(reported) == {"mse", "mae"}
+    assert float(reported["mse"]) == pytest.approx(sk.mean_squared_error(X, outputs), rel=1e-12)
+    assert float(reported["mae"]) == pytest.approx(sk.mean_absolute_error(X, outputs), rel=1e-12)
+
+
 def test_the_model_declares_its_weights_not_their_names(key):
     """A penalty covers exactly the leaves the layers declare, whatever their field names."""
     model = mlp.mlp((5,), 4, batchnorm="before")

@@ -68,3 +68,12 @@ def test_the_regression_data_sets_are_those_without_classes():
         assert (name in datasets.REGRESSION) == (load().num_classes == 0), name
     for name, make in datasets.GENERATED.items():
         assert name not in datasets.REGRESSION and make(jax.random.key(0)).num_classes > 0
+
+
+def test_an_unset_loss_is_the_data_and_models_default():
+    from fnn import tasks
+
+    assert RunConfig().task == tasks.Classification("softmax_cross_entropy")
+    assert RunConfig(dataset="diabetes").task == tasks.Regression("mse")
+    assert RunConfig(model="conv-autoencoder").task == tasks.Reconstruction("mse")
+    assert RunConfig(model="conv-autoencoder", loss="mae").task == tasks.Reconstruction("mae")

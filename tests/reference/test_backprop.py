@@ -8,7 +8,7 @@ import pytest
 from fnn import activations, losses, optim, tasks, train
 from fnn.fit import fit
 from fnn.layers import Activation, Dense, Residual, Sequential, Unpooled
-from fnn.models import mlp
+from fnn.models import autoencoder, mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
 from reference import backprop, cases, gradcheck
@@ -81,6 +81,16 @@ def test_a_model_the_command_line_does_not_offer(key):
     params, state, batch = problem(model, objective.task, key)
     grads = assert_equals_autodiff(objective, params, state, batch)
     assert np.abs(np.asarray(grads[1][0].W)).max() > 0
+
+
+@pytest.mark.parametrize("decoder", autoencoder.DECODERS)
+def test_backprop_through_the_conv_autoencoder_equals_autodiff(decoder, key):
+    """Nested max-unpooling or transposed convolutions, a sigmoid output, the reconstruction loss."""
+    model = autoencoder.conv_autoencoder((4, 4, 1), channels=(3, 2), decoder=decoder, activation="tanh")
+    objective = Objective(model, tasks.Reconstruction())
+    params, state, (X, _) = problem(model, objective.task, key, in_width=16)
+    grads = assert_equals_autodiff(objective, params, state, (X, X + 0.1 * jax.random.normal(key, X.shape, X.dtype)))
+    assert all(np.abs(np.asarray(leaf)).max() > 0 for leaf in jax.tree.leaves(grads))
 
 
 def test_backprop_matches_finite_differences(key):

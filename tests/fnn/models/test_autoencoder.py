@@ -1,0 +1,93 @@
+import json
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from fnn import cli, run, runparts
+from fnn.layers import ConvTranspose, Unpooled
+from fnn.models import autoencoder
+from fnn.runconfig import RunConfig
+
+
+def layer_types(model):
+    """Every layer type in the model, nested bodies included."""
+    found = set()
+    for layer in model.layers:
+        found.add(type(layer))
+        if isinstance(layer, Unpooled):
+            found |= layer_types(layer.body)
+    return found
+
+
+@pytest.mark.parametrize("decoder", autoencoder.DECODERS)
+@pytest.mark.parametrize("image_shape", [(8, 8, 1), (12, 2)])
+def test_the_reconstruction_has_the_input_shape_and_lies_in_0_1(decoder, image_shape):
+    model = autoencoder.conv_autoencoder(image_shape, channels=(4, 3), decoder=decoder)
+    width = int(np.prod(image_shape))
+    out_shape, params, state = model.init(jax.random.key(0), (width,), dtype=jnp.float32)
+    X = jax.random.uniform(jax.random.key(1), (5, width), jnp.float32)
+    Y, _ = model.apply(params, state, X, train=True)
+    assert out_shape == (width,) and Y.shape == (5, width)
+    assert bool(jnp.all((Y > 0) & (Y < 1)))
+    assert (ConvTranspose in layer_types(model)) == (decoder == "transpose")
+    assert (Unpooled in layer_types(model)) == (decoder == "unpool")
+
+
+def test_the_unpooling_decoder_puts_each_value_back_where_its_window_found_the_maximum():
+    """Level 1 of a one-level autoencoder: Y = S_a^T code(S_a X), zero off the argmax of each window."""
+    model = autoencoder.conv_autoencoder((4, 4, 1), channels=(1,), decoder="unpool", activation="tanh")
+    _, params, state = model.init(jax.random.key(0), (16,), dtype=jnp.float32)
+    level = model.layers[3]
+    X = jax.random.normal(jax.random.key(2), (1, 4, 4, 1), jnp.float32)
+    Y = np.asarray(level.apply(params[3], state[3], X, train=False)[0][0, ..., 0])
+    windows = np.asarray(X[0, ..., 0]).reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)  # [i, j, y, x]
+    pooled = windows.max(axis=(2, 3))[None, ..., None]
+    code = np.asarray(level.body.apply(params[3], state[3], jnp.asarray(pooled), train=False)[0][0, ..., 0])
+    expected = np.zeros((4, 4), np.float32)
+    for i in range(2):
+        for j in range(2):
+            y, x = divmod(int(np.argmax(windows[i, j])), 2)
+            expected[2 * i + y, 2 * j + x] = code[i, j]
+    assert np.count_nonzero(code) == 4
+    np.testing.assert_allclose(Y, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(image_shape=(6, 6, 1)), "expected spatial sizes divisible by pool ** levels = 4, got image_shape (6, 6, 1)"),
+    (dict(image_shape=(8, 8, 1), decoder="nearest"), "decoder"),
+    (dict(image_shape=(8, 8, 1), channels=()), "expected at least one level of channels, got none"),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        autoencoder.conv_autoencoder(**kwargs)
+
+
+def test_the_digits_autoencoder_beats_the_mean_image_and_predicts_in_pixel_units(tmp_path, capsys):
+    args = ["train", "--model", "conv-autoencoder", "--decoder", "unpool", "--epochs", "8", "--lr", "0.003",
+            "--out", str(tmp_path), "--no-progress"]
+    assert cli.main(args) == 0
+    assert "conv autoencoder 8x8x1 conv16-pool-conv8-pool code 2x2x8, unpool decoder relu" in capsys.readouterr().out
+    data = runparts.load_data(RunConfig(model="conv-autoencoder"))
+    mean_image_mse = float(jnp.mean(jnp.square(data.test[0] - jnp.mean(data.train[0], axis=0))))
+    test = json.loads((tmp_path / "run.json").read_text())["test"]
+    assert test["mse"] < 0.5 * mean_image_mse
+    assert (tmp_path / "reconstructions.png").read_bytes()[:4] == b"\x89PNG"
+    raw = runparts.preprocessing.inverse_transform(data.scaler, data.test[0][:4])
+    predicted = np.asarray(run.load(tmp_path).predict(raw))
+    assert predicted.shape == (4, 64) and 0 <= predicted.min() and predicted.max() <= 16 + 1e-4
+    assert np.sqrt(np.mean((predicted - np.asarray(raw)) ** 2)) < np.sqrt(mean_image_mse) * 16
+
+
+def test_the_autoencoder_with_hand_derived_gradients_equals_autodiff(tmp_path):
+    runs = {}
+    for gradients in ("auto", "manual"):
+        args = ["train", "--model", "conv-autoencoder", "--decoder", "unpool", "--optimizer", "sgd", "--epochs", "1",
+                "--dtype", "float64", "--gradients", gradients, "--out", str(tmp_path / gradients), "--no-progress"]
+        assert cli.main(args) == 0
+        with np.load(tmp_path / gradients / "params.npz") as f:
+            runs[gradients] = {k: f[k] for k in f.files}
+    for name, auto in runs["auto"].items():
+        np.testing.assert_allclose(runs["manual"][name], auto, rtol=1e-10, atol=1e-12)
