@@ -110,6 +110,20 @@ def glorot_bengio_standard(key, shape, dtype=jnp.float32):
     return _uniform(key, shape, dtype, 1 / math.sqrt(n_in))
 
 
+def orthogonal(key, shape, dtype=jnp.float32):
+    """Orthogonal (Saxe et al. 2014): Q of the QR decomposition of a standard normal (n_in, n_out)
+    matrix, signs fixed by diag(R) so Q is uniform over orthogonal matrices; orthonormal columns
+    (n_in >= n_out) or rows: every singular value 1, variance 1 / max(n_in, n_out). For 2-D
+    shapes (a recurrent W keeps the norm of the state it multiplies)."""
+    if len(shape) != 2:
+        raise ValueError(f"initializers.orthogonal: expected a 2-D shape (n_in, n_out), got {tuple(shape)}")
+    n_in, n_out = shape
+    A = jax.random.normal(key, (max(n_in, n_out), min(n_in, n_out)), dtype)
+    Q, R = jnp.linalg.qr(A)
+    Q = Q * jnp.sign(jnp.diagonal(R))
+    return Q if n_in >= n_out else Q.T
+
+
 BY_NAME = {
     "zeros": zeros,
     "small_random": small_random,
@@ -125,6 +139,7 @@ BY_NAME = {
     "tanh_uniform": tanh_uniform,
     "glorot_bengio_standard": glorot_bengio_standard,
     "pytorch_uniform": glorot_bengio_standard,
+    "orthogonal": orthogonal,
 }
 """Initializers without hyperparameters, by name (Xavier and Kaiming are aliases; PyTorch's
 ``nn.Linear`` default, kaiming_uniform with a = sqrt(5), is U[+-1/sqrt(n_in)] = glorot_bengio_standard)."""

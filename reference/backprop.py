@@ -37,8 +37,11 @@ from reference.layers import batchnorm as rbn
 from reference.layers import conv as rconv
 from reference.layers import dense as rd
 from reference.layers import dropout as rdrop
+from reference.layers import embedding as remb
 from reference.layers import flatten as rflat
+from reference.layers import gated as rgated
 from reference.layers import pool as rpool
+from reference.layers import rnn as rrnn
 
 
 class Rule(NamedTuple):
@@ -62,6 +65,10 @@ RULES: dict[type, Rule] = {
     layers.Reshape: Rule(rflat.rule_forward, rflat.rule_backward),
     layers.Conv: Rule(rconv.rule_forward, rconv.rule_backward),
     layers.ConvTranspose: Rule(rconv.rule_forward, rconv.rule_backward),
+    layers.SimpleRNN: Rule(rrnn.rule_forward, rrnn.rule_backward),
+    layers.Embedding: Rule(remb.rule_forward, remb.rule_backward),
+    layers.GRU: Rule(rgated.rule_forward, rgated.rule_backward),
+    layers.LSTM: Rule(rgated.rule_forward, rgated.rule_backward),
 }
 """The backward rule of every leaf layer type (combinators are handled by the sweep)."""
 

@@ -6,6 +6,8 @@ Each case is checked (``check``) in float64 with a random upstream gradient dY:
   finite differences of <dY, f(params, X)>;
 - inside a network: X -> Dense -> tanh -> layer -> Flatten -> Dense -> cross-entropy, the
   generic ``reference.backprop.value_and_grad`` against ``jax.grad`` of the same objective;
+  a layer on token ids (``vocabulary`` set: the embedding) comes first instead, ids -> layer
+  -> Flatten -> Dense, and only its parameters are differentiated;
 - under ``jax.jit``.
 The ``fnn gradcheck`` rows and the tests read this table; a test fails when a layer type
 with a rule in ``reference.backprop.RULES`` has no case here.
@@ -19,9 +21,9 @@ import jax
 import jax.numpy as jnp
 
 from fnn import activations, tasks
-from fnn.layers import (Activation, BatchNorm, Conv, ConvTranspose, Dense, Dropout, Flatten, Maxout, Reshape, Residual,
-                        Sequential)
-from fnn.layers import AvgPool, GlobalAvgPool, MaxPool, NearestUnpool, Unpooled
+from fnn.layers import (GRU, LSTM, Activation, BatchNorm, Conv, ConvTranspose, Dense, Dropout, Flatten, Maxout, Reshape,
+                        Residual, Sequential)
+from fnn.layers import AvgPool, Embedding, GlobalAvgPool, MaxPool, NearestUnpool, SimpleRNN, Unpooled
 from fnn.objective import Objective
 from fnn.train import autodiff
 from reference import backprop, gradcheck
@@ -30,12 +32,14 @@ BATCH = 6
 
 
 class Case(NamedTuple):
-    """A layer, the shape of one input sample, and whether the layer has kinks."""
+    """A layer, the shape of one input sample, whether the layer has kinks, and the vocabulary
+    of a layer whose input is token ids (None: real inputs)."""
 
     name: str
     layer: Any
     in_shape: tuple
     kinked: bool = False
+    vocabulary: int | None = None
 
 
 KINKED_ACTIVATIONS = {"relu", "leaky_relu"}
@@ -71,6 +75,13 @@ CASES = (
          (6, 6, 3), kinked=True),
     Case("max unpooling, overlapping windows 1-D", Unpooled(Activation("tanh"), 3, stride=2, padding=1), (8, 2),
          kinked=True),
+    Case("simple RNN, every state", SimpleRNN(4), (5, 3)),
+    Case("simple RNN, last state", SimpleRNN(3, sequences=False), (6, 2)),
+    Case("GRU, every state", GRU(3), (5, 2)),
+    Case("GRU, last state", GRU(4, sequences=False), (4, 3)),
+    Case("LSTM, every state", LSTM(3), (5, 2)),
+    Case("LSTM, last state", LSTM(2, sequences=False), (4, 3)),
+    Case("embedding", Embedding(7, 3), (5,), vocabulary=7),
     Case("residual tanh block", Residual(Sequential(Dense(5, "glorot_normal"), Activation("tanh"))), (5,)),
     Case("sequential", Sequential(Dense(4, "glorot_normal"), BatchNorm(), Activation("elu")), (3,)),
 )
@@ -95,11 +106,19 @@ def setup(case: Case, key):
     """Perturbed parameters, the initial state and a random batch X for a case."""
     k_init, k_params, k_x = jax.random.split(key, 3)
     _, params, state = case.layer.init(k_init, case.in_shape, dtype=jnp.float64)
-    X = 1.5 * jax.random.normal(k_x, (BATCH, *case.in_shape), jnp.float64)
-    return _perturbed(params, k_params), state, X
+    return _perturbed(params, k_params), state, _inputs(case, k_x)
+
+
+def _inputs(case: Case, key):
+    """A batch of real inputs, or of token ids when the case has a vocabulary."""
+    if case.vocabulary is not None:
+        return jax.random.randint(key, (BATCH, *case.in_shape), 0, case.vocabulary)
+    return 1.5 * jax.random.normal(key, (BATCH, *case.in_shape), jnp.float64)
 
 
 def _alone(case: Case, params, state, X, key):
+    ids = case.vocabulary is not None
+
     def f(p, x):
         return case.layer.apply(p, state, x, train=True, key=key)[0]
 
@@ -107,17 +126,21 @@ def _alone(case: Case, params, state, X, key):
 
     @jax.jit
     def both(p, x):
-        auto = jax.vjp(f, p, x)[1](dY)
+        auto = jax.vjp(lambda p_: f(p_, x), p)[1](dY) if ids else jax.vjp(f, p, x)[1](dY)
         _, _, cache = backprop.forward(case.layer, p, state, x, key=key)
-        return auto, backprop.backward(case.layer, cache, dY)
+        hand = backprop.backward(case.layer, cache, dY)
+        return auto, hand[:1] if ids else hand
 
     auto, hand = both(params, X)
-    numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(*a)), (params, X))
+    numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(*a, X) if ids else dY * f(*a)),
+                                           (params,) if ids else (params, X))
     return gradcheck.max_relative_error(hand, auto), gradcheck.max_relative_error(hand, numeric)
 
 
 def network(case: Case) -> Sequential:
-    """The case's layer in the middle of a small classifier."""
+    """The case's layer in the middle of a small classifier (first, for token ids)."""
+    if case.vocabulary is not None:
+        return Sequential(case.layer, Flatten(), Dense(3, "glorot_normal"))
     width = case.in_shape[-1]
     return Sequential(Dense(width, "glorot_normal"), Activation("tanh"), case.layer, Flatten(), Dense(3, "glorot_normal"))
 
@@ -127,7 +150,7 @@ def _inside(case: Case, key):
     k_init, k_params, k_x, k_y, k_drop = jax.random.split(key, 5)
     _, params, state = model.init(k_init, case.in_shape, dtype=jnp.float64)
     params = _perturbed(params, k_params)
-    X = jax.random.normal(k_x, (BATCH, *case.in_shape), jnp.float64)
+    X = _inputs(case, k_x)
     y = jax.random.randint(k_y, (BATCH,), 0, 3)
     objective = Objective(model, tasks.Classification())
     auto = jax.jit(autodiff(objective))(params, state, (X, y), k_drop)

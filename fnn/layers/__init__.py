@@ -11,9 +11,13 @@ from fnn.layers.batchnorm import BatchNorm
 from fnn.layers.conv import Conv, ConvTranspose
 from fnn.layers.dense import Dense
 from fnn.layers.dropout import Dropout
+from fnn.layers.embedding import Embedding
 from fnn.layers.flatten import Flatten, Reshape
+from fnn.layers.gated import GRU, LSTM
 from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
+from fnn.layers.rnn import SimpleRNN
 from fnn.layers.unpool import NearestUnpool, Unpooled
 
-__all__ = ["Activation", "AvgPool", "BatchNorm", "Conv", "ConvTranspose", "Dense", "Dropout", "Flatten", "GlobalAvgPool",
-           "Layer", "MaxPool", "Maxout", "NearestUnpool", "Reshape", "Residual", "Sequential", "Unpooled"]
+__all__ = ["Activation", "AvgPool", "BatchNorm", "Conv", "ConvTranspose", "Dense", "Dropout", "Embedding", "Flatten",
+           "GlobalAvgPool", "GRU", "Layer", "LSTM", "MaxPool", "Maxout", "NearestUnpool", "Reshape", "Residual",
+           "Sequential", "SimpleRNN", "Unpooled"]

@@ -18,6 +18,7 @@ STATED_VARIANCE = {
     "tanh_uniform": 1 / N_IN,
     "glorot_bengio_standard": 1 / (3 * N_IN),
     "pytorch_uniform": 1 / (3 * N_IN),
+    "orthogonal": 1 / max(N_IN, N_OUT),
 }
 UNIFORM_LIMIT = {
     "glorot_uniform": np.sqrt(6 / (N_IN + N_OUT)),
@@ -48,6 +49,16 @@ def test_parametrised_initializers(key):
     np.testing.assert_array_equal(fi.constant(0.5)(key, (2, 3), jnp.float64), np.full((2, 3), 0.5))
     np.testing.assert_allclose(np.var(fi.normal(3.0)(key, (500, 500), jnp.float64)), 9.0, rtol=0.02)
     np.testing.assert_allclose(np.var(fi.uniform(3.0)(key, (500, 500), jnp.float64)), 3.0, rtol=0.02)
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (9, 4), (4, 9)])
+def test_orthogonal_has_orthonormal_columns_or_rows(shape, key):
+    W = np.asarray(fi.orthogonal(key, shape, jnp.float64))
+    small = min(shape)
+    gram = W.T @ W if shape[0] >= shape[1] else W @ W.T
+    np.testing.assert_allclose(gram, np.eye(small), atol=1e-12)
+    with pytest.raises(ValueError, match=r"initializers.orthogonal: expected a 2-D shape \(n_in, n_out\), got \(3, 3, 2\)"):
+        fi.orthogonal(key, (3, 3, 2))
 
 
 def test_aliases_are_the_same_functions():
