@@ -1,10 +1,11 @@
 """fnn: the formulas of a course on multilayer perceptrons, as pure, jit-compiled JAX functions.
 
 Modules: ``activations``, ``initializers``, ``losses``, ``regularizers``, ``metrics``,
-``layers`` (specs composed by ``Sequential`` and ``Residual``), ``models``, ``tasks``,
+``layers`` (specs composed by ``Sequential``, ``Residual``, ``Unpooled`` and ``Bidirectional``),
+``models`` (MLP, CNN, convolutional autoencoder, recurrent classifier and language model), ``tasks``,
 ``objective``, ``optim``, ``train`` (steps and epochs), ``fit`` (whole runs of epochs),
 ``runconfig`` (a run's settings, checked), ``runparts`` and ``run`` (``run(config)``),
-``trained`` (a finished run's model, ``predict``), ``outdir``, ``data``, ``checkpoint``,
+``trained`` (a finished run's model, ``predict``, ``sample``), ``outdir``, ``data``, ``checkpoint``,
 ``history``, ``report`` and ``filters`` (pictures); the hand-derived backward passes live in the separate
 ``reference`` package.
 """

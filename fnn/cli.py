@@ -16,7 +16,7 @@ from fnn import initializers, optim, regularizers, runconfig, tasks
 from fnn.data import datasets
 from fnn.fit import Interrupted
 from fnn.layers.dense import BIAS_INITIALIZERS
-from fnn.models import autoencoder, mlp
+from fnn.models import autoencoder, mlp, recurrent
 from fnn.models.mlp import BATCHNORM_PLACES
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
@@ -109,7 +109,10 @@ def _add_data_and_model_flags(p):
     p.add_argument("--model", default="mlp", choices=runconfig.MODELS,
                    help="cnn: the convolutional network of fnn.models.cnn.PRESETS for digits, mnist or mnist1d "
                         "(--hidden then sets its dense head); conv-autoencoder: fnn.models.autoencoder, trained to "
-                        "reconstruct its inputs")
+                        "reconstruct its inputs; rnn, gru, lstm: a bidirectional recurrent classifier reading each "
+                        "sample as a sequence (--hidden: its stacked layers); rnn-lm: the character language model "
+                        "of --dataset pysource (fnn.models.recurrent)")
+    p.add_argument("--cell", default="gru", choices=list(recurrent.CELLS), help="the recurrent cell of --model rnn-lm")
     p.add_argument("--decoder", default="transpose", choices=autoencoder.DECODERS,
                    help="how the conv-autoencoder goes back up: transposed convolutions, or max-unpooling at the "
                         "switches of its max-pooling, each followed by a convolution")
@@ -221,7 +224,7 @@ def _row(record: dict, columns) -> str:
 def _columns(task):
     metric = task.main_metric
     return [("epoch", 5, 0), ("train_loss", 10, 4), (f"train_{metric}", 9, 4), ("val_loss", 9, 4),
-            (f"val_{metric}", 9, 4), ("seconds", 8, 3)], "acc" if metric == "accuracy" else metric
+            (f"val_{metric}", 9, 4), ("seconds", 8, 3)], {"accuracy": "acc", "perplexity": "ppl"}.get(metric, metric)
 
 
 def train(args, argv) -> dict:
@@ -293,7 +296,7 @@ def _print_test(test: dict, test_report: dict | None, note: str = "") -> None:
 
     if test_report is not None:
         print(report.format_report(test_report))
-    main_metric = next(name for name in ("accuracy", "rmse", "mae") if name in test)
+    main_metric = next(name for name in ("perplexity", "accuracy", "rmse", "mae") if name in test)
     extras = "".join(f"  {k.replace('_', ' ')} {v:.4f}" for k, v in test.items() if k not in ("loss", main_metric))
     print(f"test loss {test['loss']:.4f}  test {main_metric} {test[main_metric]:.4f}{extras}{note}")
 
@@ -309,6 +312,14 @@ def predict(args) -> None:
         print(trained.format_rows(predictions), end="")
     else:
         print(f"wrote {len(predictions)} predictions to {trained.write_rows(args.output, predictions)}")
+
+
+def sample(args) -> None:
+    """Run ``fnn sample``: the text a trained language model writes after the prime."""
+    from fnn import run
+
+    print(args.prime + run.load(args.run_dir).sample(args.prime, length=args.length, temperature=args.temperature,
+                                                     seed=args.seed))
 
 
 def evaluate(args) -> None:
@@ -346,6 +357,13 @@ def parser() -> argparse.ArgumentParser:
     use.add_argument("--output", default=None, help="write the predictions to this .csv or .npy file (default: print)")
     check = sub.add_parser("evaluate", help="the test scores of a trained run, recomputed from its saved model")
     check.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
+    write = sub.add_parser("sample", help="text from a trained character language model (--model rnn-lm)")
+    write.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train --model rnn-lm run")
+    write.add_argument("--prime", default="def ", help="the text to continue (at least one character of the corpus)")
+    write.add_argument("--length", type=int, default=300, help="characters to draw")
+    write.add_argument("--temperature", type=float, default=1.0,
+                       help="divides the logits: below 1 sharper and more repetitive, above 1 more random")
+    write.add_argument("--seed", type=int, default=0)
     return p
 
 
@@ -355,8 +373,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "gradcheck":
             return gradcheck(args)
-        {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args)}[
-            args.command]()
+        {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args),
+         "sample": lambda: sample(args)}[args.command]()
         return 0
     except KeyboardInterrupt:
         return INTERRUPTED

@@ -77,7 +77,7 @@ class Objective:
 
     def data_loss(self, outputs, y):
         """L(outputs, y), the loss term alone."""
-        return losses.get(self.task.loss)(outputs, self.task.targets(y))
+        return losses.get(self.task.loss)(self.task.rows(outputs), self.task.targets(y))
 
     def __call__(self, params, batch, model_state=()):
         """J(params) on one batch ``(X, y)`` in evaluation mode."""

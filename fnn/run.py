@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import checkpoint, files, filters, history, metrics, monitor, outdir, report, runparts, tasks, trained
-from fnn.data import datasets
+from fnn.data import datasets, text
 from fnn.fit import Interrupted, fit
 from fnn.layers.receptive import receptive_fields
 from fnn.train import make_eval_step
@@ -32,6 +32,8 @@ from fnn.trained import load  # fnn.run.load(DIR): the trained model of a run fo
 
 CONFIG_FILE = "config.json"
 RECONSTRUCTIONS_SHOWN = 10
+SAMPLE_PRIME = "def "
+SAMPLE_TEMPERATURES = (0.5, 1.0)
 RESUMABLE = ("epochs", "steps", "checkpoint_every")
 """Settings a resumed run may change; every other one must equal the stored run's."""
 
@@ -102,6 +104,8 @@ def test_scores(objective, params, model_state, data) -> tuple[dict, dict | None
     task's metrics and, for regression, the RMSE in the targets' units; the classification report."""
     X, y = data.test
     test = {k: float(v) for k, v in make_eval_step(objective)(params, (X, y), model_state).items()}
+    if isinstance(objective.task, tasks.PerStep):
+        return test, None
     predictions = objective.predict(params, X, model_state)
     if objective.is_classifier:
         return test, report.classification_report(y, predictions, data.num_classes)
@@ -118,6 +122,9 @@ def _test_metrics(parts: runparts.RunParts, result) -> tuple[dict, dict | None]:
         probabilities = control.ensemble_probabilities(
             lambda params, X_: objective.outputs(params, X_, model_state), result.snapshots, X)
         test["ensemble_accuracy"] = float(metrics.accuracy(y, jnp.argmax(probabilities, axis=-1)))
+    if parts.config.dataset in datasets.TEXT:
+        for name, baseline in (("unigram", text.unigram_perplexity), ("bigram", text.bigram_perplexity)):
+            test[f"{name}_perplexity"] = baseline(parts.data.train, parts.data.test, parts.data.num_classes)
     return test, test_report
 
 
@@ -145,8 +152,11 @@ def _write_outputs(parts: runparts.RunParts, result, out: Path) -> dict:
     saved = _write_history(parts, result.history, out)
     saved |= trained.save(out, result.state.params, result.state.model_state, parts.data)
     X, y = parts.data.test
+    if isinstance(parts.objective.task, tasks.PerStep):
+        saved["samples"] = _write_samples(parts, result, out)
+        return saved
     predictions = parts.objective.predict(result.state.params, X, result.state.model_state)
-    if parts.config.model != "mlp":
+    if parts.config.model in ("cnn", "conv-autoencoder"):
         model, params, model_state = parts.objective.model, result.state.params, result.state.model_state
         shape = datasets.SAMPLE_SHAPES[parts.config.dataset]
         saved["filters"] = filters.plot_filters(model, params, out / "filters.png")
@@ -162,6 +172,15 @@ def _write_outputs(parts: runparts.RunParts, result, out: Path) -> dict:
                                                        runparts.target_units(parts.data, predictions),
                                                        out / "predictions.png")
     return saved
+
+
+def _write_samples(parts: runparts.RunParts, result, out: Path) -> Path:
+    """``samples.txt``: what the trained language model writes after ``SAMPLE_PRIME``, at a few temperatures."""
+    model = trained.TrainedModel(parts.config, parts.objective, result.state.params, result.state.model_state,
+                                 parts.data.scaler, None)
+    blocks = [f"--- temperature {t}, prime {SAMPLE_PRIME!r} ---\n{SAMPLE_PRIME}{model.sample(SAMPLE_PRIME, length=400, temperature=t)}"
+              for t in SAMPLE_TEMPERATURES]
+    return files.atomic_write_text(out / "samples.txt", "\n\n".join(blocks) + "\n")
 
 
 def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resume: bool = False,

@@ -25,14 +25,18 @@ from fnn.fit import Controls
 from fnn.layers import batchnorm as batchnorm_layer
 from fnn.layers import dropout as dropout_layer
 from fnn.layers.dense import BIAS_INITIALIZERS
-from fnn.models import autoencoder, cnn, mlp
+from fnn.models import autoencoder, cnn, mlp, recurrent
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
 
 GRADIENTS = ("auto", "manual")
-MODELS = ("mlp", "cnn", "conv-autoencoder")
+SEQUENCE_MODELS = tuple(recurrent.CELLS)
+"""Sequence classifiers, by their cell: rnn, gru, lstm."""
+MODELS = ("mlp", "cnn", "conv-autoencoder", *SEQUENCE_MODELS, "rnn-lm")
 ONLY_FOR = {"batchnorm": ("mlp",), "dropout": ("mlp",), "residual": ("mlp",), "bias": ("mlp",),
-            "hidden": ("mlp", "cnn"), "decoder": ("conv-autoencoder",)}
+            "hidden": ("mlp", "cnn", *SEQUENCE_MODELS, "rnn-lm"), "decoder": ("conv-autoencoder",), "cell": ("rnn-lm",),
+            "activation": ("mlp", "cnn", "conv-autoencoder"), "initializer": ("mlp", "cnn", "conv-autoencoder"),
+            "pieces": ("mlp",)}
 """The models each of these settings applies to; with another model it must keep its default."""
 DTYPES = ("float32", "float64")
 DEFAULT_STRENGTH = 1e-4
@@ -84,6 +88,7 @@ class RunConfig:
     scaling: str | None = None
     model: str = "mlp"
     decoder: str = "transpose"
+    cell: str = "gru"
     hidden: tuple = (128, 128)
     activation: str = "relu"
     pieces: int = 2
@@ -136,14 +141,18 @@ class RunConfig:
     def feature_scaling(self) -> str:
         """``scaling``, or by default "standardize" for the MLP and "min_max" for the convolutional
         models (their kernels slide over every pixel, so the pixels keep their common scale; the
-        autoencoder's sigmoid outputs reconstruct values in [0, 1])."""
-        return self.scaling or ("standardize" if self.model == "mlp" else "min_max")
+        autoencoder's sigmoid outputs reconstruct values in [0, 1]); text keeps its character ids."""
+        if self.dataset in datasets.TEXT:
+            return "none"
+        return self.scaling or ("min_max" if self.model in ("cnn", "conv-autoencoder") else "standardize")
 
     @property
     def task(self):
         """The ``fnn.tasks`` task of ``loss`` (``Reconstruction`` for the autoencoder), the default loss if unset."""
         if self.model == "conv-autoencoder":
             return tasks.Reconstruction(self.loss or "mse")
+        if self.model == "rnn-lm":
+            return tasks.PerStep(self.loss or "softmax_cross_entropy")
         return tasks.for_loss(self.loss or ("mse" if self.dataset in datasets.REGRESSION else "softmax_cross_entropy"))
 
     @property
@@ -211,7 +220,7 @@ def _check_types(config: RunConfig) -> None:
 
 
 def _check_choices(config: RunConfig) -> None:
-    choices = {"model": MODELS, "decoder": autoencoder.DECODERS, "dataset": datasets.NAMES,
+    choices = {"model": MODELS, "decoder": autoencoder.DECODERS, "cell": recurrent.CELLS, "dataset": datasets.NAMES,
                "activation": mlp.ACTIVATIONS, "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS,
                "dropout_form": dropout_layer.FORMS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
     optional = {"loss": tasks.BY_LOSS, "scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
@@ -263,9 +272,17 @@ def _check_model(config: RunConfig) -> None:
                 for field in dataclasses.fields(config)}
     for name, models in ONLY_FOR.items():
         if config.model not in models and getattr(config, name) != defaults[name]:
-            raise SettingError(name, f"applies to the {' and '.join(models)} model{'s' * (len(models) > 1)}, "
-                                     f"got model {config.model}")
-    if config.model == "mlp":
+            listed = models[0] if len(models) == 1 else f"{', '.join(models[:-1])} and {models[-1]}"
+            raise SettingError(name, f"applies to the {listed} model{'s' * (len(models) > 1)}, got model {config.model}")
+    if (config.model == "rnn-lm") != (config.dataset in datasets.TEXT):
+        raise SettingError("model", f"the rnn-lm model and the text data sets ({', '.join(datasets.TEXT)}) go together, "
+                                    f"got model {config.model} on dataset {config.dataset}")
+    if config.dataset in datasets.TEXT and config.scaling not in (None, "none"):
+        raise SettingError("scaling", f"text is character ids: expected no scaling, got {config.scaling}")
+    if config.model in SEQUENCE_MODELS and config.dataset not in datasets.SEQUENCE_SHAPES:
+        raise SettingError("model", f"{config.model} reads each sample as a sequence: expected one of "
+                                    f"{', '.join(datasets.SEQUENCE_SHAPES)}, got dataset {config.dataset}")
+    if config.model in ("mlp", "rnn-lm", *SEQUENCE_MODELS):
         return
     if config.dataset not in datasets.SAMPLE_SHAPES:
         raise SettingError("model", f"{config.model} needs images or sequences ({', '.join(datasets.SAMPLE_SHAPES)}), "
@@ -315,6 +332,11 @@ def _check_optimizer(config: RunConfig) -> None:
 def build_model(config: RunConfig, output_units: int):
     """The MLP, the CNN of ``fnn.models.cnn.PRESETS`` for the data set, or the autoencoder of
     ``fnn.models.autoencoder.PRESET``, of the configuration."""
+    if config.model == "rnn-lm":
+        return recurrent.language_model(output_units, cell=config.cell, hidden=config.hidden)
+    if config.model in SEQUENCE_MODELS:
+        return recurrent.sequence_classifier(datasets.SEQUENCE_SHAPES[config.dataset], output_units, cell=config.model,
+                                             hidden=config.hidden)
     if config.model == "conv-autoencoder":
         return autoencoder.conv_autoencoder(datasets.SAMPLE_SHAPES[config.dataset], **autoencoder.PRESET,
                                             decoder=config.decoder, activation=config.activation,

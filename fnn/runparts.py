@@ -15,7 +15,7 @@ from fnn import optim
 from fnn.data import datasets, preprocessing
 from fnn.data.prepare import Prepared, prepare
 from fnn.fit import Controls
-from fnn.models import autoencoder, cnn
+from fnn.models import autoencoder, cnn, recurrent
 from fnn.fit import steps_per_epoch as steps_per_epoch_of
 from fnn.objective import Objective
 from fnn.optim import schedules
@@ -51,6 +51,12 @@ class RunParts(NamedTuple):
 
 def model_name(config: RunConfig, in_shape, output_units: int) -> str:
     """A one-line name like ``MLP 64-128-128-10 relu`` (``residual``, ``maxout x2`` when set)."""
+    if config.model == "rnn-lm":
+        widths = "-".join(map(str, config.hidden))
+        return f"character LM: embedding {recurrent.EMBEDDING_DIM}, {config.cell} {widths}, softmax over {output_units}"
+    if config.model in recurrent.CELLS:
+        sizes = "x".join(map(str, datasets.SEQUENCE_SHAPES[config.dataset]))
+        return f"bidirectional {config.model} {'-'.join(map(str, config.hidden))} over {sizes} sequences, dense {output_units}"
     if config.model == "conv-autoencoder":
         return autoencoder.describe(datasets.SAMPLE_SHAPES[config.dataset], autoencoder.PRESET["channels"],
                                     config.decoder, autoencoder.PRESET["pool"]) + f" {config.activation}"

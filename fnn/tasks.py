@@ -10,6 +10,9 @@ cases:
   log-loss; prediction [a > 0]; accuracy.
 - ``Regression``: D output units, targets (N,) (one output) or (N, D); MSE, MAE or Huber;
   prediction = output; reports MSE, RMSE, MAE and R^2 (per-output means, as scikit-learn).
+- ``PerStep``: classification at every step of a sequence (a language model's next token):
+  outputs (N, T, K), labels (N, T); the loss and accuracy average over all N T steps, and
+  the perplexity exp(cross-entropy) is reported.
 - ``Reconstruction``: an autoencoder's task, a regression whose targets are the inputs
   (N, D) themselves; reports MSE and MAE over all values (no R^2: a pixel that is
   constant in the data, such as the digits' border, has no variance to explain).
@@ -33,6 +36,10 @@ class _Classes:
 
     is_classifier = True
     main_metric = "accuracy"
+
+    def rows(self, outputs):
+        """The outputs as the loss takes them: one row per sample."""
+        return outputs
 
     def metrics(self, outputs, y) -> dict:
         return {"accuracy": metrics.accuracy(self.labels(y), self.predict(outputs))}
@@ -100,6 +107,10 @@ class Regression:
     is_classifier = False
     main_metric = "rmse"
 
+    def rows(self, outputs):
+        """The outputs as the loss takes them: one row per sample."""
+        return outputs
+
     def __post_init__(self):
         validate.choice("Regression", "loss", self.loss, REGRESSION_LOSSES)
 
@@ -117,6 +128,27 @@ class Regression:
         y = self.targets(y).astype(outputs.dtype)
         return {"mse": metrics.mse(y, outputs), "rmse": metrics.rmse(y, outputs),
                 "mae": metrics.mae(y, outputs), "r2": metrics.r2(y, outputs)}
+
+
+@dataclasses.dataclass(frozen=True)
+class PerStep(Classification):
+    """K classes at every step: outputs (N, T, K), integer labels (N, T)."""
+
+    main_metric = "perplexity"
+
+    def rows(self, outputs):
+        """(N, T, K) -> (N T, K): every step is one row of the loss."""
+        return outputs.reshape(-1, outputs.shape[-1])
+
+    def targets(self, y):
+        return y.reshape(-1)
+
+    def labels(self, y):
+        return y
+
+    def metrics(self, outputs, y) -> dict:
+        cross_entropy = losses.softmax_cross_entropy(self.rows(outputs), self.targets(y))
+        return {"accuracy": metrics.accuracy(y, self.predict(outputs)), "perplexity": jnp.exp(cross_entropy)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn import checkpoint, files, runparts
-from fnn.data import preprocessing
+from fnn.data import preprocessing, text
+from fnn.models import recurrent
 from fnn.objective import Objective
 from fnn.runconfig import RunConfig, build_model
 
@@ -60,6 +61,18 @@ class TrainedModel(NamedTuple):
         if self.target_scaler is None:
             return predictions
         return preprocessing.inverse_transform(self.target_scaler, predictions.astype(jnp.float32))
+
+    def sample(self, prime: str, *, length: int = 300, temperature: float = 1.0, seed: int = 0) -> str:
+        """The text a language-model run writes after ``prime``, drawn from softmax(logits / temperature)."""
+        if self.config.model != "rnn-lm":
+            raise ValueError(f"sample: expected a run of the rnn-lm model, got model {self.config.model}")
+        vocabulary = text.Vocabulary(text.corpus())
+        if len(vocabulary) != self.objective.model.layers[-1].units:
+            raise ValueError(f"sample: the run has {self.objective.model.layers[-1].units} characters, this Python's "
+                             f"corpus {len(vocabulary)}: its standard library differs from the one the run was trained on")
+        ids = recurrent.generate(self.objective.model, self.params, vocabulary.encode(prime), length=length,
+                                 temperature=temperature, key=jax.random.key(seed))
+        return vocabulary.decode(ids)
 
 
 def save(out, params, model_state, data) -> dict[str, Path]:

@@ -12,7 +12,9 @@ Math (the loop over a Sequential f_L o ... o f_1, A_0 = X):
     backward:  (dtheta_k, G) = backward_k(cache_k, G)            k = L..1
 A ``Residual`` Y = X + body(X) adds the skip gradient: dX = dY + dX_body. An ``Unpooled``
 Y = S_a^T body(S_a X) (max-pool, body, max-unpool at the switches a) reads dY at the
-switches, sweeps the body, and routes its dX back to them: dX = S_a^T dX_body(S_a dY). Sequential
+switches, sweeps the body, and routes its dX back to them: dX = S_a^T dX_body(S_a dY). A
+``Bidirectional`` layer splits dY between its two directions (the backward one's put back in
+its reversed time order) and adds their dX, reversing the backward one's again. Sequential
 layer i draws its randomness from ``fold_in(key, i)``, as ``fnn.layers.Sequential`` does,
 so both sides use the same dropout masks.
 
@@ -95,6 +97,10 @@ def forward(layer, params, state, X, *, key=None):
     if isinstance(layer, Residual):
         Y, state, cache = forward(layer.body, params, state, X, key=key)
         return X + Y, state, cache
+    if isinstance(layer, layers.Bidirectional):
+        Y_f, s_f, cache_f = forward(layer.body, params[0], state[0] if state else (), X, key=key)
+        Y_b, s_b, cache_b = forward(layer.body, params[1], state[1] if state else (), X[:, ::-1], key=key)
+        return layers.rnn.join(layer.body, Y_f, Y_b), (s_f, s_b), (cache_f, cache_b)
     if isinstance(layer, layers.Unpooled):
         P, switches = rpool.pool_forward(layer, X)
         Z, state, cache = forward(layer.body, params, state, P, key=key)
@@ -113,6 +119,11 @@ def backward(layer, cache, dY):
     if isinstance(layer, Residual):
         dparams, dX = backward(layer.body, cache, dY)
         return dparams, dY + dX
+    if isinstance(layer, layers.Bidirectional):
+        dY_f, dY_b = rrnn.split(layer.body, dY)
+        dparams_f, dX_f = backward(layer.body, cache[0], dY_f)
+        dparams_b, dX_b = backward(layer.body, cache[1], dY_b)
+        return (dparams_f, dparams_b), dX_f + dX_b[:, ::-1]
     if isinstance(layer, layers.Unpooled):
         switches, body_cache = cache
         dparams, dP = backward(layer.body, body_cache, rpool.at_switches(layer, switches, dY))
@@ -139,7 +150,8 @@ def value_and_grad(objective: Objective):
     def value_and_grad_fn(params, model_state, batch, key):
         X, y = batch
         outputs, model_state, cache = forward(objective.model, params, model_state, X, key=key)
-        grads, _ = backward(objective.model, cache, loss_grad(outputs, objective.task.targets(y)))
+        dY = loss_grad(objective.task.rows(outputs), objective.task.targets(y)).reshape(outputs.shape)
+        grads, _ = backward(objective.model, cache, dY)
         value = objective.data_loss(outputs, y) + objective.penalty_value(params)
         if objective.penalty is not None:
             mask = objective.weight_mask(params)

@@ -19,11 +19,12 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from fnn import activations, tasks
 from fnn.layers import (GRU, LSTM, Activation, BatchNorm, Conv, ConvTranspose, Dense, Dropout, Flatten, Maxout, Reshape,
                         Residual, Sequential)
-from fnn.layers import AvgPool, Embedding, GlobalAvgPool, MaxPool, NearestUnpool, SimpleRNN, Unpooled
+from fnn.layers import AvgPool, Bidirectional, Embedding, GlobalAvgPool, MaxPool, NearestUnpool, SimpleRNN, Unpooled
 from fnn.objective import Objective
 from fnn.train import autodiff
 from reference import backprop, gradcheck
@@ -81,6 +82,8 @@ CASES = (
     Case("GRU, last state", GRU(4, sequences=False), (4, 3)),
     Case("LSTM, every state", LSTM(3), (5, 2)),
     Case("LSTM, last state", LSTM(2, sequences=False), (4, 3)),
+    Case("bidirectional GRU", Bidirectional(GRU(2)), (4, 2)),
+    Case("bidirectional simple RNN, last states", Bidirectional(SimpleRNN(3, sequences=False)), (5, 2)),
     Case("embedding", Embedding(7, 3), (5,), vocabulary=7),
     Case("residual tanh block", Residual(Sequential(Dense(5, "glorot_normal"), Activation("tanh"))), (5,)),
     Case("sequential", Sequential(Dense(4, "glorot_normal"), BatchNorm(), Activation("elu")), (3,)),
@@ -95,25 +98,27 @@ class Result(NamedTuple):
     network_vs_autodiff: float
 
 
-def _perturbed(params, key):
-    """Parameters moved off their initial values (gamma != 1, beta != 0, biases != 0)."""
-    leaves, tree = jax.tree.flatten(params)
-    keys = jax.random.split(key, max(len(leaves), 1))
-    return jax.tree.unflatten(tree, [p + 0.2 * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)])
+def _generator(key) -> np.random.Generator:
+    """A NumPy generator seeded by a JAX key: the cases' random values are drawn on the host,
+    because every eager ``jax.random`` draw of a new shape compiles a program of its own."""
+    return np.random.default_rng(np.asarray(jax.random.key_data(key)).tolist())
+
+
+def _drawn(layer, case: Case, key):
+    """Float64 parameters of ``layer`` moved off their initial values (gamma != 1, beta != 0,
+    biases != 0), its initial state, and a random batch X for the case's inputs."""
+    k_init, k_draws = jax.random.split(key)
+    _, params, state = layer.init(k_init, case.in_shape, dtype=jnp.float64)
+    rng = _generator(k_draws)
+    params = jax.tree.map(lambda p: p + 0.2 * rng.standard_normal(p.shape), params)
+    shape = (BATCH, *case.in_shape)
+    X = rng.integers(0, case.vocabulary, shape) if case.vocabulary is not None else 1.5 * rng.standard_normal(shape)
+    return params, state, jnp.asarray(X)
 
 
 def setup(case: Case, key):
     """Perturbed parameters, the initial state and a random batch X for a case."""
-    k_init, k_params, k_x = jax.random.split(key, 3)
-    _, params, state = case.layer.init(k_init, case.in_shape, dtype=jnp.float64)
-    return _perturbed(params, k_params), state, _inputs(case, k_x)
-
-
-def _inputs(case: Case, key):
-    """A batch of real inputs, or of token ids when the case has a vocabulary."""
-    if case.vocabulary is not None:
-        return jax.random.randint(key, (BATCH, *case.in_shape), 0, case.vocabulary)
-    return 1.5 * jax.random.normal(key, (BATCH, *case.in_shape), jnp.float64)
+    return _drawn(case.layer, case, key)
 
 
 def _alone(case: Case, params, state, X, key):
@@ -147,14 +152,16 @@ def network(case: Case) -> Sequential:
 
 def _inside(case: Case, key):
     model = network(case)
-    k_init, k_params, k_x, k_y, k_drop = jax.random.split(key, 5)
-    _, params, state = model.init(k_init, case.in_shape, dtype=jnp.float64)
-    params = _perturbed(params, k_params)
-    X = _inputs(case, k_x)
-    y = jax.random.randint(k_y, (BATCH,), 0, 3)
+    k_draw, k_y, k_drop = jax.random.split(key, 3)
+    params, state, X = _drawn(model, case, k_draw)
+    y = jnp.asarray(_generator(k_y).integers(0, 3, BATCH))
     objective = Objective(model, tasks.Classification())
-    auto = jax.jit(autodiff(objective))(params, state, (X, y), k_drop)
-    hand = jax.jit(backprop.value_and_grad(objective))(params, state, (X, y), k_drop)
+
+    @jax.jit
+    def both(params, state, batch, key):
+        return autodiff(objective)(params, state, batch, key), backprop.value_and_grad(objective)(params, state, batch, key)
+
+    auto, hand = both(params, state, (X, y), k_drop)
     return gradcheck.max_relative_error(hand, auto)
 
 

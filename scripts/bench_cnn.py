@@ -64,28 +64,14 @@ def main(config: Config) -> dict:
     X = jax.random.normal(key, (n, 64), jnp.float32)
     y = jax.random.randint(key, (n,), 0, 10)
     params = model.init(key, (64,), dtype=jnp.float32)[1]
-    state = train.init_state(params, optimizer)
-    steps, epochs = {}, {}
-    for name, value_and_grad in {"autodiff": train.autodiff, "hand-derived": hand_derived}.items():
-        steps[name] = (train.make_train_step(objective, optimizer, value_and_grad=value_and_grad),
-                       (state, (X[:config.batch_size], y[:config.batch_size])))
-        epochs[name] = (train.make_train_epoch(objective, optimizer, batch_size=config.batch_size,
-                                               value_and_grad=value_and_grad), (state, (X, y), key))
     peer, peer_optimizer = hand_written_epoch(config.batch_size)
     plain = [(layer.W, layer.b) for layer in params if layer != ()]
-    epochs["hand-written scan"] = (peer, (plain, peer_optimizer.init(plain), X, y, key))
-    step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
-    epoch_s = benchmark.interleaved(epochs, number=config.epoch_calls, repeats=config.repeats)
-    results = {"device": str(jax.devices()[0]), "step_seconds": step_s, "epoch_seconds": epoch_s,
-               "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
-               "fnn_over_scan_epoch": epoch_s["autodiff"] / epoch_s["hand-written scan"]}
-    print(f"device {results['device']}; digits CNN, batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
-    for name, seconds in epoch_s.items():
-        print(f"  {name:<18} {1e3 * seconds:9.2f} ms/epoch" + (f"  {1e3 * step_s[name]:7.3f} ms/step" if name in step_s
-                                                                else ""))
-    print(f"  hand-derived / autodiff step {results['hand_over_auto_step']:.3f}; "
-          f"fnn / hand-written scan epoch {results['fnn_over_scan_epoch']:.3f}")
-    return results
+    return benchmark.against_peer(
+        objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
+        gradients={"autodiff": train.autodiff, "hand-derived": hand_derived},
+        peer=(peer, (plain, peer_optimizer.init(plain), X, y, key)), step_calls=config.step_calls,
+        epoch_calls=config.epoch_calls, repeats=config.repeats,
+        title=f"digits CNN, batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
 
 
 def parse(argv=None) -> tuple[Config, str | None]:

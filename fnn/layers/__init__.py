@@ -15,9 +15,9 @@ from fnn.layers.embedding import Embedding
 from fnn.layers.flatten import Flatten, Reshape
 from fnn.layers.gated import GRU, LSTM
 from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
-from fnn.layers.rnn import SimpleRNN
+from fnn.layers.rnn import Bidirectional, SimpleRNN
 from fnn.layers.unpool import NearestUnpool, Unpooled
 
-__all__ = ["Activation", "AvgPool", "BatchNorm", "Conv", "ConvTranspose", "Dense", "Dropout", "Embedding", "Flatten",
+__all__ = ["Activation", "AvgPool", "BatchNorm", "Bidirectional", "Conv", "ConvTranspose", "Dense", "Dropout", "Embedding", "Flatten",
            "GlobalAvgPool", "GRU", "Layer", "LSTM", "MaxPool", "Maxout", "NearestUnpool", "Reshape", "Residual",
            "Sequential", "SimpleRNN", "Unpooled"]

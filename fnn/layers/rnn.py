@@ -13,18 +13,21 @@ Math (t = 1..T, s_0 = 0, or the given initial state):
 Shapes: U (D, H), W (H, H), b (H,); the states S (N, T, H). ``SimpleRNN`` returns S
 (``sequences=True``, e.g. for a per-step ``Dense`` output, which acts on the last axis) or
 the last state s_T (N, H) for a sequence classifier.
+``Bidirectional(body)`` runs a second copy of a recurrent layer on the reversed sequence and
+puts both outputs side by side (Schuster and Paliwal 1997).
 Reference: the lecture's RNN language model; Elman (1990); Goodfellow et al., ch. 10.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from fnn import initializers, validate
+from fnn.layers.base import Wrapper
 
 
 class RNNParams(NamedTuple):
@@ -131,3 +134,37 @@ class SimpleRNN:
 
     def weight_mask(self, params):
         return RNNParams(U=True, W=True, b=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bidirectional(Wrapper):
+    """A recurrent ``body`` run forwards, and a second copy run on the time-reversed sequence.
+
+    Y_t = [f(X)_t, reverse(b(reverse(X)))_t]: every step sees the whole sequence; with a body
+    that returns only its last state, Y = [f's last state, b's last state (after step 1)].
+    Params and state are pairs (forward, backward); the output width is twice the body's.
+    """
+
+    body: Any
+
+    def init(self, key, in_shape, *, dtype):
+        if not hasattr(self.body, "sequences"):
+            raise ValueError(f"Bidirectional: expected a recurrent layer (SimpleRNN, GRU, LSTM), got {self.body}")
+        key_f, key_b = jax.random.split(key)
+        out_shape, forward, state = self.body.init(key_f, in_shape, dtype=dtype)
+        _, backward, _ = self.body.init(key_b, in_shape, dtype=dtype)
+        return (*out_shape[:-1], 2 * out_shape[-1]), (forward, backward), (state, state)
+
+    def apply(self, params, state, X, *, train, key=None):
+        state = ((), ()) if state in ((), None) else state
+        Y_f, s_f = self.body.apply(params[0], state[0], X, train=train, key=key)
+        Y_b, s_b = self.body.apply(params[1], state[1], X[:, ::-1], train=train, key=key)
+        return join(self.body, Y_f, Y_b), (s_f, s_b)
+
+    def weight_mask(self, params):
+        return tuple(self.body.weight_mask(p) for p in params)
+
+
+def join(body, Y_f, Y_b):
+    """The two directions' outputs side by side, the backward one put back in time order."""
+    return jnp.concatenate([Y_f, Y_b[:, ::-1] if body.sequences else Y_b], axis=-1)

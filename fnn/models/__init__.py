@@ -1,1 +1,2 @@
-"""Models built from ``fnn.layers``: a frozen config, ``init(key, config)`` and ``apply``."""
+"""Model builders, each returning a composition of ``fnn.layers``: ``mlp``, ``cnn``,
+``autoencoder`` (convolutional) and ``recurrent`` (sequence classifier, character language model)."""

@@ -79,3 +79,10 @@ def rule_backward(layer: fr.SimpleRNN, cache: RNNCache, dY):
     """dY is dS (N, T, H), or dL/ds_T (N, H) for a layer that returns only its last state."""
     dS = dY if layer.sequences else jnp.zeros_like(cache.S).at[:, -1].set(dY)
     return backward(cache, dS, layer.truncate)
+
+
+def split(body, dY):
+    r"""(dY_f, dY_b) of a bidirectional layer: the halves of dY, the backward one in its own
+    reversed time order (Y_b was reversed to be joined)."""
+    dY_f, dY_b = jnp.split(dY, 2, axis=-1)
+    return dY_f, dY_b[:, ::-1] if body.sequences else dY_b

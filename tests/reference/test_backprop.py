@@ -7,7 +7,7 @@ import pytest
 
 from fnn import activations, losses, optim, tasks, train
 from fnn.fit import fit
-from fnn.layers import Activation, Dense, Residual, Sequential, Unpooled
+from fnn.layers import Activation, Bidirectional, Dense, Residual, Sequential, Unpooled
 from fnn.models import autoencoder, mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
@@ -125,13 +125,13 @@ def test_every_layer_type_with_a_rule_has_a_gradient_check_case():
     covered = {type(leaf) for case in cases.CASES for leaf in backprop.leaves(case.layer)}
     assert set(backprop.RULES) <= covered
     combinators = {type(case.layer) for case in cases.CASES}
-    assert {Sequential, Residual, Unpooled} <= combinators
+    assert {Sequential, Residual, Unpooled, Bidirectional} <= combinators
 
 
 def test_every_fnn_layer_has_a_rule():
     from fnn import layers
 
-    specs = {getattr(layers, name) for name in layers.__all__} - {layers.Layer, Sequential, Residual, Unpooled}
+    specs = {getattr(layers, name) for name in layers.__all__} - {layers.Layer, Sequential, Residual, Unpooled, Bidirectional}
     assert specs == set(backprop.RULES)
 
 

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn.layers import SimpleRNN
+from fnn.layers import Bidirectional, Dense, SimpleRNN
 from fnn.layers import rnn
 
 
@@ -81,3 +81,19 @@ def test_the_spec_returns_every_state_or_the_last(key):
 def test_bad_input_is_named(call, message, key):
     with pytest.raises(ValueError, match=message):
         call(rnn_params(key))
+
+
+def test_bidirectional_runs_a_second_copy_on_the_reversed_sequence(key):
+    X = jax.random.normal(key, (2, 5, 3), jnp.float64)
+    for sequences in (True, False):
+        layer = Bidirectional(SimpleRNN(4, sequences=sequences))
+        out_shape, (forward, backward), _ = layer.init(key, (5, 3), dtype=jnp.float64)
+        Y, _ = layer.apply((forward, backward), ((), ()), X, train=False)
+        S_f, last_f = rnn.states(forward, X)
+        S_b, last_b = rnn.states(backward, X[:, ::-1])
+        expected = np.concatenate([S_f, S_b[:, ::-1]], -1) if sequences else np.concatenate([last_f, last_b], -1)
+        assert out_shape == expected.shape[1:]
+        np.testing.assert_allclose(Y, expected, rtol=1e-14)
+    assert layer.weight_mask((forward, backward)) == (rnn.RNNParams(True, True, False),) * 2
+    with pytest.raises(ValueError, match="Bidirectional: expected a recurrent layer"):
+        Bidirectional(Dense(3)).init(key, (5, 3), dtype=jnp.float32)
