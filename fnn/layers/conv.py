@@ -12,11 +12,15 @@ Math (per spatial axis; n input size, k kernel, s stride, d dilation, p_lo + p_h
 Transposed convolution is the adjoint of the convolution's input map: each input value
 scatters k weighted copies, s apart,
     n_out = (n - 1) s + d (k - 1) + 1 - p_lo - p_hi;   "same": n_out = n s.
+The convolution carries its own VJP (``_correlate_backward``): the same gradient as
+autodiff's, in a form XLA:CPU runs about 100 times faster inside a ``lax.scan``. Forward-mode
+differentiation (``jax.jvp``, ``jax.hessian``) does not pass through it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import NamedTuple
 
@@ -87,10 +91,37 @@ def check_channels(where: str, X, W) -> None:
 
 def conv(X, W, b, *, stride, padding, dilation):
     """Y = X * W + b, the cross-correlation of the module docstring (padding as (lo, hi) pairs)."""
-    dims = DIMENSIONS[X.ndim - 2]
-    Y = jax.lax.conv_general_dilated(X, W, window_strides=stride, padding=padding, rhs_dilation=dilation,
-                                     dimension_numbers=dims)
-    return Y + b
+    return _correlate(tuple(stride), tuple(map(tuple, padding)), tuple(dilation), X, W) + b
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def _correlate(stride, padding, dilation, X, W):
+    return jax.lax.conv_general_dilated(X, W, window_strides=stride, padding=padding, rhs_dilation=dilation,
+                                        dimension_numbers=DIMENSIONS[X.ndim - 2])
+
+
+def _correlate_forward(stride, padding, dilation, X, W):
+    return _correlate(stride, padding, dilation, X, W), (X, W)
+
+
+def _correlate_backward(stride, padding, dilation, saved, dY):
+    r"""(dX, dW) of Y = X * W: dX by JAX's own transpose of the convolution; dW[j, i, o] =
+    sum_{n, y} X_pad[n, y s + j d, i] dY[n, y, o], computed as a convolution of X_pad (channels
+    as the batch, samples as the features) with dY as the kernel, strided by d, dilated by s.
+    The same dW as autodiff's; it is written out because XLA:CPU runs autodiff's form about
+    100 times slower inside a ``lax.scan`` (the fused epoch), a measured 13 ms against 0.13 ms."""
+    X, W = saved
+    dX = jax.vjp(lambda x: _correlate.fun(stride, padding, dilation, x, W), X)[1](dY)[0]
+    spatial = X.ndim - 2
+    lhs = jnp.moveaxis(X, (0, X.ndim - 1), (X.ndim - 1, 0))  # (C_in, spatial..., N)
+    rhs = jnp.moveaxis(dY, 0, -2)  # (out spatial..., N, C_out)
+    dW = jax.lax.conv_general_dilated(lhs, rhs, window_strides=dilation, padding=padding, rhs_dilation=stride,
+                                      dimension_numbers=DIMENSIONS[spatial])  # (C_in, >= k..., C_out)
+    dW = dW[(slice(None), *(slice(0, k) for k in W.shape[:-2]))]
+    return dX, jnp.moveaxis(dW, 0, -2)
+
+
+_correlate.defvjp(_correlate_forward, _correlate_backward)
 
 
 def conv_transpose(X, W, b, *, stride, padding, dilation):

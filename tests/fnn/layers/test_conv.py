@@ -7,6 +7,7 @@ import pytest
 
 from fnn.layers import Conv, ConvTranspose, Sequential
 from fnn.layers import conv as fc
+from fnn.layers.conv import DIMENSIONS, ConvParams
 
 GEOMETRIES = [  # (sample shape, settings)
     ((9, 8, 3), dict(kernel=(3, 2))),
@@ -44,6 +45,26 @@ def test_conv_equals_the_sliding_window_sum_and_the_output_size_formula(shape, s
     assert out_shape == (*expected, 4) == Y.shape[1:]
     if settings.get("padding") == "same":
         assert expected == tuple(math.ceil(n / s) for n, s in zip(shape[:-1], stride))
+
+
+@pytest.mark.parametrize("shape, settings", GEOMETRIES)
+def test_the_written_out_gradient_equals_autodiff_of_lax_conv(shape, settings, key):
+    """fnn's convolution carries its own VJP (XLA:CPU runs autodiff's weight gradient slowly
+    inside a scan); it must equal jax.vjp of plain lax.conv_general_dilated, a random dY."""
+    layer = Conv(4, **settings)
+    _, params, _ = layer.init(key, shape, dtype=jnp.float64)
+    X = jax.random.normal(jax.random.fold_in(key, 1), (3, *shape), jnp.float64)
+    kernel, stride, dilation, pads = layer.geometry(shape)
+
+    def plain(X, W):
+        return jax.lax.conv_general_dilated(X, W, stride, pads, rhs_dilation=dilation,
+                                            dimension_numbers=DIMENSIONS[len(shape) - 1])
+
+    ours = lambda X, W: layer.apply(ConvParams(W, params.b), (), X, train=True)[0]  # noqa: E731
+    Y, ours_vjp = jax.vjp(ours, X, params.W)
+    dY = jax.random.normal(jax.random.fold_in(key, 2), Y.shape, jnp.float64)
+    for a, b in zip(jax.jit(ours_vjp)(dY), jax.vjp(plain, X, params.W)[1](dY)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape, settings", GEOMETRIES)
