@@ -178,8 +178,8 @@ def _write_samples(parts: runparts.RunParts, result, out: Path) -> Path:
     """``samples.txt``: what the trained language model writes after ``SAMPLE_PRIME``, at a few temperatures."""
     model = trained.TrainedModel(parts.config, parts.objective, result.state.params, result.state.model_state,
                                  parts.data.scaler, None)
-    blocks = [f"--- temperature {t}, prime {SAMPLE_PRIME!r} ---\n{SAMPLE_PRIME}{model.sample(SAMPLE_PRIME, length=400, temperature=t)}"
-              for t in SAMPLE_TEMPERATURES]
+    blocks = [f"--- temperature {t}, prime {SAMPLE_PRIME!r} ---\n"
+              f"{SAMPLE_PRIME}{model.sample(SAMPLE_PRIME, length=400, temperature=t)}" for t in SAMPLE_TEMPERATURES]
     return files.atomic_write_text(out / "samples.txt", "\n\n".join(blocks) + "\n")
 
 

@@ -223,8 +223,8 @@ def _check_choices(config: RunConfig) -> None:
     choices = {"model": MODELS, "decoder": autoencoder.DECODERS, "cell": recurrent.CELLS, "dataset": datasets.NAMES,
                "activation": mlp.ACTIVATIONS, "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS,
                "dropout_form": dropout_layer.FORMS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
-    optional = {"loss": tasks.BY_LOSS, "scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES, "regularizer": regularizers.BY_NAME,
-                "schedule": schedules.BY_NAME, "averaging": control.AVERAGING_KINDS}
+    optional = {"loss": tasks.BY_LOSS, "scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES,
+                "regularizer": regularizers.BY_NAME, "schedule": schedules.BY_NAME, "averaging": control.AVERAGING_KINDS}
     for name, allowed in (choices | optional).items():
         value = getattr(config, name)
         if not (name in optional and value is None):

@@ -56,7 +56,8 @@ def model_name(config: RunConfig, in_shape, output_units: int) -> str:
         return f"character LM: embedding {recurrent.EMBEDDING_DIM}, {config.cell} {widths}, softmax over {output_units}"
     if config.model in recurrent.CELLS:
         sizes = "x".join(map(str, datasets.SEQUENCE_SHAPES[config.dataset]))
-        return f"bidirectional {config.model} {'-'.join(map(str, config.hidden))} over {sizes} sequences, dense {output_units}"
+        widths = "-".join(map(str, config.hidden))
+        return f"bidirectional {config.model} {widths} over {sizes} sequences, dense {output_units}"
     if config.model == "conv-autoencoder":
         return autoencoder.describe(datasets.SAMPLE_SHAPES[config.dataset], autoencoder.PRESET["channels"],
                                     config.decoder, autoencoder.PRESET["pool"]) + f" {config.activation}"

@@ -18,6 +18,6 @@ from fnn.layers.pool import AvgPool, GlobalAvgPool, MaxPool
 from fnn.layers.rnn import Bidirectional, SimpleRNN
 from fnn.layers.unpool import NearestUnpool, Unpooled
 
-__all__ = ["Activation", "AvgPool", "BatchNorm", "Bidirectional", "Conv", "ConvTranspose", "Dense", "Dropout", "Embedding", "Flatten",
-           "GlobalAvgPool", "GRU", "Layer", "LSTM", "MaxPool", "Maxout", "NearestUnpool", "Reshape", "Residual",
-           "Sequential", "SimpleRNN", "Unpooled"]
+__all__ = ["Activation", "AvgPool", "BatchNorm", "Bidirectional", "Conv", "ConvTranspose", "Dense", "Dropout",
+           "Embedding", "Flatten", "GlobalAvgPool", "GRU", "Layer", "LSTM", "MaxPool", "Maxout", "NearestUnpool",
+           "Reshape", "Residual", "Sequential", "SimpleRNN", "Unpooled"]
