@@ -65,18 +65,20 @@ def scan_time(step, carry, X, mask=None, truncate: int | None = None):
 
     A masked step (m_t = 0) keeps the carry unchanged; with ``truncate`` k the carry entering
     steps k+1, 2k+1, ... passes no gradient. Returns the last carry and every step's carry
-    stacked batch first, (N, T, ...) per carried array.
+    stacked batch first, (N, T, ...) per carried array. Without a mask the step is not blended.
     """
     steps = jnp.swapaxes(X, 0, 1)
-    valid = jnp.ones(steps.shape[:2], X.dtype) if mask is None else jnp.swapaxes(mask, 0, 1).astype(X.dtype)
+    valid = None if mask is None else jnp.swapaxes(mask, 0, 1).astype(X.dtype)
 
     def body(carry, inputs):
         t, x, m = inputs
         if truncate is not None:
             cut = (t % truncate == 0) & (t > 0)
             carry = jax.tree.map(lambda c: jnp.where(cut, jax.lax.stop_gradient(c), c), carry)
-        carry = jax.tree.map(lambda new, old: m[:, None] * new + (1 - m[:, None]) * old, step(carry, x), carry)
-        return carry, carry
+        new = step(carry, x)
+        if m is not None:
+            new = jax.tree.map(lambda n, old: m[:, None] * n + (1 - m[:, None]) * old, new, carry)
+        return new, new
 
     carry, carries = jax.lax.scan(body, carry, (jnp.arange(steps.shape[0]), steps, valid))
     return carry, jax.tree.map(lambda c: jnp.swapaxes(c, 0, 1), carries)

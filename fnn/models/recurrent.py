@@ -47,8 +47,7 @@ def sequence_classifier(sample_shape, outputs: int, *, cell: str = "gru", hidden
 def _start(layer, params, X):
     """The layer's outputs over X (N, T, D) and its carry after the last step."""
     if isinstance(layer, SimpleRNN):
-        S, last = rnn.states(params, X)
-        return S, last
+        return rnn.states(params, X)
     if isinstance(layer, GRU):
         return gated.gru_states(params, X)
     (H_all, _), last = gated.lstm_states(params, X)
@@ -83,7 +82,7 @@ def generate(model, params, prime, *, length: int, temperature: float, key):
     validate.number_in("generate", "temperature", temperature, 0.0, low_open=True)
     if len(prime) < 1:
         raise ValueError("generate: expected a prime of at least one character, got an empty one")
-    embedding, cells, head = model.layers[0], model.layers[1:-1], model.layers[-1]
+    embedding, cells = model.layers[0], model.layers[1:-1]
     X = embedding.apply(params[0], (), jnp.asarray(prime)[None], train=False)[0]
     carries = []
     for layer, p in zip(cells, params[1:-1]):
