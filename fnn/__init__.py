@@ -6,8 +6,8 @@ Modules: ``activations``, ``initializers``, ``losses``, ``regularizers``, ``metr
 ``objective``, ``optim``, ``train`` (steps and epochs), ``fit`` (whole runs of epochs),
 ``runconfig`` (a run's settings, checked), ``runparts`` and ``run`` (``run(config)``),
 ``trained`` (a finished run's model, ``predict``, ``sample``), ``outdir``, ``data``, ``checkpoint``,
-``history``, ``report`` and ``filters`` (pictures); the hand-derived backward passes live in the separate
-``reference`` package.
+``history``, ``report`` and ``filters`` (pictures), ``experiments`` (the lecture experiments behind
+``fnn experiment``); the hand-derived backward passes live in the separate ``reference`` package.
 """
 
 __version__ = "0.1.0"

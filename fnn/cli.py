@@ -1,4 +1,4 @@
-"""The ``fnn`` command: ``fnn train``, ``fnn predict``, ``fnn evaluate`` and ``fnn gradcheck``.
+"""The ``fnn`` command: ``fnn train``, ``predict``, ``evaluate``, ``sample``, ``gradcheck`` and ``experiment``.
 
 This is the application layer, the one module of ``fnn`` allowed to import ``reference``
 (for ``--gradients manual`` and the gradient table); the library never does. It parses
@@ -14,6 +14,7 @@ from pathlib import Path
 import fnn
 from fnn import initializers, optim, regularizers, runconfig, tasks
 from fnn.data import datasets
+from fnn.experiments import cli as experiment_cli
 from fnn.fit import Interrupted
 from fnn.layers.dense import BIAS_INITIALIZERS
 from fnn.models import autoencoder, mlp, recurrent
@@ -166,6 +167,8 @@ def _add_training_flags(p):
     p.add_argument("--gradients", default="auto", choices=["auto", "manual"],
                    help="jax.value_and_grad or the lectures' hand-derived backprop")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--devices", type=int, default=None, metavar="N",
+                   help="data parallelism: split every minibatch over N devices (default: one)")
     p.add_argument("--out", default=None, help=f"output folder (default: the first of {DEFAULT_OUT}/<dataset>, "
                    f"{DEFAULT_OUT}/<dataset>-2, ... that holds no run; the --resume folder when resuming)")
     p.add_argument("--overwrite", action="store_true", help="write over the run already in --out")
@@ -364,6 +367,7 @@ def parser() -> argparse.ArgumentParser:
     write.add_argument("--temperature", type=float, default=1.0,
                        help="divides the logits: below 1 sharper and more repetitive, above 1 more random")
     write.add_argument("--seed", type=int, default=0)
+    experiment_cli.add_parser(sub)
     return p
 
 
@@ -374,7 +378,7 @@ def main(argv=None) -> int:
         if args.command == "gradcheck":
             return gradcheck(args)
         {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args),
-         "sample": lambda: sample(args)}[args.command]()
+         "sample": lambda: sample(args), "experiment": lambda: experiment_cli.main(args)}[args.command]()
         return 0
     except KeyboardInterrupt:
         return INTERRUPTED

@@ -1,8 +1,9 @@
 r"""``fit``: a whole training run of fused epochs, with the training controls and checkpoints.
 
-Each epoch is one device call (``fnn.train.make_train_epoch``); between epochs, on the
-host: evaluation, the controls (early stopping, plateau, averaging, snapshots), the
-epoch record and the checkpoints. Each epoch's key is split off a chain kept in the
+Each epoch is one device call, the training epoch followed by the evaluation of the
+training and validation sets (``fnn.train.make_scored_epoch``), and one transfer back;
+between epochs, on the host: the controls (early stopping, plateau, averaging,
+snapshots), the epoch record and the checkpoints. Each epoch's key is split off a chain kept in the
 checkpoint, so a run resumed from a checkpoint ends bit-identical to one never interrupted.
 """
 
@@ -18,16 +19,17 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import checkpoint, tasks, validate
+from fnn import checkpoint, parallel, tasks, validate
 from fnn import monitor as fnn_monitor
 from fnn.layers.base import check_params, initial_state
 from fnn.objective import Objective
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
-from fnn.train import TrainState, autodiff, init_state, make_eval_step, make_train_epoch
+from fnn.train import TrainState, autodiff, init_state, make_eval_step, make_scored_epoch, make_train_epoch
 
 
 class FitResult(NamedTuple):
@@ -153,10 +155,10 @@ def _resume(path, loop: _Loop, controls: Controls, steps_per_epoch: int) -> tupl
     return loop, saved.epoch
 
 
-def _evaluate(evaluate, loop: _Loop, sets: dict, controls: Controls, record: dict) -> None:
-    """Evaluation metrics of the epoch's parameters (and of the averaged ones) into ``record``."""
-    for name, data in sets.items():
-        for metric, value in evaluate(loop.state.params, data, loop.state.model_state).items():
+def _evaluate(evaluate, loop: _Loop, sets: dict, scores: dict, controls: Controls, record: dict) -> None:
+    """The epoch's scores (and those of the averaged parameters) into ``record``."""
+    for name, values in scores.items():
+        for metric, value in values.items():
             if not (name == "train" and metric == "loss"):
                 record[f"{name}_{metric}"] = float(value)
     if controls.averaging:
@@ -206,14 +208,16 @@ class _EpochEnd:
         self.checkpoint_dir, self.checkpoint_every, self.run_config = checkpoint_dir, checkpoint_every, run_config
         self.monitored = "val_loss" if "val" in sets else "train_loss"
 
-    def __call__(self, loop: _Loop, epoch: int, step_metrics, *, last: bool, seconds_since: float) -> dict:
-        record = {"epoch": epoch, "train_loss": float(jnp.mean(step_metrics["loss"]))}
+    def __call__(self, loop: _Loop, epoch: int, step_metrics: dict, scores: dict, *, last: bool,
+                 seconds_since: float) -> dict:
+        """The epoch's record from its step metrics and scores (host arrays)."""
+        record = {"epoch": epoch, "train_loss": float(np.mean(step_metrics["loss"]))}
         if "layers" in step_metrics:
-            record["grad_norm"] = float(jnp.mean(step_metrics["grad_norm"]))
+            record["grad_norm"] = float(np.mean(step_metrics["grad_norm"]))
             record |= fnn_monitor.records(fnn_monitor.mean_over_steps(step_metrics["layers"]))
             record |= fnn_monitor.records(step_metrics["activations"])
         _check_losses(epoch, step_metrics["loss"], int(loop.state.step))
-        _evaluate(self.evaluate, loop, self.sets, self.controls, record)
+        _evaluate(self.evaluate, loop, self.sets, scores, self.controls, record)
         _check_record(epoch, record)
         _apply_controls(loop, self.controls, epoch, record, self.monitored)
         record["seconds"] = time.perf_counter() - seconds_since
@@ -249,10 +253,10 @@ class NonFiniteError(ValueError):
     """Training produced a NaN or infinite loss or metric: the run stops instead of saving it."""
 
 
-def _check_losses(epoch: int, losses, steps_done: int) -> None:
-    finite = jnp.isfinite(losses)
-    if not bool(jnp.all(finite)):
-        first = int(jnp.argmin(finite))
+def _check_losses(epoch: int, losses: np.ndarray, steps_done: int) -> None:
+    finite = np.isfinite(losses)
+    if not finite.all():
+        first = int(np.argmin(finite))
         step = steps_done - losses.shape[0] + first + 1
         raise NonFiniteError(f"fit: the training loss became {float(losses[first])} at epoch {epoch}, step {step} "
                              f"({first + 1} of the epoch); lower the learning rate or clip gradients")
@@ -273,16 +277,25 @@ def _result(loop: _Loop, controls: Controls, monitored: str) -> FitResult:
     return FitResult(state, loop.history, averaged, loop.kept, best_epoch)
 
 
-def _run_epochs(loop: _Loop, done: int, epoch_of: dict, train, epoch_end: _EpochEnd, progress: bool, on_epoch) -> None:
-    """Run the epochs ``epoch_of`` maps to their compiled functions; Ctrl-C becomes ``Interrupted``."""
+def _run_epochs(loop: _Loop, done: int, epoch_of: dict, epoch_end: _EpochEnd, progress: bool, on_epoch) -> None:
+    """Run the epochs ``epoch_of`` maps to their compiled functions; Ctrl-C becomes ``Interrupted``.
+
+    Without a plateau control (the only one that changes the state between epochs), the next
+    epoch is dispatched before this one's results are read, so the device never waits for
+    the host's bookkeeping; when early stopping fires, that one epoch is computed in vain.
+    """
     finished = done, dataclasses.replace(loop, history=list(loop.history))
-    last = max(epoch_of, default=done)
+    order = list(epoch_of)
+    dispatch = functools.partial(_dispatch, epoch_of, epoch_end.sets)
+    pending = None
     try:
-        for epoch in tqdm(epoch_of, desc="epochs", unit="epoch", disable=not progress, leave=False):
-            loop.key, epoch_key = jax.random.split(loop.key)
+        for k, epoch in enumerate(tqdm(order, desc="epochs", unit="epoch", disable=not progress, leave=False)):
             start = time.perf_counter()
-            loop.state, step_metrics = epoch_of[epoch](loop.state, train, epoch_key)
-            record = epoch_end(loop, epoch, step_metrics, last=epoch == last, seconds_since=start)
+            loop.state, loop.key, results = pending or dispatch(epoch, loop.state, loop.key)
+            ahead = k + 1 < len(order) and epoch_end.controls.plateau is None
+            pending = dispatch(order[k + 1], loop.state, loop.key) if ahead else None
+            step_metrics, scores = jax.device_get(results)  # the epoch's one transfer to the host
+            record = epoch_end(loop, epoch, step_metrics, scores, last=epoch == order[-1], seconds_since=start)
             finished = epoch, dataclasses.replace(loop, history=list(loop.history))
             if on_epoch is not None:
                 on_epoch(record)
@@ -292,12 +305,27 @@ def _run_epochs(loop: _Loop, done: int, epoch_of: dict, train, epoch_end: _Epoch
         raise _interrupted(epoch_end, *finished) from None
 
 
+def _dispatch(epoch_of: dict, sets: dict, epoch: int, state, chain_key):
+    """Start ``epoch`` on the device: ``(state, chain_key, (step metrics, scores))``, not yet computed."""
+    state, chain_key, step_metrics, scores = epoch_of[epoch](state, chain_key, sets["train"], sets)
+    return state, chain_key, (step_metrics, scores)
+
+
+def _mesh(devices: int | None, batch_size: int):
+    """The mesh that ``devices`` asks for (None: one device), with the batch checked to split over it."""
+    if devices is None:
+        return None
+    mesh = parallel.batch_mesh(devices)
+    parallel.check_batch_size("fit", batch_size, mesh)
+    return mesh
+
+
 def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple, *, batch_size: int, key,
         epochs: int | None = None, steps: int | None = None, val: tuple | None = None, model_state=None,
         value_and_grad=autodiff, controls: Controls = Controls(), augment: Callable | None = None,
         shuffle: bool = True, monitor: bool = False, checkpoint_dir=None, checkpoint_every: int = 1, resume=None,
         run_config: dict | None = None, progress: bool = False,
-        on_epoch: Callable[[dict], None] | None = None) -> FitResult:
+        on_epoch: Callable[[dict], None] | None = None, devices: int | None = None) -> FitResult:
     """Train ``params`` for ``epochs`` epochs (or ``steps`` optimizer steps), each epoch one device call.
 
     Args:
@@ -327,6 +355,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         run_config: JSON-able description stored in the checkpoints.
         progress: show a progress bar over epochs.
         on_epoch: called with each epoch's record (e.g. to print a table row).
+        devices: split every minibatch over this many devices (``fnn.parallel``; the
+            batch size must divide evenly); None: one device.
     Returns:
         A ``FitResult``; a history record has ``epoch``, ``train_loss`` (mean minibatch J), the
         task's metrics (``train_accuracy``, ``val_loss``, ...), ``learning_rate`` with a plateau,
@@ -337,13 +367,18 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     sets, model_state = _data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
     epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
+    mesh = _mesh(devices, batch_size)
     epoch_fn = functools.partial(make_train_epoch, objective, optimizer, batch_size=batch_size, augment=augment,
-                                 value_and_grad=value_and_grad, monitor=monitor, shuffle=shuffle)
-    run_epoch, last_epoch = epoch_fn(), epoch_fn(steps=last_steps) if last_steps else None
+                                 value_and_grad=value_and_grad, monitor=monitor, shuffle=shuffle, mesh=mesh)
+    evaluate = make_eval_step(objective)
+    run_epoch = make_scored_epoch(epoch_fn(), evaluate)
+    last_epoch = make_scored_epoch(epoch_fn(steps=last_steps), evaluate) if last_steps else None
     key, state_key = jax.random.split(key)
     loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
     loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)
-    epoch_end = _EpochEnd(make_eval_step(objective), sets, controls, checkpoint_dir, checkpoint_every, run_config or {})
+    if mesh is not None:
+        sets, loop.state, loop.key = parallel.replicate(mesh, (sets, loop.state, loop.key))
+    epoch_end = _EpochEnd(evaluate, sets, controls, checkpoint_dir, checkpoint_every, run_config or {})
     epoch_of = {epoch: run_epoch for epoch in range(done + 1, epochs + 1)} | ({epochs: last_epoch} if last_epoch else {})
-    _run_epochs(loop, done, epoch_of, sets["train"], epoch_end, progress, on_epoch)
+    _run_epochs(loop, done, epoch_of, epoch_end, progress, on_epoch)
     return _result(loop, controls, epoch_end.monitored)

@@ -243,7 +243,7 @@ def _fit(parts: runparts.RunParts, out: Path, val, resume: bool, progress: bool,
                steps=config.steps, value_and_grad=parts.value_and_grad, controls=parts.controls,
                augment=parts.augment, shuffle=config.shuffle, monitor=config.monitor, checkpoint_dir=out,
                checkpoint_every=config.checkpoint_every, resume=out / "last.npz" if resume else None,
-               run_config=config.to_dict(), progress=progress, on_epoch=on_epoch)
+               run_config=config.to_dict(), progress=progress, on_epoch=on_epoch, devices=config.devices)
 
 
 def evaluate(out) -> tuple[dict, dict | None]:
@@ -293,4 +293,5 @@ def _settings(config: RunConfig) -> dict[str, str]:
             "augment": shown(config.augment, listed(config.augment)),
             "early stopping": shown(config.early_stopping, f"patience {config.early_stopping}"),
             "plateau": shown(config.plateau, f"patience {config.plateau}"),
-            "averaging": shown(config.averaging), "snapshots": shown(config.snapshots)}
+            "averaging": shown(config.averaging), "snapshots": shown(config.snapshots),
+            "devices": shown(config.devices, f"{config.devices} (each minibatch split over them)")}

@@ -42,7 +42,7 @@ DTYPES = ("float32", "float64")
 DEFAULT_STRENGTH = 1e-4
 SEED_RANGE = (0, 2**32 - 1)
 """A seed is one 32-bit word: JAX keys of larger seeds wrap around (2**32 gives the key of 0)."""
-POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces")
+POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "devices")
 AUGMENTATIONS = ("noise", "shift", "flip")
 
 
@@ -123,6 +123,7 @@ class RunConfig:
     gradients: str = "auto"
     dtype: str = "float32"
     checkpoint_every: int = 1
+    devices: int | None = None
 
     def __post_init__(self):
         _normalise_numbers(self)

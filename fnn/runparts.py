@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import optim
+from fnn import optim, parallel
 from fnn.data import datasets, preprocessing
 from fnn.data.prepare import Prepared, prepare
 from fnn.fit import Controls
@@ -21,7 +21,7 @@ from fnn.objective import Objective
 from fnn.optim import schedules
 from fnn.optim.injectable import hyperparameters
 from fnn.regularizers import Penalty
-from fnn.runconfig import RunConfig, SettingError, build_augment, build_controls, build_model
+from fnn.runconfig import RunConfig, SettingError, about, build_augment, build_controls, build_model
 from fnn.train import autodiff
 
 FULL_BATCH = ("rprop",)
@@ -118,6 +118,11 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
     if config.gradients == "manual" and value_and_grad is None:
         raise ValueError("run: gradients 'manual' needs value_and_grad=reference.backprop.value_and_grad "
                          "(fnn never imports reference)")
+    mesh = None
+    if config.devices is not None:
+        with about("devices"):
+            mesh = parallel.batch_mesh(config.devices)
+            parallel.check_batch_size("run", config.batch_size or DEFAULT_BATCH_SIZE, mesh)
     data = load_data(config)
     _, init_key, fit_key = _keys(config)
     dtype = jnp.dtype(config.dtype)
@@ -131,6 +136,9 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
     batch_size = config.batch_size or (len(data.train[1]) if config.optimizer in FULL_BATCH else DEFAULT_BATCH_SIZE)
     if batch_size > len(data.train[1]):
         raise SettingError("batch_size", f"expected at most the {len(data.train[1])} training samples, got {batch_size}")
+    if mesh is not None:
+        with about("devices"):
+            parallel.check_batch_size("run", batch_size, mesh)
     steps_per_epoch = steps_per_epoch_of(data.train[0], batch_size)
     optimizer, schedule, name = build_optimizer(config, steps_per_epoch, model.weight_mask)
     gradients = autodiff if config.gradients == "auto" else value_and_grad

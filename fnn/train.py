@@ -9,6 +9,11 @@ default) is ``jax.value_and_grad`` of ``objective.train_loss``; the hand-derived
 minibatch order is a permutation drawn on the device from a key, and ``lax.scan`` runs
 the steps. Whole runs of epochs are ``fnn.fit.fit``.
 
+The builders return the same compiled function for equal arguments (the objective, the
+optimizer's ``update``, the settings): ``jax.jit`` caches compilations per function object,
+so a second ``fit`` of the same model and optimizer on the same shapes (a cross-validation
+fold, a search trial) compiles nothing.
+
 Epoch convention: with N samples and batch size B, an epoch takes floor(N / B) steps on
 a fresh permutation, so up to B - 1 samples (different ones each epoch) sit out; every
 step sees a full batch and the shapes stay static.
@@ -25,7 +30,9 @@ import jax.numpy as jnp
 import optax
 
 from fnn import monitor as fnn_monitor
+from fnn import parallel
 from fnn.data.batching import minibatch_indices
+from fnn.reuse import reuse
 from fnn.optim.transforms import global_norm
 
 
@@ -74,7 +81,12 @@ def autodiff(objective):
     return jax.value_and_grad(as_objective(objective).train_loss, has_aux=True)
 
 
-def _step_fn(loss_fn, optimizer, value_and_grad, *, monitor: bool = False, grad_norm: bool = False):
+_BUILT: dict = {}
+"""(builder, arguments) -> the jitted function built for them."""
+
+
+def _step_fn(loss_fn, update, value_and_grad, *, monitor: bool = False, grad_norm: bool = False):
+    """The step with the optimizer's ``update`` (the only part of the optimizer a step uses)."""
     objective = as_objective(loss_fn)
     loss_and_grad = value_and_grad(objective)
     needs_key = getattr(objective, "needs_key", True)
@@ -83,7 +95,7 @@ def _step_fn(loss_fn, optimizer, value_and_grad, *, monitor: bool = False, grad_
         # A model that draws no randomness keeps its key: no split on the hot path.
         key, step_key = jax.random.split(state.key) if needs_key else (state.key, state.key)
         (loss, model_state), grads = loss_and_grad(state.params, state.model_state, batch, step_key)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        updates, opt_state = update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         metrics_ = {"loss": loss}
         if grad_norm or monitor:
@@ -110,7 +122,12 @@ def make_train_step(loss_fn: Callable, optimizer: optax.GradientTransformation, 
         optimizer: any ``optax.GradientTransformation``.
         value_and_grad: ``autodiff`` or ``reference.backprop.value_and_grad`` (see the module).
     """
-    return jax.jit(_step_fn(loss_fn, optimizer, value_and_grad, grad_norm=grad_norm))
+    return reuse(_BUILT, (_jitted_step, loss_fn, optimizer.update, value_and_grad, grad_norm),
+                 lambda: _jitted_step(loss_fn, optimizer.update, value_and_grad, grad_norm))
+
+
+def _jitted_step(loss_fn, update, value_and_grad, grad_norm):
+    return jax.jit(_step_fn(loss_fn, update, value_and_grad, grad_norm=grad_norm))
 
 
 def make_train_epoch(
@@ -124,6 +141,7 @@ def make_train_epoch(
     shuffle: bool = True,
     steps: int | None = None,
     grad_norm: bool = False,
+    mesh=None,
 ):
     """Return the jit-compiled ``epoch(state, data, key) -> (state, metrics)``, one value per step.
 
@@ -132,12 +150,21 @@ def make_train_epoch(
     (``fnn.data.augment``), a fresh augmentation of every minibatch; the metrics are
     stacked over the floor(N / batch_size) steps, or the first ``steps`` of them. With ``monitor``, the
     metrics also hold the per-step weight statistics (``"layers"``) and the activation
-    statistics of the epoch's last minibatch (``"activations"``), see ``fnn.monitor``.
+    statistics of the epoch's last minibatch (``"activations"``), see ``fnn.monitor``. With a
+    ``mesh`` (``fnn.parallel.batch_mesh``) every minibatch is split over its devices (data
+    parallelism; pass the state and data replicated, ``fnn.parallel.replicate``).
     """
     if monitor and not hasattr(loss_fn, "model"):
         raise ValueError("make_train_epoch: monitor needs an fnn.objective.Objective (its model's layers), "
                          f"got {type(loss_fn).__name__}")
-    step = _step_fn(loss_fn, optimizer, value_and_grad, monitor=monitor, grad_norm=grad_norm)
+    if mesh is not None:
+        parallel.check_batch_size("make_train_epoch", batch_size, mesh)
+    args = (loss_fn, optimizer.update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh)
+    return reuse(_BUILT, (_jitted_epoch, *args), lambda: _jitted_epoch(*args))
+
+
+def _jitted_epoch(loss_fn, update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh):
+    step = _step_fn(loss_fn, update, value_and_grad, monitor=monitor, grad_norm=grad_norm)
 
     def epoch(state: TrainState, data, key):
         X, y = data
@@ -146,8 +173,10 @@ def make_train_epoch(
 
         def body(s, i_idx):
             i, idx = i_idx
-            inputs = X[idx] if augment is None else augment(jax.random.fold_in(augment_key, i), X[idx])
-            return step(s, (inputs, y[idx]))
+            inputs, targets = parallel.constrain_batch(mesh, (X[idx], y[idx]))
+            if augment is not None:
+                inputs = augment(jax.random.fold_in(augment_key, i), inputs)
+            return step(s, (inputs, targets))
 
         state, metrics_ = jax.lax.scan(body, state, (jnp.arange(order.shape[0]), order))
         if monitor:
@@ -157,6 +186,28 @@ def make_train_epoch(
     return jax.jit(epoch)
 
 
+def make_scored_epoch(epoch, evaluate):
+    """``fit``'s one device call per epoch: ``epoch`` followed by ``evaluate`` on each scored set.
+
+    Returns the jit-compiled ``run(state, chain_key, data, scored) -> (state, chain_key,
+    step_metrics, scores)``: the epoch's key is split off ``chain_key`` (the chain goes on
+    with the other half), ``epoch(state, data, key)`` trains, and ``scores[name]`` is
+    ``evaluate(params, scored[name], model_state)`` of the new parameters. Everything the
+    host needs between epochs then comes back in one transfer.
+    """
+    return reuse(_BUILT, (_jitted_scored_epoch, epoch, evaluate), lambda: _jitted_scored_epoch(epoch, evaluate))
+
+
+def _jitted_scored_epoch(epoch, evaluate):
+    def run(state: TrainState, chain_key, data, scored: dict):
+        chain_key, epoch_key = jax.random.split(chain_key)
+        state, metrics_ = epoch(state, data, epoch_key)
+        scores = {name: evaluate(state.params, batch, state.model_state) for name, batch in scored.items()}
+        return state, chain_key, metrics_, scores
+
+    return jax.jit(run)
+
+
 def make_eval_step(objective):
     """Return jit-compiled ``evaluate(params, (X, y), model_state=()) -> {"loss", ...}``.
 
@@ -164,7 +215,10 @@ def make_eval_step(objective):
     MSE, RMSE, MAE, R^2 for regression). Evaluation mode: running batch-norm statistics
     from ``model_state``, no dropout.
     """
+    return reuse(_BUILT, (_jitted_evaluate, objective), lambda: _jitted_evaluate(objective))
 
+
+def _jitted_evaluate(objective):
     def evaluate(params, batch, model_state=()):
         X, y = batch
         outputs = objective.outputs(params, X, model_state)

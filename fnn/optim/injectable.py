@@ -5,6 +5,10 @@ so a training loop may change them (a plateau cutting the rate, a sweep) without
 recompiling the jitted epoch. ``injectable`` extends that to the hyperparameters of a
 learning-rate schedule (stored as ``schedule_<name>``) and of gradient clipping
 (``clip_norm``): the whole optimizer is rebuilt from the state at every step.
+
+Two optimizers that differ only in injected numbers share one ``update`` function, so the
+epoch that ``fnn.train`` compiled for one is reused for the other (only ``init``, which
+writes the numbers into the state, differs).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import optax
 
 from fnn.optim import aliases, schedules
 from fnn.optim.transforms import clip_by_global_norm, decoupled_weight_decay
+from fnn.reuse import reuse
 
 SCHEDULE_PREFIX = "schedule_"
 
@@ -92,7 +97,16 @@ def injectable(name: str, *, schedule: str | None = None, schedule_args: dict | 
     # typed replacement would then change the jitted step's signature and retrace it.
     injected = {k: v if k in static or not isinstance(v, (int, float)) else
                 jnp.asarray(v, jnp.int32 if isinstance(v, int) else jnp.result_type(float)) for k, v in args.items()}
-    return optax.inject_hyperparams(build, static_args=static)(**injected)
+    optimizer = optax.inject_hyperparams(build, static_args=static)(**injected)
+    numbers = {k for k, v in args.items() if k not in static and isinstance(v, (int, float))}
+    if numbers != set(args) - set(static):  # an array or a callable among them: nothing to share safely
+        return optimizer
+    shape = (name, schedule, weight_decay_mask, tuple((k, "number" if k in numbers else v) for k, v in args.items()))
+    return optimizer._replace(update=reuse(_UPDATES, shape, lambda: optimizer.update))
+
+
+_UPDATES: dict = {}
+"""The shape of an optimizer (name, schedule, mask, hyperparameter names, static values) -> its update."""
 
 
 def learning_rate_of(opt_state):

@@ -8,6 +8,7 @@ from fnn import optim, train
 from fnn.models import mlp
 from fnn.fit import fit
 from fnn.objective import Objective
+from tests.conftest import TRACES, CountingObjective, compilations_during
 
 CONFIG = mlp.mlp((8,), 3, activation="tanh")
 
@@ -25,29 +26,25 @@ def params(key):
     return CONFIG.init(key, (4,), dtype=jnp.float64)[1]
 
 
-class CountingObjective(Objective):
-    """An Objective that counts how often JAX traces it."""
-
-    def train_loss(self, params, model_state, batch, key):
-        self.traces.append(1)
-        return super().train_loss(params, model_state, batch, key)
-
-
-def counting(config=CONFIG):
-    objective = CountingObjective(config)
-    object.__setattr__(objective, "traces", [])
-    return objective
+def traces_during(run) -> int:
+    """How often ``run()`` traced a CountingObjective's training loss."""
+    before = len(TRACES)
+    run()
+    return len(TRACES) - before
 
 
 def test_step_is_traced_once_and_changes_params(data, params):
-    objective = counting()
-    step = train.make_train_step(objective, optim.sgd(0.1))
+    step = train.make_train_step(CountingObjective(CONFIG), optim.sgd(0.1))  # a new optimizer: a new step
     state = train.init_state(params, optim.sgd(0.1))
     losses = []
-    for _ in range(5):
-        state, metrics = step(state, data)
-        losses.append(float(metrics["loss"]))
-    assert len(objective.traces) == 1
+
+    def five_steps():
+        nonlocal state
+        for _ in range(5):
+            state, metrics = step(state, data)
+            losses.append(float(metrics["loss"]))
+
+    assert traces_during(five_steps) == 1
     assert int(state.step) == 5
     assert losses[-1] < losses[0]
 
@@ -65,12 +62,12 @@ def test_step_applies_exactly_one_optimizer_update(data, params):
 
 
 def test_epoch_is_one_device_call_running_every_step_in_a_scan(data, params, key):
-    objective = counting()
-    epoch = train.make_train_epoch(objective, optim.adam(0.01), batch_size=16)
+    epoch = train.make_train_epoch(CountingObjective(CONFIG), optim.adam(0.01), batch_size=16)
     state = train.init_state(params, optim.adam(0.01))
+    assert traces_during(lambda: epoch(state, data, jax.random.fold_in(key, 1))) == 1
     state, metrics = epoch(state, data, jax.random.fold_in(key, 1))
+    assert traces_during(lambda: epoch(state, data, jax.random.fold_in(key, 2))) == 0
     state, metrics = epoch(state, data, jax.random.fold_in(key, 2))
-    assert len(objective.traces) == 1
     assert int(state.step) == 2 * (50 // 16) and metrics["loss"].shape == (50 // 16,)
     hlo = epoch.lower(state, data, key).as_text()
     assert "while" in hlo  # the minibatch loop lives inside the one compiled program
@@ -202,18 +199,32 @@ def test_schedule_table_covers_every_schedule():
 
 @pytest.mark.parametrize("name, schedule", list(zip(sorted(optim.BY_NAME), sorted(SCHEDULE_ARGS))))
 def test_changing_any_hyperparameter_never_retraces_the_epoch(name, schedule, data, params, key):
-    objective = counting()
     rate = {"learning_rate": 1e-3} if name == "rprop" else {}  # Rprop's rate is its initial step, not a schedule
     kwargs = rate if rate else {"schedule": schedule, "schedule_args": SCHEDULE_ARGS[schedule]}
     optimizer = optim.injectable(name, clip_norm=10.0, **kwargs)
-    epoch = train.make_train_epoch(objective, optimizer, batch_size=16)
+    epoch = train.make_train_epoch(CountingObjective(CONFIG), optimizer, batch_size=16)
     state, _ = epoch(train.init_state(params, optimizer), data, key)
     hyper = state.opt_state.hyperparams
     for k, v in hyper.items():  # every numeric hyperparameter, the schedule's included, scaled
         hyper[k] = jnp.array(v * (2 if jnp.issubdtype(v.dtype, jnp.integer) else 0.5), v.dtype)
+    assert traces_during(lambda: epoch(state, data, key)) == 0
     changed, _ = epoch(state, data, key)
-    assert len(objective.traces) == 1
     assert int(changed.step) == 6
+
+
+def test_a_second_fit_on_the_same_shapes_compiles_nothing(data, params, key):
+    """The same model and an optimizer that differs only in its numbers: the epoch, the evaluation
+    and every small operation between epochs are compiled already (no executable is built or loaded)."""
+
+    def run(rate, seed):
+        optimizer = optim.injectable("adam", learning_rate=rate, clip_norm=5.0)
+        return fit(Objective(CONFIG), optimizer, params, data, val=data, epochs=3, batch_size=16,
+                   key=jax.random.fold_in(key, seed))
+
+    first = run(0.01, 0)
+    assert compilations_during(lambda: run(0.002, 1)) == 0
+    assert compilations_during(lambda: run(0.01, 0)) == 0
+    assert run(0.01, 0).history[-1]["val_loss"] == first.history[-1]["val_loss"]
 
 
 def test_fit_for_a_number_of_steps_cuts_the_last_epoch(data, params, key):

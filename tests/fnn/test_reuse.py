@@ -1,0 +1,38 @@
+import pytest
+
+from fnn import optim, reuse
+
+
+def test_equal_keys_get_the_first_built_object_and_unhashable_keys_build_anew():
+    memo = {}
+    first = reuse.reuse(memo, ("a", 1), object)
+    assert reuse.reuse(memo, ("a", 1), object) is first
+    assert reuse.reuse(memo, ("a", 2), object) is not first
+    assert reuse.reuse(memo, ["a", 1], object) is not reuse.reuse(memo, ["a", 1], object)
+    assert len(memo) == 2
+
+
+def test_the_memo_keeps_the_newest_entries():
+    memo = {}
+    built = [reuse.reuse(memo, k, object) for k in range(reuse.MAX_ENTRIES + 1)]
+    assert len(memo) == reuse.MAX_ENTRIES and 0 not in memo
+    assert reuse.reuse(memo, reuse.MAX_ENTRIES, object) is built[-1]
+
+
+@pytest.mark.parametrize("first, second", [
+    ({"learning_rate": 0.01}, {"learning_rate": 3}),
+    ({"learning_rate": 0.01, "b1": 0.9, "clip_norm": 1.0}, {"learning_rate": 0.1, "b1": 0.5, "clip_norm": 2.0}),
+])
+def test_optimizers_that_differ_only_in_numbers_share_their_update(first, second):
+    assert optim.injectable("adam", **first).update is optim.injectable("adam", **second).update
+
+
+@pytest.mark.parametrize("first, second", [
+    ({"name": "adam"}, {"name": "adamax"}),
+    ({"name": "adam", "clip_norm": 1.0}, {"name": "adam"}),
+    ({"name": "adam", "b1": 0.9}, {"name": "adam"}),  # a default is built in, not injected
+    ({"name": "adam", "bias_correction": True}, {"name": "adam", "bias_correction": False}),
+    ({"name": "sgd", "schedule": "exponential", "schedule_args": {"init_value": 0.1, "decay_rate": 0.5}}, {"name": "sgd"}),
+])
+def test_optimizers_of_another_shape_keep_their_own_update(first, second):
+    assert optim.injectable(**first).update is not optim.injectable(**second).update
