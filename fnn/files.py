@@ -2,15 +2,20 @@
 
 A crash mid-write leaves the previous file intact, never a truncated one. A process killed
 mid-write leaves its temporary file ``.NAME.XXXXXXXX.tmp`` behind; ``remove_orphans``
-deletes those (``fnn.outdir.lock`` calls it once no other run can be writing).
+deletes those (``fnn.outdir.lock`` calls it once no other run can be writing). Ctrl-C during a
+write is held until the file is in place, then raised: an interrupted ``np.savez`` would
+otherwise leave its zip half open and replace the KeyboardInterrupt with zipfile's own error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,21 +32,42 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """Hold SIGINT until the block ends, then raise KeyboardInterrupt if one came.
+
+    Only Python's default handler in the main thread is replaced; elsewhere the block runs as is.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
+
+
 def atomic_write(path, write: Callable) -> Path:
     """Call ``write(binary_file)`` on a temporary file, then rename it onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the user's usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _ctrl_c_held():
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the user's usual mode
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 

@@ -25,6 +25,27 @@ def test_a_crash_mid_write_keeps_the_previous_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]
 
 
+def test_ctrl_c_during_a_write_is_raised_once_the_file_is_complete(tmp_path):
+    import os
+    import signal
+
+    import numpy as np
+
+    def interrupted_savez(f):  # Ctrl-C in the middle of np.savez's zip
+        np.savez(f, a=np.arange(3))
+        os.kill(os.getpid(), signal.SIGINT)
+        np.savez(f, b=np.arange(4))
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            files.atomic_write(tmp_path / "a.npz", interrupted_savez)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.npz"]
+
+
 def test_written_files_get_the_users_usual_mode_not_0600(tmp_path):
     import os
 
