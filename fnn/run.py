@@ -210,7 +210,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
 
 
 def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, on_epoch) -> RunResult:
-    parts = runparts.build(config, value_and_grad=value_and_grad)
+    parts = runparts.build(config, value_and_grad=value_and_grad, initialise=not resume)
     (out / "run.json").unlink(missing_ok=True)  # a folder never pairs a finished run's record with other files
     config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
@@ -240,6 +240,7 @@ def _fit(parts: runparts.RunParts, out: Path, val, resume: bool, progress: bool,
     config = parts.config
     return fit(parts.objective, parts.optimizer, parts.params, parts.data.train, val=val,
                batch_size=parts.batch_size, key=parts.fit_key, epochs=None if config.steps else config.epochs,
+               model_state=parts.model_state,
                steps=config.steps, value_and_grad=parts.value_and_grad, controls=parts.controls,
                augment=parts.augment, shuffle=config.shuffle, monitor=config.monitor, checkpoint_dir=out,
                checkpoint_every=config.checkpoint_every, resume=out / "last.npz" if resume else None,
@@ -294,4 +295,8 @@ def _settings(config: RunConfig) -> dict[str, str]:
             "early stopping": shown(config.early_stopping, f"patience {config.early_stopping}"),
             "plateau": shown(config.plateau, f"patience {config.plateau}"),
             "averaging": shown(config.averaging), "snapshots": shown(config.snapshots),
+            "classes": shown(config.classes or None, ",".join(map(str, config.classes))),
+            "labels per class": shown(config.labels_per_class),
+            "init from": shown(config.init_from, f"{config.init_from} (" + (
+                "frozen body)" if config.freeze else f"body lr x{config.body_lr_scale or 1:g})")),
             "devices": shown(config.devices, f"{config.devices} (each minibatch split over them)")}

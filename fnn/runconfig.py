@@ -11,12 +11,7 @@ check.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import math
-import numbers
-
-import numpy as np
 
 from fnn import initializers, optim, regularizers, tasks, validate
 from fnn.data import augment as augmentation
@@ -28,6 +23,7 @@ from fnn.layers.dense import BIAS_INITIALIZERS
 from fnn.models import autoencoder, cnn, mlp, recurrent
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
+from fnn.settings import KINDS, SettingError, about, check_types, normalise
 
 GRADIENTS = ("auto", "manual")
 SEQUENCE_MODELS = tuple(recurrent.CELLS)
@@ -42,27 +38,10 @@ DTYPES = ("float32", "float64")
 DEFAULT_STRENGTH = 1e-4
 SEED_RANGE = (0, 2**32 - 1)
 """A seed is one 32-bit word: JAX keys of larger seeds wrap around (2**32 gives the key of 0)."""
-POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "devices")
+POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "devices", "labels_per_class")
 AUGMENTATIONS = ("noise", "shift", "flip")
-
-
-class SettingError(ValueError):
-    """A setting of a run is wrong. ``setting`` names it; ``reason`` says what was expected and received."""
-
-    def __init__(self, setting: str, reason: str):
-        super().__init__(f"RunConfig: {setting}: {reason}")
-        self.setting, self.reason = setting, reason
-
-
-@contextlib.contextmanager
-def about(setting: str):
-    """Turn a ValueError or TypeError raised in the block into a ``SettingError`` naming ``setting``."""
-    try:
-        yield
-    except SettingError:
-        raise
-    except (ValueError, TypeError) as error:
-        raise SettingError(setting, str(error).removeprefix("RunConfig: ")) from None
+FREEZE = ("body",)
+"""What ``freeze`` may hold: the body, every layer below the head (``fnn.transfer``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +58,12 @@ class RunConfig:
     ``DEFAULT_STRENGTH``; it needs a regularizer). ``loss`` None means the data's default:
     softmax cross-entropy for class labels, MSE for real-valued targets and for the
     autoencoder, whose targets are its inputs. NumPy integers are accepted where ints are.
+    ``classes`` keeps only those classes (empty: all), renumbered 0..K-1 in the order given;
+    ``labels_per_class`` keeps the first K training samples of each (``fnn.data.prepare``).
+    ``init_from`` starts from the trained run in that folder (``fnn.transfer``): its body,
+    and its head too when both runs predict the same classes of the same data set;
+    ``freeze`` "body" then trains only the head, ``body_lr_scale`` s trains the body with s
+    times the learning rate.
     """
 
     dataset: str = "digits"
@@ -86,6 +71,8 @@ class RunConfig:
     stratify: bool = False
     val_fraction: float = 0.2
     scaling: str | None = None
+    classes: tuple = ()
+    labels_per_class: int | None = None
     model: str = "mlp"
     decoder: str = "transpose"
     cell: str = "gru"
@@ -109,6 +96,9 @@ class RunConfig:
     schedule_args: dict = dataclasses.field(default_factory=dict)
     clip_norm: float | None = None
     weight_decay: float | None = None
+    init_from: str | None = None
+    freeze: str | None = None
+    body_lr_scale: float | None = None
     early_stopping: int | None = None
     plateau: int | None = None
     averaging: str | None = None
@@ -126,13 +116,15 @@ class RunConfig:
     devices: int | None = None
 
     def __post_init__(self):
-        _normalise_numbers(self)
-        _check_types(self)
+        normalise(self)
+        check_types(self, groups=("schedule_args", "augment"))
+        _check_items(self)
         _check_choices(self)
         _check_ranges(self)
         _check_data(self)
         _check_model(self)
         _check_combinations(self)
+        _check_transfer(self)
         _check_optimizer(self)
         build_model(self, output_units=1)
         build_controls(self)
@@ -175,49 +167,11 @@ class RunConfig:
         return cls(**values)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-KINDS = {"int": ("an int", lambda v: _is_number(v) and isinstance(v, numbers.Integral)),
-         "float": ("a number", _is_number), "bool": ("true or false", lambda v: isinstance(v, bool)),
-         "str": ("a string", lambda v: isinstance(v, str)), "tuple": ("a sequence", lambda v: isinstance(v, tuple)),
-         "dict": ("a dict", lambda v: isinstance(v, dict))}
-"""What each annotated type of a ``RunConfig`` field accepts (``X | None`` accepts None too)."""
-
-
-def _plain(value):
-    """A NumPy scalar as the Python number it holds (configurations are stored as JSON)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _normalise_numbers(config: RunConfig) -> None:
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if field.name == "hidden" and isinstance(value, (tuple, list, np.ndarray)):
-            value = tuple(_plain(h) for h in value)
-        elif isinstance(value, dict):
-            value = {k: _plain(v) for k, v in value.items()}
-        object.__setattr__(config, field.name, _plain(value))
-
-
-def _check_types(config: RunConfig) -> None:
-    """Every field has its annotated type, every number is finite, every group value is a number."""
-    for field in dataclasses.fields(config):
-        kind, _, optional = field.type.partition(" | ")
-        value = getattr(config, field.name)
-        words, accepts = KINDS[kind]
-        if not (accepts(value) or (optional and value is None)):
-            raise SettingError(field.name, f"expected {words}{' or None' if optional else ''}, got {value!r}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SettingError(field.name, f"expected a finite number, got {value}")
-    for group in ("schedule_args", "augment"):
-        for name, value in getattr(config, group).items():
-            if not _is_number(value) or not math.isfinite(value):
-                raise SettingError(f"{group}.{name}", f"expected a finite number, got {value!r}")
-    for index, width in enumerate(config.hidden):
-        with about("hidden"):
-            validate.integer("RunConfig", f"hidden[{index}]", width)
+def _check_items(config: RunConfig) -> None:
+    for name, low in (("hidden", 1), ("classes", 0)):
+        for index, value in enumerate(getattr(config, name)):
+            with about(name):
+                validate.integer("RunConfig", f"{name}[{index}]", value, low)
 
 
 def _check_choices(config: RunConfig) -> None:
@@ -225,7 +179,8 @@ def _check_choices(config: RunConfig) -> None:
                "activation": mlp.ACTIVATIONS, "initializer": initializers.BY_NAME, "bias": BIAS_INITIALIZERS,
                "dropout_form": dropout_layer.FORMS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
     optional = {"loss": tasks.BY_LOSS, "scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES,
-                "regularizer": regularizers.BY_NAME, "schedule": schedules.BY_NAME, "averaging": control.AVERAGING_KINDS}
+                "regularizer": regularizers.BY_NAME, "freeze": FREEZE, "schedule": schedules.BY_NAME,
+                "averaging": control.AVERAGING_KINDS}
     for name, allowed in (choices | optional).items():
         value = getattr(config, name)
         if not (name in optional and value is None):
@@ -302,6 +257,26 @@ def _check_combinations(config: RunConfig) -> None:
     if config.snapshots is not None and not isinstance(config.task, tasks.Classification):
         raise SettingError("snapshots", f"snapshots average softmax probabilities: expected a classification loss, "
                                         f"got {config.task.loss}")
+
+
+def _check_transfer(config: RunConfig) -> None:
+    """Class subsets need class labels; freezing and a body learning rate need a source run."""
+    for name in ("classes", "labels_per_class"):
+        if getattr(config, name) and (config.dataset in (*datasets.REGRESSION, *datasets.TEXT)
+                                      or config.model == "conv-autoencoder"):
+            raise SettingError(name, f"applies to class labels: expected a data set of classes, got dataset "
+                                     f"{config.dataset} with model {config.model}")
+    if config.classes and (len(config.classes) < 2 or len(set(config.classes)) < len(config.classes)):
+        raise SettingError("classes", f"expected at least two distinct classes, got {config.classes!r}")
+    with about("body_lr_scale"):
+        validate.number_in("RunConfig", "body_lr_scale", config.body_lr_scale, 0.0, low_open=True)
+    for name in ("freeze", "body_lr_scale"):
+        if getattr(config, name) is not None and config.init_from is None:
+            raise SettingError(name, f"fine-tunes a trained run: expected init_from, got {name} "
+                                     f"{getattr(config, name)!r} without it")
+    if config.freeze is not None and config.body_lr_scale is not None:
+        raise SettingError("body_lr_scale", f"a frozen body is not trained: expected no body_lr_scale with freeze "
+                                            f"{config.freeze!r}, got {config.body_lr_scale}")
 
 
 def _check_optimizer(config: RunConfig) -> None:

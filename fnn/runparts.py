@@ -6,14 +6,15 @@ which ``fnn.run.run`` trains.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from fnn import optim, parallel
+from fnn import optim, parallel, transfer
 from fnn.data import datasets, preprocessing
-from fnn.data.prepare import Prepared, prepare
+from fnn.data.prepare import Prepared, prepare, select_classes
 from fnn.fit import Controls
 from fnn.models import autoencoder, cnn, recurrent
 from fnn.fit import steps_per_epoch as steps_per_epoch_of
@@ -47,6 +48,7 @@ class RunParts(NamedTuple):
     augment: Callable | None
     value_and_grad: Callable
     fit_key: Any
+    model_state: Any = None
 
 
 def model_name(config: RunConfig, in_shape, output_units: int) -> str:
@@ -100,12 +102,19 @@ def enable_dtype(config: RunConfig):
 
 
 def load_data(config: RunConfig) -> Prepared:
-    """The run's data, split and scaled (the seed fixes the split), cast to the run's dtype. The
+    """The run's data, split and scaled (the seed fixes the split), kept to ``classes`` and
+    ``labels_per_class`` (``fnn.data.prepare.select_classes``), cast to the run's dtype. The
     autoencoder's targets are its scaled inputs (its target scaler is the feature scaler, so
     its reconstructions map back to the data's units)."""
     dtype = enable_dtype(config)
     data = prepare(config.dataset, key=_keys(config)[0], stratify=config.stratify, data_dir=config.data_dir,
                    val_fraction=config.val_fraction, scaling=config.feature_scaling)
+    if config.classes:
+        with about("classes"):
+            data = select_classes(data, config.classes)
+    if config.labels_per_class is not None:
+        with about("labels_per_class"):
+            data = select_classes(data, labels_per_class=config.labels_per_class)
     if config.model == "conv-autoencoder":
         data = data._replace(train=(data.train[0],) * 2, val=(data.val[0],) * 2, test=(data.test[0],) * 2,
                              num_classes=0, target_scaler=data.scaler)
@@ -113,8 +122,35 @@ def load_data(config: RunConfig) -> Prepared:
                             for name, (X, y) in zip(("train", "val", "test"), data[:3])})
 
 
-def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunParts:
-    """Load the data and build the model, objective, optimizer and controls of a run."""
+def _transferred(config: RunConfig, model, params, model_state) -> tuple:
+    """The parameters and model state of the run in ``config.init_from`` in the new model: the body,
+    and the head too when both runs predict the same classes of the same data set."""
+    from fnn import trained  # trained imports this module
+
+    if not Path(config.init_from).is_dir():
+        raise SettingError("init_from", f"expected the folder of a finished run, got {config.init_from!r}, "
+                                        "which is not a folder")
+    with about("init_from"):
+        source = trained.load(config.init_from)
+        same_task = (source.config.dataset, source.config.classes) == (config.dataset, config.classes)
+        head = None if same_task else transfer.head_index(params)
+        return (transfer.transfer(model, source.params, params, head=head),
+                transfer.transfer(model, source.model_state, model_state, head=head))
+
+
+def _fine_tuning(config: RunConfig, optimizer, name: str, params) -> tuple:
+    """The optimizer with the body frozen or its learning rate scaled, as ``config`` asks."""
+    if config.freeze is None and config.body_lr_scale is None:
+        return optimizer, name
+    scale = 0.0 if config.freeze else config.body_lr_scale
+    note = "frozen body" if config.freeze else f"body lr x{config.body_lr_scale:g}"
+    return transfer.fine_tuning(optimizer, transfer.head_index(params), body_scale=scale), f"{name}, {note}"
+
+
+def build(config: RunConfig, *, value_and_grad: Callable | None = None, initialise: bool = True) -> RunParts:
+    """Load the data and build the model, objective, optimizer and controls of a run. The parameters
+    start from ``config.init_from`` when given, unless ``initialise`` is False (a resumed run's
+    parameters come from its checkpoint)."""
     if config.gradients == "manual" and value_and_grad is None:
         raise ValueError("run: gradients 'manual' needs value_and_grad=reference.backprop.value_and_grad "
                          "(fnn never imports reference)")
@@ -130,7 +166,9 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
     output_units = task.output_units(data.num_classes) if task.is_classifier else task.targets(data.train[1]).shape[1]
     model = build_model(config, output_units)
     in_shape = data.train[0].shape[1:]
-    _, params, _ = model.init(init_key, in_shape, dtype=dtype)
+    _, params, model_state = model.init(init_key, in_shape, dtype=dtype)
+    if config.init_from is not None and initialise:
+        params, model_state = _transferred(config, model, params, model_state)
     penalty = Penalty(config.regularizer, config.penalty_strength) if config.regularizer else None
     objective = Objective(model, task, penalty)
     batch_size = config.batch_size or (len(data.train[1]) if config.optimizer in FULL_BATCH else DEFAULT_BATCH_SIZE)
@@ -141,9 +179,10 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None) -> RunPa
             parallel.check_batch_size("run", batch_size, mesh)
     steps_per_epoch = steps_per_epoch_of(data.train[0], batch_size)
     optimizer, schedule, name = build_optimizer(config, steps_per_epoch, model.weight_mask)
+    optimizer, name = _fine_tuning(config, optimizer, name, params)
     gradients = autodiff if config.gradients == "auto" else value_and_grad
     return RunParts(config, batch_size, data, in_shape, output_units, objective, params, optimizer, name, schedule,
-                    steps_per_epoch, build_controls(config), build_augment(config), gradients, fit_key)
+                    steps_per_epoch, build_controls(config), build_augment(config), gradients, fit_key, model_state)
 
 
 def target_units(data: Prepared, y):

@@ -56,8 +56,11 @@ class TrainedModel(NamedTuple):
         return preprocessing.transform(self.scaler, X).astype(self.config.dtype)
 
     def predict(self, X):
-        """Class labels (N,), or regression targets (N, T) in the data's units (float32), of raw rows X."""
+        """Class labels (N,) (the data set's own, for a run on a subset of its ``classes``), or
+        regression targets (N, T) in the data's units (float32), of raw rows X."""
         predictions = self.objective.predict(self.params, self.scaled(X), self.model_state)
+        if self.config.classes:
+            return jnp.asarray(self.config.classes, predictions.dtype)[predictions]
         if self.target_scaler is None:
             return predictions
         return preprocessing.inverse_transform(self.target_scaler, predictions.astype(jnp.float32))

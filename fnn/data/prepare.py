@@ -59,3 +59,21 @@ def prepare(
         parts = [(X, preprocessing.transform(target_scaler, y[:, None])[:, 0]) for X, y in parts]
     scaled = [(preprocessing.transform(scaler, X), y) for X, y in parts]
     return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes, target_scaler=target_scaler)
+
+
+def select_classes(data: Prepared, classes=(), *, labels_per_class: int | None = None) -> Prepared:
+    """``data`` with only ``classes`` in every split, renumbered ``classes[k] -> k`` (empty: all), and only
+    the first ``labels_per_class`` training samples of each (a random sample: the split is shuffled).
+
+    Validation and test keep all their samples of the classes. The scaler stays the one fitted on
+    the inputs of the whole training split: the labels are what is scarce, not the inputs, and
+    runs on different classes of one split share their scaling.
+    """
+    if data.num_classes == 0:
+        raise ValueError("select_classes: expected data with class labels, got real-valued targets")
+    for c in classes:
+        validate.integer("select_classes", "class", c, 0, data.num_classes - 1)
+    classes = tuple(classes) or tuple(range(data.num_classes))
+    subsets = [splits.class_subset(*part, classes, per_class=labels_per_class if i == 0 else None)
+               for i, part in enumerate(data[:3])]
+    return data._replace(train=subsets[0], val=subsets[1], test=subsets[2], num_classes=len(classes))

@@ -83,3 +83,24 @@ def kfold_indices(key, n: int, k: int, *, y=None) -> list[tuple[np.ndarray, np.n
     fold_of = np.arange(n) % k
     folds = [np.sort(dealt[fold_of == i]) for i in range(k)]
     return [(np.sort(np.concatenate(folds[:i] + folds[i + 1 :])), fold) for i, fold in enumerate(folds)]
+
+
+def class_subset(X, y, classes, *, per_class: int | None = None) -> tuple:
+    """The rows of the given classes, labels renumbered by their position: ``classes[k] -> k``.
+
+    With ``per_class`` only the first ``per_class`` rows of each class are kept, in the data's
+    order (a shuffled split's order makes them a random sample); rows keep their order.
+
+    Raises:
+        ValueError: a class with fewer than ``per_class`` rows, naming it and its count.
+    """
+    labels = np.asarray(y)
+    kept = []
+    for c in classes:
+        rows = np.flatnonzero(labels == c)
+        if per_class is not None and len(rows) < per_class:
+            raise ValueError(f"class_subset: expected at least {per_class} rows of class {c}, got {len(rows)}")
+        kept.append(rows[:per_class])
+    rows = np.sort(np.concatenate(kept))
+    renumber = {c: k for k, c in enumerate(classes)}
+    return jnp.asarray(np.asarray(X)[rows]), jnp.asarray([renumber[c] for c in labels[rows].tolist()], y.dtype)

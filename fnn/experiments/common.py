@@ -35,16 +35,17 @@ def digits(seed: int, *, train_size: int | None = None) -> Prepared:
     return data._replace(train=(X[:train_size], y[:train_size]))
 
 
-def fit_classifier(model, data: Prepared, optimizer, *, epochs: int, batch_size: int, key, params=None,
-                   controls: Controls = Controls(), progress: bool = False) -> tuple[Objective, FitResult]:
-    """``fit`` ``model`` (initialised from ``key`` unless ``params`` are given) on the training split,
-    watching the validation split; returns the objective and the fit's result."""
+def fit_classifier(model, data: Prepared, optimizer, *, batch_size: int, key, epochs: int | None = None,
+                   steps: int | None = None, params=None, controls: Controls = Controls(),
+                   progress: bool = False) -> tuple[Objective, FitResult]:
+    """``fit`` ``model`` (initialised from ``key`` unless ``params`` are given) on the training split for
+    ``epochs`` (or ``steps``), watching the validation split; returns the objective and the fit's result."""
     init_key, fit_key = jax.random.split(key)
     objective = Objective(model)
     if params is None:
         params = model.init(init_key, data.train[0].shape[1:], dtype=DTYPE)[1]
-    result = fit(objective, optimizer, params, data.train, val=data.val, epochs=epochs, batch_size=batch_size,
-                 key=fit_key, controls=controls, progress=progress)
+    result = fit(objective, optimizer, params, data.train, val=data.val, epochs=epochs, steps=steps,
+                 batch_size=batch_size, key=fit_key, controls=controls, progress=progress)
     return objective, result
 
 

@@ -6,11 +6,11 @@ import dataclasses
 
 from fnn import validate
 from fnn.experiments import (batchnorm, dropout_ensemble, glorot, he, optimizer_paths, overfitting, schedules,
-                             universal_approximation, zero_init)
+                             transfer, universal_approximation, zero_init)
 
 EXPERIMENTS = {"zero-init": zero_init, "glorot": glorot, "he": he, "dropout-ensemble": dropout_ensemble,
                "batchnorm": batchnorm, "overfitting": overfitting, "universal-approximation": universal_approximation,
-               "optimizer-paths": optimizer_paths, "schedules": schedules}
+               "optimizer-paths": optimizer_paths, "schedules": schedules, "transfer": transfer}
 """name -> module with ``Config``, ``SIZES`` and ``run(config, out, *, progress)`` (see ``fnn.experiments.common``)."""
 
 SIZES = ("small", "full")

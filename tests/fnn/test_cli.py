@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn import checkpoint, cli, runconfig, runparts
+from fnn import checkpoint, cli, runconfig, runparts, trainflags
 from fnn.models import mlp
 from reference import audit
 
@@ -116,7 +116,7 @@ def test_every_optimizer_takes_its_flags_from_the_command_line(name, tmp_path):
     for flag, value in given.items():
         name = flag[2:].replace("-", "_")
         stored = run["config"]["hyper"].get(name, run["config"].get(name))
-        assert str(stored).lower() == str(cli._number(value)).lower()
+        assert str(stored).lower() == str(trainflags._number(value)).lower()
 
 
 def test_schedule_snapshots_and_averaging_from_the_command_line(tmp_path, capsys):

@@ -56,6 +56,14 @@ def test_numpy_integers_are_accepted_and_stored_as_python_ints():
     ({"seed": 2**32}, "seed", "expected seed to be an int in [0, 4294967295], got 4294967296"),
     ({"lr": float("nan")}, "lr", "expected a finite number, got nan"),
     ({"strength": 0.1}, "strength", "is the regularizer's lambda, got 0.1 without a regularizer"),
+    ({"freeze": "body"}, "freeze", "fine-tunes a trained run: expected init_from, got freeze 'body' without it"),
+    ({"init_from": "run", "body_lr_scale": 0.0}, "body_lr_scale", "expected body_lr_scale in (0, inf], got 0.0"),
+    ({"init_from": "run", "freeze": "head"}, "freeze", "unknown freeze 'head'; expected one of body"),
+    ({"init_from": "run", "freeze": "body", "body_lr_scale": 0.1}, "body_lr_scale", "expected no body_lr_scale with"),
+    ({"classes": [1, 1]}, "classes", "expected at least two distinct classes, got (1, 1)"),
+    ({"classes": [-1, 2]}, "classes", "expected classes[0] to be an int >= 0, got -1"),
+    ({"dataset": "diabetes", "labels_per_class": 3}, "labels_per_class", "expected a data set of classes, got dataset "
+                                                                         "diabetes"),
 ])
 def test_a_wrong_setting_is_a_setting_error_naming_it(values, setting, reason):
     with pytest.raises(SettingError) as error:

@@ -2,7 +2,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn.data.splits import train_val_test_split
+from fnn.data.splits import class_subset, train_val_test_split
 
 
 def test_split_partitions_the_samples(key):
@@ -61,3 +61,15 @@ def test_kfold_bad_k(key):
 
     with pytest.raises(ValueError, match=r"kfold_indices: expected k to be an int in \[2, 10\], got 1"):
         kfold_indices(key, 10, 1)
+
+
+def test_a_class_subset_keeps_the_first_rows_of_each_class_renumbered_in_the_order_given():
+    y = jnp.array([3, 1, 3, 0, 1, 3, 1], jnp.int32)
+    X = jnp.arange(7.0)[:, None]
+    Xs, ys = class_subset(X, y, (3, 1), per_class=2)
+    np.testing.assert_array_equal(Xs[:, 0], [0, 1, 2, 4])
+    np.testing.assert_array_equal(ys, [0, 1, 0, 1])
+    assert ys.dtype == y.dtype
+    np.testing.assert_array_equal(class_subset(X, y, (1, 0))[1], [0, 1, 0, 0])
+    with pytest.raises(ValueError, match="class_subset: expected at least 3 rows of class 0, got 1"):
+        class_subset(X, y, (3, 0), per_class=3)
