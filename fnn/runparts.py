@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from fnn import optim, parallel, transfer
 from fnn.data import datasets, preprocessing
-from fnn.data.prepare import Prepared, prepare, select_classes
+from fnn.data.prepare import Prepared, check_classes, prepare, select_classes
 from fnn.fit import Controls
 from fnn.models import autoencoder, cnn, recurrent
 from fnn.fit import steps_per_epoch as steps_per_epoch_of
@@ -109,12 +109,11 @@ def load_data(config: RunConfig) -> Prepared:
     dtype = enable_dtype(config)
     data = prepare(config.dataset, key=_keys(config)[0], stratify=config.stratify, data_dir=config.data_dir,
                    val_fraction=config.val_fraction, scaling=config.feature_scaling)
-    if config.classes:
+    if config.classes or config.labels_per_class is not None:
         with about("classes"):
-            data = select_classes(data, config.classes)
-    if config.labels_per_class is not None:
-        with about("labels_per_class"):
-            data = select_classes(data, labels_per_class=config.labels_per_class)
+            check_classes(data, config.classes)
+        with about("labels_per_class"):  # the only error left: a class with fewer samples, named by its own label
+            data = select_classes(data, config.classes, labels_per_class=config.labels_per_class)
     if config.model == "conv-autoencoder":
         data = data._replace(train=(data.train[0],) * 2, val=(data.val[0],) * 2, test=(data.test[0],) * 2,
                              num_classes=0, target_scaler=data.scaler)

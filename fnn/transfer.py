@@ -61,6 +61,8 @@ def transfer(model, source, fresh, *, head: int | None):
     Raises:
         ValueError: naming the layer and both shapes when a copied layer differs from the new model's.
     """
+    if not jax.tree.leaves(source) and not jax.tree.leaves(fresh):  # no state at all: () or a tuple of ()
+        return fresh
     fresh, source = _layers("transfer", fresh), _layers("transfer", source)
     if len(source) != len(fresh):
         raise ValueError(f"transfer: expected a source with the new model's {len(fresh)} layers, got {len(source)}")

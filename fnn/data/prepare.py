@@ -69,11 +69,16 @@ def select_classes(data: Prepared, classes=(), *, labels_per_class: int | None =
     the inputs of the whole training split: the labels are what is scarce, not the inputs, and
     runs on different classes of one split share their scaling.
     """
-    if data.num_classes == 0:
-        raise ValueError("select_classes: expected data with class labels, got real-valued targets")
-    for c in classes:
-        validate.integer("select_classes", "class", c, 0, data.num_classes - 1)
+    check_classes(data, classes)
     classes = tuple(classes) or tuple(range(data.num_classes))
     subsets = [splits.class_subset(*part, classes, per_class=labels_per_class if i == 0 else None)
                for i, part in enumerate(data[:3])]
     return data._replace(train=subsets[0], val=subsets[1], test=subsets[2], num_classes=len(classes))
+
+
+def check_classes(data: Prepared, classes) -> None:
+    """Raise ValueError unless ``data`` has class labels and every one of ``classes`` is among them."""
+    if data.num_classes == 0:
+        raise ValueError("select_classes: expected data with class labels, got real-valued targets")
+    for c in classes:
+        validate.integer("select_classes", "class", c, 0, data.num_classes - 1)

@@ -73,7 +73,8 @@ def test_the_head_is_copied_only_for_the_same_classes_and_the_body_learns_at_its
     (["--freeze", "body"], "--freeze: fine-tunes a trained run: expected init_from, got freeze 'body' without it"),
     (["--init-from", "{pretrained}", "--body-lr-scale", "-1"], r"--body-lr-scale: expected body_lr_scale in \(0, inf"),
     (["--classes", "5-10"], r"--classes: select_classes: expected class to be an int in \[0, 9\], got 10"),
-    (["--labels-per-class", "500"], "--labels-per-class: class_subset: expected at least 500 rows of class 0, got "),
+    (["--classes", "7,5", "--labels-per-class", "500"], "--labels-per-class: class_subset: expected at least 500 rows "
+                                                        "of class 7, got "),
 ])
 def test_transfer_settings_that_cannot_work_are_one_line_errors_naming_the_flag(flags, message, pretrained, tmp_path,
                                                                                 capsys):

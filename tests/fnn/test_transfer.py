@@ -62,6 +62,8 @@ def test_batch_norm_running_statistics_are_copied_with_the_body():
     trained = jax.tree.map(lambda s: s + 1.0, state)
     copied = transfer.transfer(model, trained, state, head=3)
     np.testing.assert_array_equal(copied[1].mean, trained[1].mean)
+    stateless = init(mlp.mlp((5,), 2), 0)[1]
+    assert transfer.transfer(model, (), stateless, head=2) is stateless  # a stateless model's state may be ()
 
 
 def train(optimizer, params, steps=5):
