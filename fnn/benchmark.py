@@ -11,6 +11,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def seconds_per_call(fn, *args, number: int, repeats: int) -> list[float]:
@@ -55,6 +56,65 @@ def matmul_gflops(n: int = 1024, *, dtype=jnp.float32, repeats: int = 5) -> floa
     matmul = jax.jit(lambda x: x @ x)
     best = min(seconds_per_call(matmul, a, number=3, repeats=repeats))
     return 2 * n**3 / best / 1e9
+
+
+def matmuls_epoch(sizes, batch_size: int, steps: int, *, dtype=jnp.float32):
+    """The matrix products of a dense stack's training epoch, alone: ``(fn, args)`` for ``interleaved``.
+
+    Per minibatch: forward Z_k = A_{k-1} W_k; backward dW_k = A_{k-1}^T dZ_k and
+    dA_{k-1} = dZ_k W_k^T for k > 1 (the input needs no gradient), with dZ_L = Z_L, A_k = Z_k: no
+    bias, nonlinearity, loss, gather or update. The minibatches are laid out in advance; the
+    carry holds the last weight gradients so that nothing is dropped.
+    """
+
+    rng = np.random.default_rng(0)  # NumPy draws: no compilation per shape
+    weights = [jnp.asarray(rng.standard_normal((a, b)) / a**0.5, dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+    batches = jnp.asarray(rng.standard_normal((steps, batch_size, sizes[0])), dtype)
+
+    def step(_, A):
+        inputs = [A]
+        for W in weights[:-1]:
+            inputs.append(inputs[-1] @ W)
+        dZ = inputs[-1] @ weights[-1]
+        grads = []
+        for k in reversed(range(len(weights))):
+            grads.insert(0, inputs[k].T @ dZ)
+            if k > 0:
+                dZ = dZ @ weights[k].T
+        return tuple(grads), None
+
+    zeros = tuple(jnp.zeros_like(W) for W in weights)
+    return jax.jit(lambda batches: jax.lax.scan(step, zeros, batches)[0]), (batches,)
+
+
+def updates_epoch(optimizer, params, steps: int):
+    """An epoch's optimizer updates alone, ``(fn, args)`` for ``interleaved``: ``steps`` updates of
+    ``params`` by ``optimizer`` from a fixed gradient, in one ``lax.scan`` (no model, no data)."""
+    grads = jax.tree.map(lambda p: jnp.full_like(p, 1e-3), params)
+
+    def step(carry, _):
+        params, state = carry
+        updates, state = optimizer.update(grads, state, params)
+        return (jax.tree.map(jnp.add, params, updates), state), None
+
+    run = jax.jit(lambda params, state: jax.lax.scan(step, (params, state), None, length=steps)[0])
+    return run, (params, optimizer.init(params))
+
+
+def print_epochs(epoch_seconds: dict, *, baseline: str, flops: int, peak: float, no_flops=()) -> dict:
+    """Print ms per epoch, time over ``baseline``'s, GFLOP/s (``flops`` per epoch) and % of ``peak``
+    for each name -> seconds (GFLOP/s left out for the names in ``no_flops``); returns name ->
+    {"ms", "over_baseline"[, "gflops", "of_peak"]}."""
+    rows = {}
+    print(f"  {'':<22} {'ms/epoch':>9} {'x ' + baseline:>12} {'GFLOP/s':>8} {'% peak':>7}")
+    for name, seconds in epoch_seconds.items():
+        rows[name] = {"ms": 1e3 * seconds, "over_baseline": seconds / epoch_seconds[baseline]}
+        line = f"  {name:<22} {1e3 * seconds:>9.2f} {rows[name]['over_baseline']:>12.3f}"
+        if name not in no_flops:
+            rows[name] |= {"gflops": flops / seconds / 1e9, "of_peak": flops / seconds / 1e9 / peak}
+            line += f" {rows[name]['gflops']:>8.1f} {100 * rows[name]['of_peak']:>6.1f}%"
+        print(line)
+    return rows
 
 
 def scan_epoch(loss, optimizer, batch_size: int):

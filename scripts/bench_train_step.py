@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 import optax
 
-from fnn import benchmark, optim, train
+from fnn import benchmark, optim, peers, train
 from fnn.models import mlp
 from fnn.objective import Objective
 from reference.backprop import value_and_grad as hand_derived
@@ -39,19 +39,10 @@ class Config:
     seed: int = 0
 
 
-def hand_written_loss(params, X, y):
-    """The peer's ReLU MLP and cross-entropy, ``params`` a list of (W, b)."""
-    for W, b in params[:-1]:
-        X = jax.nn.relu(X @ W + b)
-    W, b = params[-1]
-    logits = X @ W + b
-    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
-
-
 def hand_written_epoch(batch_size: int):
     """The peer: a plain-JAX epoch of the MLP with Adam, ``(params, opt_state, X, y, key)``."""
     optimizer = optax.adam(1e-3)
-    return benchmark.scan_epoch(hand_written_loss, optimizer, batch_size), optimizer
+    return benchmark.scan_epoch(peers.plain_mlp_loss, optimizer, batch_size), optimizer
 
 
 def bench_model(sizes, batch_size, config: Config) -> dict:
