@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn import draws, validate
 
 
 def fans(shape) -> tuple[int, int]:
@@ -28,11 +27,11 @@ def fans(shape) -> tuple[int, int]:
 
 
 def _uniform(key, shape, dtype, limit: float):
-    return jax.random.uniform(key, shape, dtype, minval=-limit, maxval=limit)
+    return draws.uniform(key, shape, dtype, -limit, limit)
 
 
 def _normal(key, shape, dtype, stddev: float):
-    return stddev * jax.random.normal(key, shape, dtype)
+    return draws.normal(key, shape, dtype, stddev)
 
 
 def zeros(key, shape, dtype=jnp.float32):
@@ -118,7 +117,7 @@ def orthogonal(key, shape, dtype=jnp.float32):
     if len(shape) != 2:
         raise ValueError(f"initializers.orthogonal: expected a 2-D shape (n_in, n_out), got {tuple(shape)}")
     n_in, n_out = shape
-    A = jax.random.normal(key, (max(n_in, n_out), min(n_in, n_out)), dtype)
+    A = draws.normal(key, (max(n_in, n_out), min(n_in, n_out)), dtype)
     Q, R = jnp.linalg.qr(A)
     Q = Q * jnp.sign(jnp.diagonal(R))
     return Q if n_in >= n_out else Q.T

@@ -33,7 +33,7 @@ def problem(model, task, key, in_width=4):
 
 def assert_equals_autodiff(objective, params, state, batch, key=None):
     (value, new_state), grads = jax.jit(backprop.value_and_grad(objective))(params, state, batch, key)
-    (auto_value, auto_state), auto_grads = train.autodiff(objective)(params, state, batch, key)
+    (auto_value, auto_state), auto_grads = jax.jit(train.autodiff(objective))(params, state, batch, key)
     np.testing.assert_allclose(value, auto_value, rtol=1e-13)
     harness.assert_close(grads, auto_grads)
     harness.assert_close(new_state, auto_state)
