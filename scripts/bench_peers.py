@@ -11,9 +11,12 @@ float32; ``fnn.peers`` maps the libraries' conventions. Runs alternate between t
 (``epoch_calls`` epochs a sample) and the median of the repeats is reported with the time
 over fnn's, GFLOP/s (6 x weights x samples per epoch) and its share of a float32 matmul peak
 measured in the same run (a ``peak_size``^3 ``jnp.dot``, 2 n^3 FLOPs). "matmuls alone" is the
-epoch's matrix products and nothing else (``fnn.benchmark.matmuls_epoch``). PyTorch runs on
-as many threads as XLA:CPU (the CPUs this process may use); scikit-learn on NumPy's BLAS
-threads. A peer whose package is missing (``pip install .[peers]``) is skipped with a note.
+epoch's matrix products and nothing else (``fnn.benchmark.matmuls_epoch``), "Adam updates
+alone" its optimizer steps (``fnn.benchmark.updates_epoch``). PyTorch runs on as many threads
+as XLA:CPU (the CPUs this process may use; ``--torch-threads`` to change it), scikit-learn on
+NumPy's BLAS threads. A peer whose package is missing (``pip install .[peers]``) is skipped
+with a note. The load average before and after is printed: on a shared machine other jobs
+slow the peers unequally (PyTorch's OpenMP threads most, when a core is taken).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Config:
     epoch_calls: int = 5
     repeats: int = 7
     peak_size: int = 2048
+    torch_threads: int = 0  # 0: as many as XLA:CPU uses
     learning_rate: float = 1e-3
     seed: int = 0
 
@@ -103,7 +107,7 @@ def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: floa
 
 
 def main(config: Config) -> dict:
-    threads = len(os.sched_getaffinity(0))
+    threads = config.torch_threads or len(os.sched_getaffinity(0))
     if importlib.util.find_spec("torch") is not None:
         import torch
 
@@ -112,7 +116,8 @@ def main(config: Config) -> dict:
     results = {"device": str(jax.devices()[0]), "matmul_gflops": peak, "peak_size": config.peak_size,
                "torch_threads": threads, "load_average_before": os.getloadavg()[0]}
     print(f"device {results['device']}; float32 matmul peak ({config.peak_size}^3) {peak:.1f} GFLOP/s; "
-          f"PyTorch on {threads} threads (the CPUs XLA:CPU uses); load average {results['load_average_before']:.2f}")
+          f"PyTorch on {threads} threads (XLA:CPU uses {len(os.sched_getaffinity(0))}); "
+          f"load average {results['load_average_before']:.2f}")
     results["models"] = [bench_model(*model, config, peak) for model in config.models]
     results["load_average_after"] = os.getloadavg()[0]
     print(f"load average after {results['load_average_after']:.2f} (other jobs slow the peers unequally)")
@@ -121,7 +126,7 @@ def main(config: Config) -> dict:
 
 def parse(argv=None) -> tuple[Config, str | None]:
     return benchmark.parse_config(Config, __doc__.splitlines()[0], argv,
-                                  fields=("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "seed"))
+                                  fields=("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "torch_threads", "seed"))
 
 
 if __name__ == "__main__":

@@ -20,14 +20,14 @@ def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
                                 "--json", str(tmp_path / "r.json")])
     assert path.endswith("r.json") and config.repeats == 1 and config.peak_size == 64
     config = bench.Config(models=(("digits", (64, 8, 10), 4),), steps_per_epoch=2, epoch_calls=1, repeats=1,
-                          peak_size=64)
+                          peak_size=64, torch_threads=1)
     results = bench.main(config)
     (digits,) = results["models"]
     assert digits["model"] == "64-8-10" and digits["data"] == "digits"
     assert {"fnn", "hand-written JAX scan", "scikit-learn", "matmuls alone"} <= set(digits["epochs"])
     assert digits["epochs"]["fnn"]["over_baseline"] == 1 and digits["fnn_over_matmuls_and_updates"] > 0
     assert "gflops" not in digits["epochs"]["Adam updates alone"] and digits["epochs"]["fnn"]["gflops"] > 0
-    assert results["matmul_gflops"] > 0
+    assert results["matmul_gflops"] > 0 and results["torch_threads"] == 1
     out = capsys.readouterr().out
     assert "fnn / matmuls alone" in out and "GFLOP/s" in out
     json.dumps(results)
