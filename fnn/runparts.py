@@ -146,10 +146,12 @@ def _fine_tuning(config: RunConfig, optimizer, name: str, params) -> tuple:
     return transfer.fine_tuning(optimizer, transfer.head_index(params), body_scale=scale), f"{name}, {note}"
 
 
-def build(config: RunConfig, *, value_and_grad: Callable | None = None, initialise: bool = True) -> RunParts:
+def build(config: RunConfig, *, value_and_grad: Callable | None = None, initialise: bool = True,
+          data: Prepared | None = None) -> RunParts:
     """Load the data and build the model, objective, optimizer and controls of a run. The parameters
     start from ``config.init_from`` when given, unless ``initialise`` is False (a resumed run's
-    parameters come from its checkpoint)."""
+    parameters come from its checkpoint). ``data`` given (already split and scaled, e.g. a
+    search's fold) is used instead of loading the data of ``config``."""
     if config.gradients == "manual" and value_and_grad is None:
         raise ValueError("run: gradients 'manual' needs value_and_grad=reference.backprop.value_and_grad "
                          "(fnn never imports reference)")
@@ -158,7 +160,7 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None, initiali
         with about("devices"):
             mesh = parallel.batch_mesh(config.devices)
             parallel.check_batch_size("run", config.batch_size or DEFAULT_BATCH_SIZE, mesh)
-    data = load_data(config)
+    data = load_data(config) if data is None else data
     _, init_key, fit_key = _keys(config)
     dtype = jnp.dtype(config.dtype)
     task = config.task

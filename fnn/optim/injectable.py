@@ -101,8 +101,16 @@ def injectable(name: str, *, schedule: str | None = None, schedule_args: dict | 
     numbers = {k for k, v in args.items() if k not in static and isinstance(v, (int, float))}
     if numbers != set(args) - set(static):  # an array or a callable among them: nothing to share safely
         return optimizer
-    shape = (name, schedule, weight_decay_mask, tuple((k, "number" if k in numbers else v) for k, v in args.items()))
+    mask = None if weight_decay is None else _mask_key(weight_decay_mask)  # the mask is read only with decay
+    shape = (name, schedule, mask, tuple((k, "number" if k in numbers else v) for k, v in args.items()))
     return optimizer._replace(update=reuse(_UPDATES, shape, lambda: optimizer.update))
+
+
+def _mask_key(mask):
+    """A weight mask as a memo key: a bound method (``model.weight_mask``) by its model's value,
+    so equal models built twice share one update (bound methods compare their object by identity)."""
+    owner = getattr(mask, "__self__", None)
+    return (type(owner), mask.__func__, owner) if owner is not None else mask
 
 
 _UPDATES: dict = {}

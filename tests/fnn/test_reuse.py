@@ -36,3 +36,16 @@ def test_optimizers_that_differ_only_in_numbers_share_their_update(first, second
 ])
 def test_optimizers_of_another_shape_keep_their_own_update(first, second):
     assert optim.injectable(**first).update is not optim.injectable(**second).update
+
+
+def test_equal_models_built_twice_share_the_update_their_weight_mask_feeds():
+    """A bound ``model.weight_mask`` compares its model by identity; the memo compares it by value
+    (a search builds each trial's model anew), and ignores it without weight decay."""
+    from fnn.models import mlp
+
+    def adam(model, **decay):
+        return optim.injectable("adam", learning_rate=0.1, weight_decay_mask=model.weight_mask, **decay).update
+
+    assert adam(mlp.mlp((8,), 3), weight_decay=0.1) is adam(mlp.mlp((8,), 3), weight_decay=0.2)
+    assert adam(mlp.mlp((8,), 3), weight_decay=0.1) is not adam(mlp.mlp((9,), 3), weight_decay=0.1)
+    assert adam(mlp.mlp((8,), 3)) is adam(mlp.mlp((9,), 3)) is optim.injectable("adam", learning_rate=0.5).update

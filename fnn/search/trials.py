@@ -1,0 +1,279 @@
+r"""Train the trials of a search, many at once: one vmapped, jitted epoch per group of trials.
+
+A trial is a base ``RunConfig`` with some settings changed (``trial_config``). What a setting
+changes decides how trials share work:
+
+- Traced numbers: the learning rate, every numeric hyperparameter of the optimizer (momentum,
+  betas, eps, ...), the weight-decay lambda and the clipping norm all live in the optimizer
+  state (``fnn.optim.injectable``: ``opt_state.hyperparams``), and the seed only gives the
+  initial parameters and the keys. Trials that differ only in these train TOGETHER: their
+  ``TrainState``s and keys are stacked on a leading trial axis and one jitted call per epoch
+  runs ``jax.vmap`` of ``fit``'s scored epoch over that axis, the data shared
+  (``in_axes=None``).
+- Settings that change the program: the widths and depth, the batch size, the dropout rate,
+  the penalty strength, the batch-norm momentum, maxout's pieces. These are static fields of
+  the layer specs and of ``Objective`` (a new value is a new program), so trials that differ in
+  them form separate GROUPS, each compiled once. Making the dropout rate and the penalty
+  strength traced would mean changing ``Objective`` and the layers; they are grouped instead.
+
+Each trial in a group is exactly the run ``fit`` would make of its configuration (the same
+initial parameters, keys and epochs), so the vmapped trials end where the trials trained one by
+one end, up to floating-point reassociation (tested in float64 to 1e-10).
+
+Scoring: the trial's validation scores after its last epoch, on the run's validation split, or
+by k-fold cross-validation over the training and validation parts together (``fold_data``):
+the mean and standard deviation of the k fold scores. The folds train one after the other,
+each with every group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from fnn import optim, runparts, train
+from fnn.data.prepare import Prepared
+from fnn.data.splits import kfold_indices
+from fnn.optim.injectable import hyperparameters
+from fnn.reuse import reuse
+from fnn.runconfig import RunConfig
+from fnn.settings import SettingError, is_number
+
+TRACED = ("lr", "weight_decay", "clip_norm", "seed")
+"""Settings held as numbers in the optimizer state or keys (besides the optimizer's own hyperparameters)."""
+GROUPED = ("hidden", "depth", "batch_size", "dropout", "strength", "batchnorm_momentum", "pieces")
+"""Settings that change the compiled program: ``hidden`` is the width of every hidden layer,
+``depth`` their number."""
+INTEGER = ("hidden", "depth", "batch_size", "pieces", "seed")
+HIGHER_IS_BETTER = ("accuracy", "r2")
+"""Metrics where larger is better; for the others (rmse, mae, perplexity, loss) smaller is."""
+
+
+def optimizer_numbers(config: RunConfig) -> tuple[str, ...]:
+    """The numeric hyperparameters of the configuration's optimizer, besides the learning rate."""
+    return tuple(name for name, default in hyperparameters(optim.get(config.optimizer)).items()
+                 if name != "learning_rate" and is_number(default))
+
+
+def searchable(config: RunConfig) -> tuple[str, ...]:
+    """Every setting a search over runs like ``config`` may vary."""
+    return (*TRACED, *optimizer_numbers(config), *GROUPED)
+
+
+UNSUPPORTED = ("early_stopping", "plateau", "averaging", "snapshots", "steps", "monitor", "devices")
+"""Settings a search refuses: every trial runs its epochs in one vmapped program, without controls."""
+
+
+def check_base(base: RunConfig) -> None:
+    """Refuse the settings a search cannot honour (``UNSUPPORTED``), naming the first one set."""
+    for name in UNSUPPORTED:
+        if getattr(base, name) not in (None, False):
+            raise SettingError(name, f"is not supported by a search (every trial trains for the same epochs "
+                                     f"in one vmapped program), got {getattr(base, name)!r}")
+
+
+def trial_config(base: RunConfig, settings: dict) -> RunConfig:
+    """``base`` with ``settings`` applied: a field, an optimizer hyperparameter (into ``hyper``),
+    ``hidden`` (every hidden layer's width) or ``depth`` (their number).
+
+    Raises:
+        SettingError: an unknown or unsearchable setting (naming those searchable), or a value the
+            run refuses (naming its setting, e.g. ``dropout`` or ``hyper.momentum``).
+    """
+    allowed = searchable(base)
+    changes, hyper = {}, dict(base.hyper)
+    for name, value in settings.items():
+        if name not in allowed:
+            raise SettingError(name, f"is not a searchable setting of a {base.optimizer} {base.model} run; "
+                                     f"expected one of {', '.join(allowed)}")
+        value = int(round(value)) if name in INTEGER and is_number(value) else value
+        if name in ("hidden", "depth"):
+            continue
+        if name in optimizer_numbers(base):
+            hyper[name] = value
+        else:
+            changes[name] = value
+    if "hidden" in settings or "depth" in settings:
+        changes["hidden"] = _hidden(base, settings)
+    return dataclasses.replace(base, hyper=hyper, **changes)
+
+
+def _hidden(base: RunConfig, settings: dict) -> tuple:
+    if "hidden" not in settings and not base.hidden:
+        raise SettingError("depth", "needs a hidden width: expected --hidden or a searched hidden, got no hidden layers")
+    width = int(round(settings.get("hidden", base.hidden[0] if base.hidden else 1)))
+    return (width,) * int(round(settings.get("depth", len(base.hidden))))
+
+
+def program_key(config: RunConfig) -> tuple:
+    """What decides a trial's compiled program: every setting, the traced numbers left out (the
+    names of the hyperparameters stay: they shape the optimizer state)."""
+    values = config.to_dict()
+    for name in ("lr", "seed"):
+        values.pop(name)
+    for name in ("weight_decay", "clip_norm"):
+        values[name] = values[name] is not None
+    values["hyper"] = {k: "number" if is_number(v) else v for k, v in values["hyper"].items()}
+    values["schedule_args"] = {k: "number" for k in values["schedule_args"]}
+    return tuple((k, tuple(sorted(v.items())) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v)
+                 for k, v in sorted(values.items()))
+
+
+def groups(configs: list[RunConfig]) -> list[list[int]]:
+    """The trial indices of each group (trials with one compiled program), in order of first appearance."""
+    found: dict = {}
+    for index, config in enumerate(configs):
+        found.setdefault(program_key(config), []).append(index)
+    return list(found.values())
+
+
+def make_trials_epoch(epoch, evaluate):
+    """``jax.vmap`` of ``fnn.train.make_scored_epoch(epoch, evaluate)`` over a leading trial axis of
+    the states and chain keys, the data and the scored sets shared; jit-compiled, built once per
+    (epoch, evaluate): ``run(states, chain_keys, data, scored) -> (states, chain_keys, metrics, scores)``."""
+    return reuse(_BUILT, (make_trials_epoch, epoch, evaluate), lambda: _jitted_trials_epoch(epoch, evaluate))
+
+
+_BUILT: dict = {}
+
+
+def _jitted_trials_epoch(epoch, evaluate):
+    scored_epoch = jax.vmap(train.make_scored_epoch(epoch, evaluate), in_axes=(0, 0, None, None))
+
+    def trials_epoch(states, chain_keys, data, scored):
+        return scored_epoch(states, chain_keys, data, scored)
+
+    return jax.jit(trials_epoch)
+
+
+def stack(trees: list):
+    """The trees stacked leaf by leaf on a new leading axis (keys included)."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
+def unstack(tree, index: int):
+    """Trial ``index`` of a stacked tree."""
+    return jax.tree.map(lambda leaf: leaf[index], tree)
+
+
+def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool = False, label: str = "trials"):
+    """Train the runs ``parts`` (one group: one program) together, as ``fit`` would train each.
+
+    Each run starts like ``fit``: its ``fit_key`` splits into the epoch chain and the state's
+    key; every epoch is one call of ``make_trials_epoch``, scoring ``val`` after training.
+
+    Returns:
+        ``(states, scores)``: the final ``TrainState``s stacked over the trials, and the
+        validation scores of every epoch as host arrays, ``scores[metric]`` of shape (epochs, trials).
+    """
+    first = parts[0]
+    epoch = train.make_train_epoch(first.objective, first.optimizer, batch_size=first.batch_size,
+                                   value_and_grad=first.value_and_grad, augment=first.augment,
+                                   shuffle=first.config.shuffle)
+    run = make_trials_epoch(epoch, train.make_eval_step(first.objective))
+    chains, states = [], []
+    for part in parts:
+        chain, state_key = jax.random.split(part.fit_key)
+        chains.append(chain)
+        states.append(train.init_state(part.params, part.optimizer, model_state=part.model_state, key=state_key))
+    states, chains = stack(states), stack(chains)
+    data, scored = tuple(map(jnp.asarray, first.data.train)), {"val": tuple(map(jnp.asarray, val))}
+    history = []
+    for _ in tqdm(range(first.config.epochs), desc=label, unit="epoch", disable=not progress, leave=False):
+        states, chains, _, scores = run(states, chains, data, scored)
+        history.append(scores["val"])
+    history = jax.device_get(history)
+    return states, {metric: np.stack([h[metric] for h in history]) for metric in history[0]}
+
+
+def fold_data(data: Prepared, k: int, *, key) -> list[Prepared]:
+    """k-fold cross-validation over the training and validation parts together: fold i trains on
+    the other folds and validates on fold i (stratified for class labels, ``kfold_indices``).
+
+    The folds' sizes differ by at most one; every fold's parts are cut to the smallest fold's
+    lengths (at most one sample each), so all folds share one compiled epoch.
+    """
+    X = jnp.concatenate([data.train[0], data.val[0]])
+    y = jnp.concatenate([data.train[1], data.val[1]])
+    folds = kfold_indices(key, X.shape[0], k, y=np.asarray(y) if data.num_classes else None)
+    n_train, n_val = min(len(t) for t, _ in folds), min(len(v) for _, v in folds)
+    return [data._replace(train=(X[t[:n_train]], y[t[:n_train]]), val=(X[v[:n_val]], y[v[:n_val]]))
+            for t, v in folds]
+
+
+class TrialResult(NamedTuple):
+    """One trial of a search.
+
+    Attributes:
+        settings: the searched values of the trial.
+        config: its whole run configuration.
+        score: the validation main metric after the last epoch (mean over the folds); NaN when
+            the trial diverged (a non-finite validation loss).
+        score_std: its standard deviation over the folds (0 for one validation split).
+        val: every validation metric after the last epoch, mean over the folds.
+        curve: the validation main metric after each epoch (mean over the folds).
+        group: the index of the trial's group (its compiled program).
+    """
+
+    settings: dict
+    config: RunConfig
+    score: float
+    score_std: float
+    val: dict
+    curve: list
+    group: int
+
+
+def train_trials(base: RunConfig, trials: list[dict], data: Prepared, *, folds: int | None = None,
+                 value_and_grad=None, progress: bool = False) -> list[TrialResult]:
+    """Train and score the trials (``settings`` dicts applied to ``base``), best first.
+
+    Args:
+        base: the fixed part of every run; ``data``: its split and scaled data (``runparts.load_data``).
+        folds: k for k-fold cross-validation (over train + val); None: score on ``data.val``.
+        value_and_grad: the gradient transform for ``gradients="manual"`` (see ``fnn.run.run``).
+    Returns:
+        ``TrialResult``s sorted by score, best first (diverged trials last).
+    """
+    check_base(base)
+    configs = [trial_config(base, settings) for settings in trials]
+    fold_sets = fold_data(data, folds, key=jax.random.fold_in(jax.random.key(base.seed), 1)) if folds else [data]
+    if not folds and not len(data.val[1]):
+        raise ValueError("train_trials: expected a validation split to score the trials on, got val_fraction 0; "
+                         "give a val_fraction or folds")
+    scores: list[list[dict]] = [[] for _ in configs]  # per trial: (epochs,) arrays per metric, one dict per fold
+    for number, members in enumerate(trial_groups := groups(configs)):
+        for f, fold in enumerate(fold_sets):
+            parts = [runparts.build(configs[i], data=fold, value_and_grad=value_and_grad) for i in members]
+            label = f"group {number + 1}/{len(trial_groups)}" + (f" fold {f + 1}/{folds}" if folds else "")
+            _, history = train_together(parts, fold.val, progress=progress, label=label)
+            for j, i in enumerate(members):
+                scores[i].append({metric: values[:, j] for metric, values in history.items()})
+    group_of = {i: g for g, members in enumerate(trial_groups) for i in members}
+    results = [_result(settings, config, scores[i], group_of[i]) for i, (settings, config) in
+               enumerate(zip(trials, configs))]
+    return rank(results, base.task.main_metric)
+
+
+def _result(settings: dict, config: RunConfig, fold_scores: list[dict], group: int) -> TrialResult:
+    metric = config.task.main_metric
+    last = {name: np.array([scores[name][-1] for scores in fold_scores]) for name in fold_scores[0]}
+    diverged = not np.all(np.isfinite(last["loss"]))
+    score = math.nan if diverged else float(np.mean(last[metric]))
+    curve = np.mean([scores[metric] for scores in fold_scores], axis=0)
+    return TrialResult(dict(settings), config, score, math.nan if diverged else float(np.std(last[metric])),
+                       {name: float(np.mean(values)) for name, values in last.items()},
+                       [float(v) for v in curve], group)
+
+
+def rank(results: list[TrialResult], metric: str) -> list[TrialResult]:
+    """The results best first by ``score`` (larger first for ``HIGHER_IS_BETTER`` metrics), NaN last."""
+    sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
+    return sorted(results, key=lambda r: (math.isnan(r.score), sign * r.score if not math.isnan(r.score) else 0.0))
+

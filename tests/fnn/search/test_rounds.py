@@ -1,0 +1,39 @@
+import jax
+import pytest
+
+from fnn.search import Grid, LogUniform, rounds, trials
+
+
+@pytest.fixture(scope="module")
+def searched(tiny):
+    base, data = tiny
+    space = {"lr": LogUniform(1e-3, 1e-1), "b1": Grid((0.8, 0.9))}
+    return rounds.search(base, space, key=jax.random.key(1), data=data, trials=4, rounds=2, keep=1)
+
+
+def test_coarse_to_fine_narrows_each_round_around_the_best_trial(searched):
+    first, second = searched
+    assert len(first.results) == len(second.results) == 4
+    best = first.results[0].settings
+    assert second.space["b1"] == Grid((best["b1"],))
+    low, high = second.space["lr"].low, second.space["lr"].high
+    assert 1e-3 <= low <= best["lr"] <= high <= 1e-1 and high / low == pytest.approx(10.0)  # half of two decades
+    assert all(low <= r.settings["lr"] <= high and r.settings["b1"] == best["b1"] for r in second.results)
+    assert rounds.best(searched).score == max(first.results[0].score, second.results[0].score)
+
+
+def test_grid_search_trains_every_point(tiny):
+    base, data = tiny
+    done = rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="grid",
+                         points=3)
+    assert sorted(r.settings["lr"] for r in done[0].results) == pytest.approx([1e-3, 10**-2.5, 1e-2])
+    with pytest.raises(ValueError, match="unknown method 'bayes'"):
+        rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="bayes")
+
+
+def test_the_best_is_retrained_on_train_and_val_and_tested(tiny, searched):
+    base, data = tiny
+    result, test, report = rounds.retrain(rounds.best(searched).config, data)
+    assert int(result.state.step) == 2 * (150 // 16)  # both epochs over the 150 pooled samples
+    assert 0.0 <= test["accuracy"] <= 1.0 and report["accuracy"] == pytest.approx(test["accuracy"])
+    assert trials.check_base(base) is None
