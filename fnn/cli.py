@@ -1,4 +1,4 @@
-"""The ``fnn`` command: ``fnn train``, ``predict``, ``evaluate``, ``sample``, ``gradcheck`` and ``experiment``.
+"""The ``fnn`` command: ``fnn train``, ``predict``, ``evaluate``, ``sample``, ``gradcheck``, ``experiment`` and ``search``.
 
 This is the application layer, the one module of ``fnn`` allowed to import ``reference``
 (for ``--gradients manual`` and the gradient table); the library never does. It parses
@@ -14,6 +14,7 @@ from pathlib import Path
 import fnn
 from fnn import runconfig, trainflags
 from fnn.experiments import cli as experiment_cli
+from fnn.search import cli as search_cli
 from fnn.fit import Interrupted
 from fnn.trainflags import DEFAULT_OUT
 
@@ -202,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
                        help="divides the logits: below 1 sharper and more repetitive, above 1 more random")
     write.add_argument("--seed", type=int, default=0)
     experiment_cli.add_parser(sub)
+    search_cli.add_parser(sub)
     return p
 
 
@@ -212,7 +214,8 @@ def main(argv=None) -> int:
         if args.command == "gradcheck":
             return gradcheck(args)
         {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args),
-         "sample": lambda: sample(args), "experiment": lambda: experiment_cli.main(args)}[args.command]()
+         "sample": lambda: sample(args), "experiment": lambda: experiment_cli.main(args),
+         "search": lambda: search_cli.main(args)}[args.command]()
         return 0
     except KeyboardInterrupt:
         return INTERRUPTED

@@ -12,15 +12,20 @@ from fnn import files
 def save(history: list[dict], folder) -> dict[str, Path]:
     """Write ``history.json`` and ``history.csv`` into ``folder``; return their paths."""
     folder = Path(folder)
-    columns = list(dict.fromkeys(key for record in history for key in record))
+    return {
+        "json": files.atomic_write_json(folder / "history.json", history),
+        "csv": files.atomic_write_text(folder / "history.csv", csv_text(history)),
+    }
+
+
+def csv_text(records: list[dict]) -> str:
+    """The records as CSV with a header: every key of any record, in order of first appearance."""
+    columns = list(dict.fromkeys(key for record in records for key in record))
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(history)
-    return {
-        "json": files.atomic_write_json(folder / "history.json", history),
-        "csv": files.atomic_write_text(folder / "history.csv", table.getvalue()),
-    }
+    writer.writerows(records)
+    return table.getvalue()
 
 
 def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> Path:

@@ -19,7 +19,7 @@ from fnn.optim.injectable import hyperparameters
 DEFAULT_OUT = "runs"
 
 
-class _DefaultsShown(argparse.HelpFormatter):
+class DefaultsShown(argparse.HelpFormatter):
     """Help that ends each flag's line with its default, where it has a value to show."""
 
     def _get_help_string(self, action):
@@ -92,12 +92,17 @@ def _classes(text: str) -> tuple[int, ...]:
 def add_train(sub):
     """Add ``fnn train`` and its flags to the ``fnn`` parser's sub-commands."""
     p = sub.add_parser("train", help="train a model and save its history, curves and parameters",
-                       formatter_class=_DefaultsShown)
-    _add_data_and_model_flags(p)
-    _add_training_flags(p)
+                       formatter_class=DefaultsShown)
+    add_run_flags(p)
     _add_transfer_flags(p)
     _add_output_flags(p)
     return p
+
+def add_run_flags(p):
+    """The flags of the run itself: data, model and training (``fnn search`` shares them)."""
+    _add_data_and_model_flags(p)
+    _add_training_flags(p)
+
 
 def _add_transfer_flags(p):
     p.add_argument("--classes", type=_classes, default=(), metavar="LABELS",

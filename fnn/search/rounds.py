@@ -8,19 +8,20 @@ of S_r; best_r = the ``keep`` best trials of round r; S_{r+1} = narrow(S_r, best
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from tqdm.auto import tqdm
 
-from fnn import runparts, validate
+from fnn import files, runparts, trained, validate
 from fnn.data.prepare import Prepared
 from fnn.fit import FitResult, fit
 from fnn.runconfig import RunConfig
 from fnn.search import space as spaces
-from fnn.run import test_scores
-from fnn.search.trials import TrialResult, check_base, rank, train_trials
+from fnn.run import CONFIG_FILE, test_scores
+from fnn.search.trials import TrialResult, check_space, rank, train_trials
 
 METHODS = ("grid", "random")
 
@@ -52,7 +53,7 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
     """
     validate.choice("search", "method", method, METHODS)
     trials, rounds = validate.integer("search", "trials", trials), validate.integer("search", "rounds", rounds)
-    check_base(base)
+    check_space(base, space)
     data = runparts.load_data(base) if data is None else data
     done = []
     for r in tqdm(range(rounds), desc="rounds", unit="round", disable=not progress or rounds == 1, leave=False):
@@ -73,18 +74,37 @@ def best(rounds: list[Round]) -> TrialResult:
     return rank([r.results[0] for r in rounds], rounds[0].results[0].config.task.main_metric)[0]
 
 
-def retrain(config: RunConfig, data: Prepared, *, value_and_grad=None, progress: bool = False
-            ) -> tuple[FitResult, dict, dict | None]:
-    """Train ``config`` on the training and validation parts together, then score it on the test part.
+class Retrained(NamedTuple):
+    """The best configuration trained on train + validation: its parts, fit result and test scores."""
 
-    Returns:
-        ``(fit result, test metrics, classification report or None)`` (``fnn.run.test_scores``).
-    """
+    parts: runparts.RunParts
+    result: FitResult
+    test: dict
+    test_report: dict | None
+
+
+def retrain(config: RunConfig, data: Prepared, *, value_and_grad=None, progress: bool = False) -> Retrained:
+    """Train ``config`` on the training and validation parts together, then score it on the test
+    part (``fnn.run.test_scores``: the task's metrics and the classification report)."""
     pooled = tuple(jnp.concatenate([a, b]) for a, b in zip(data.train, data.val))
     parts = runparts.build(config, data=data._replace(train=pooled), value_and_grad=value_and_grad)
     result = fit(parts.objective, parts.optimizer, parts.params, pooled, batch_size=parts.batch_size,
                  key=parts.fit_key, epochs=config.epochs, model_state=parts.model_state,
                  value_and_grad=parts.value_and_grad, augment=parts.augment, shuffle=config.shuffle,
                  progress=progress)
-    test, report = test_scores(parts.objective, result.state.params, result.state.model_state, data)
-    return result, test, report
+    return Retrained(parts, result, *test_scores(parts.objective, result.state.params, result.state.model_state, data))
+
+
+def save_best(out, retrained: Retrained) -> dict[str, Path]:
+    """Write the retrained best as a run folder (``config.json``, ``params.npz``, ``model.npz``,
+    ``run.json`` with ``"trained_on": "train+val"``) that ``fnn predict`` and ``fnn evaluate`` read."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    parts, state = retrained.parts, retrained.result.state
+    saved = {"best_config": files.atomic_write_json(out / CONFIG_FILE, parts.config.to_dict())}
+    saved |= {f"best_{k}": v for k, v in trained.save(out, state.params, state.model_state, parts.data).items()}
+    summary = {"config": parts.config.to_dict(), "model": repr(parts.objective.model), "in_shape": list(parts.in_shape),
+               "output_units": parts.output_units, "trained_on": "train+val", "test": retrained.test,
+               "test_report": retrained.test_report, "epochs_run": len(retrained.result.history)}
+    saved["best_run"] = files.atomic_write_json(out / "run.json", summary)
+    return saved

@@ -90,7 +90,7 @@ def trial_config(base: RunConfig, settings: dict) -> RunConfig:
     changes, hyper = {}, dict(base.hyper)
     for name, value in settings.items():
         if name not in allowed:
-            raise SettingError(name, f"is not a searchable setting of a {base.optimizer} {base.model} run; "
+            raise SettingError(name, f"is not a searchable setting of a run with optimizer {base.optimizer}; "
                                      f"expected one of {', '.join(allowed)}")
         value = int(round(value)) if name in INTEGER and is_number(value) else value
         if name in ("hidden", "depth"):
@@ -104,9 +104,18 @@ def trial_config(base: RunConfig, settings: dict) -> RunConfig:
     return dataclasses.replace(base, hyper=hyper, **changes)
 
 
+def check_space(base: RunConfig, space: dict) -> None:
+    """Refuse a space with a setting ``trial_config`` refuses at a grid value or a range's end
+    (before any data is loaded), and the base settings a search cannot honour (``check_base``)."""
+    check_base(base)
+    for name, dimension in space.items():
+        for value in getattr(dimension, "values", None) or dimension.at([0.0, 1.0]):
+            trial_config(base, {name: value})
+
+
 def _hidden(base: RunConfig, settings: dict) -> tuple:
     if "hidden" not in settings and not base.hidden:
-        raise SettingError("depth", "needs a hidden width: expected --hidden or a searched hidden, got no hidden layers")
+        raise SettingError("depth", "needs a hidden width: expected a hidden layer or a searched hidden, got none")
     width = int(round(settings.get("hidden", base.hidden[0] if base.hidden else 1)))
     return (width,) * int(round(settings.get("depth", len(base.hidden))))
 

@@ -7,13 +7,13 @@ from fnn.search import Grid, LogUniform, rounds, trials
 @pytest.fixture(scope="module")
 def searched(tiny):
     base, data = tiny
-    space = {"lr": LogUniform(1e-3, 1e-1), "b1": Grid((0.8, 0.9))}
-    return rounds.search(base, space, key=jax.random.key(1), data=data, trials=4, rounds=2, keep=1)
+    space = {"lr": LogUniform(1e-3, 1e-1), "b1": Grid((0.8, 0.9))}  # 3 trials with b1: test_trials' first group
+    return rounds.search(base, space, key=jax.random.key(1), data=data, trials=3, rounds=2, keep=1)
 
 
 def test_coarse_to_fine_narrows_each_round_around_the_best_trial(searched):
     first, second = searched
-    assert len(first.results) == len(second.results) == 4
+    assert len(first.results) == len(second.results) == 3
     best = first.results[0].settings
     assert second.space["b1"] == Grid((best["b1"],))
     low, high = second.space["lr"].low, second.space["lr"].high
@@ -24,8 +24,8 @@ def test_coarse_to_fine_narrows_each_round_around_the_best_trial(searched):
 
 def test_grid_search_trains_every_point(tiny):
     base, data = tiny
-    done = rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="grid",
-                         points=3)
+    done = rounds.search(base, {"lr": LogUniform(1e-3, 1e-2), "b1": Grid((0.9,))}, key=jax.random.key(0), data=data,
+                         method="grid", points=3)
     assert sorted(r.settings["lr"] for r in done[0].results) == pytest.approx([1e-3, 10**-2.5, 1e-2])
     with pytest.raises(ValueError, match="unknown method 'bayes'"):
         rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="bayes")
@@ -33,7 +33,8 @@ def test_grid_search_trains_every_point(tiny):
 
 def test_the_best_is_retrained_on_train_and_val_and_tested(tiny, searched):
     base, data = tiny
-    result, test, report = rounds.retrain(rounds.best(searched).config, data)
+    retrained = rounds.retrain(rounds.best(searched).config, data)
+    result, test, report = retrained.result, retrained.test, retrained.test_report
     assert int(result.state.step) == 2 * (150 // 16)  # both epochs over the 150 pooled samples
     assert 0.0 <= test["accuracy"] <= 1.0 and report["accuracy"] == pytest.approx(test["accuracy"])
     assert trials.check_base(base) is None

@@ -33,16 +33,23 @@ def _epochs_compiled(run) -> int:
 
 
 @pytest.fixture(scope="module")
-def searched(tiny):
-    """The search of SETTINGS, run before any other test of this module compiles its groups."""
+def tiny7(tiny):
+    """The tiny run with 7 hidden units: programs no other module compiles."""
     base, data = tiny
+    return dataclasses.replace(base, hidden=(7,)), data
+
+
+@pytest.fixture(scope="module")
+def searched(tiny7):
+    """The search of SETTINGS, run before any other test of this module compiles its groups."""
+    base, data = tiny7
     found = {}
     found["compiled"] = _epochs_compiled(lambda: found.setdefault("results", trials.train_trials(base, SETTINGS, data)))
     return found
 
 
-def test_vmapped_trials_end_where_each_trial_trained_alone_by_fit_ends(tiny, searched):
-    base, data = tiny
+def test_vmapped_trials_end_where_each_trial_trained_alone_by_fit_ends(tiny7, searched):
+    base, data = tiny7
     configs = [trials.trial_config(base, settings) for settings in SETTINGS]
     for members in trials.groups(configs):
         parts = [runparts.build(configs[i], data=data) for i in members]
@@ -71,8 +78,8 @@ def test_trials_differing_in_traced_numbers_share_a_group_the_others_do_not():
     assert len(trials.groups([base, decayed])) == 2  # weight decay on or off: another optimizer
 
 
-def test_each_group_compiles_one_epoch_and_another_search_of_the_same_groups_compiles_nothing(tiny, searched):
-    base, data = tiny
+def test_each_group_compiles_one_epoch_and_another_search_of_the_same_groups_compiles_nothing(tiny7, searched):
+    base, data = tiny7
     assert searched["compiled"] == 2  # two groups, each one executable for all its trials and epochs
     again = [dict(s, lr=s["lr"] * 2, seed=s.get("seed", 0) + 10) for s in SETTINGS]
     assert compilations_during(lambda: trials.train_trials(base, again, data)) == 0
@@ -89,8 +96,8 @@ def test_trials_come_back_best_first_with_their_settings_scores_and_curves(searc
         assert result.config.dropout == result.settings.get("dropout", 0.0)
 
 
-def test_kfold_scores_are_the_mean_and_std_over_folds_that_partition_train_and_val(tiny, searched):
-    base, data = tiny
+def test_kfold_scores_are_the_mean_and_std_over_folds_that_partition_train_and_val(tiny7, searched):
+    base, data = tiny7
     folds = trials.fold_data(data, 3, key=jax.random.key(0))
     pooled = np.concatenate([data.train[0], data.val[0]])
     seen = np.concatenate([np.asarray(fold.val[0]) for fold in folds])
@@ -106,12 +113,12 @@ def test_kfold_scores_are_the_mean_and_std_over_folds_that_partition_train_and_v
 
 def test_a_wrong_setting_is_refused_naming_it():
     base = RunConfig()
-    with pytest.raises(SettingError, match="width: is not a searchable setting of a adam mlp run; expected one of lr"):
+    with pytest.raises(SettingError, match="width: is not a searchable setting of a run with optimizer adam; expected"):
         trials.trial_config(base, {"width": 3})
     with pytest.raises(SettingError, match="dropout") as error:
         trials.trial_config(base, {"dropout": 1.5})
     assert error.value.setting == "dropout"
-    with pytest.raises(SettingError, match="rho: is not a searchable setting of a adam"):
+    with pytest.raises(SettingError, match="rho: is not a searchable setting of a run with optimizer adam"):
         trials.trial_config(base, {"rho": 0.9})  # adam has no rho
     assert trials.trial_config(RunConfig(optimizer="momentum"), {"rho": 0.5}).hyper == {"rho": 0.5}
     assert trials.trial_config(base, {"hidden": 31.6, "depth": 3}).hidden == (32, 32, 32)

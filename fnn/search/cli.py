@@ -1,0 +1,154 @@
+"""``fnn search``: a hyperparameter search over the runs ``fnn train`` makes, many trials at once.
+
+The run's flags are ``fnn train``'s (data set, model, optimizer, epochs, batch size, seed, ...);
+``--space NAME=KIND:ARGS`` (repeatable) says what varies. It prints the lecture's table, writes
+``trials.json``, ``trials.csv`` and ``search.png``, retrains the best configuration on train +
+validation, reports its test score and saves it in ``OUT/best`` (a run folder for ``fnn predict``
+and ``fnn evaluate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fnn import trainflags
+from fnn.search.rounds import METHODS
+from fnn.search.space import Grid, LogUniform, Uniform
+
+DEFAULT_OUT = "runs/search"
+SEARCH_FLAGS = ("space", "trials", "method", "points", "rounds", "keep", "folds")
+KINDS = {"grid": "grid:V1,V2,...", "uniform": "uniform:LOW:HIGH", "loguniform": "loguniform:LOW:HIGH",
+         "int": "int:LOW:HIGH", "logint": "logint:LOW:HIGH"}
+"""The kinds of ``--space`` and their syntax (int, logint: integers drawn uniformly, log-uniformly)."""
+
+
+def _number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def parse_dimension(text: str) -> tuple[str, object]:
+    """``NAME=KIND:ARGS`` -> (name, dimension): ``lr=loguniform:1e-4:1e-1``, ``hidden=grid:64,128``,
+    ``rho=uniform:0.5:0.99``, ``batch_size=logint:16:256``."""
+    name, sep, spec = text.partition("=")
+    kind, _, args = spec.partition(":")
+    if not sep or not name.strip() or kind not in KINDS:
+        raise argparse.ArgumentTypeError(f"expected NAME=KIND:ARGS with KIND one of {', '.join(KINDS)} "
+                                         f"(e.g. lr=loguniform:1e-4:1e-1), got {text!r}")
+    try:
+        if kind == "grid":
+            return name.strip(), Grid(tuple(_number(v) for v in args.split(",") if v.strip()))
+        low, high = (_number(v) for v in args.split(":"))
+        dimension = {"uniform": Uniform, "int": Uniform}.get(kind, LogUniform)
+        return name.strip(), dimension(low, high, integer=kind in ("int", "logint"))
+    except (ValueError, TypeError) as error:
+        reason = f": {error}" if isinstance(error, TypeError) or "Uniform" in str(error) or "Grid" in str(error) else ""
+        raise argparse.ArgumentTypeError(f"{name.strip()}: expected {KINDS[kind]}, got {spec!r}{reason}") from None
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Add ``fnn search`` and its flags to the ``fnn`` parser's sub-commands."""
+    p = sub.add_parser("search", help="hyperparameter search: grid, random or coarse-to-fine, trials trained at once",
+                       formatter_class=trainflags.DefaultsShown, description=__doc__.split("\n\n")[1])
+    trainflags.add_run_flags(p)
+    s = p.add_argument_group("search")
+    s.add_argument("--space", type=parse_dimension, action="append", required=True, metavar="NAME=KIND:ARGS",
+                   help="a searched setting (repeatable): lr, seed, weight_decay, clip_norm, the optimizer's numbers "
+                        "(rho, b1, ...) are trained together; hidden (every hidden width), depth, batch_size, "
+                        "dropout, strength, batchnorm_momentum, pieces each compile a group. KIND: "
+                        + ", ".join(KINDS.values()))
+    s.add_argument("--method", default="random", choices=METHODS, help="random draws or the grid of the space")
+    s.add_argument("--trials", type=int, default=16, help="trials per round of random search")
+    s.add_argument("--points", type=int, default=3, help="values per range of a grid search (ends included)")
+    s.add_argument("--rounds", type=int, default=1, help="coarse-to-fine rounds, each narrowed around the best")
+    s.add_argument("--keep", type=int, default=None, help="best trials a round narrows around (default: a quarter)")
+    s.add_argument("--folds", type=int, default=None, metavar="K",
+                   help="score by K-fold cross-validation over train + val instead of the validation split")
+    s.add_argument("--out", default=None,
+                   help=f"output folder (default: the first free of {DEFAULT_OUT}/<dataset>, -2, ...)")
+    s.add_argument("--overwrite", action="store_true", help="write over the search already in --out")
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return p
+
+
+def _out_folder(args, dataset: str) -> Path:
+    """``--out``, refused when it holds a search (unless ``--overwrite``), or the first free default."""
+    if args.out is not None:
+        out = Path(args.out)
+        if (out / "trials.json").exists() and not args.overwrite:
+            raise ValueError(f"--out {out} holds a search (trials.json); pass --overwrite or choose another folder")
+        return out
+    base, number = Path(DEFAULT_OUT) / dataset, 1
+    while (out := base if number == 1 else base.with_name(f"{base.name}-{number}")).joinpath("trials.json").exists():
+        number += 1
+    return out
+
+
+def main(args) -> dict:
+    """Run ``fnn search``: the search, its table and files, the retrained best and its test score."""
+    import jax
+
+    from fnn import runconfig, runparts
+    from fnn.search import rounds, trials
+    from fnn.settings import SettingError
+
+    values = {k: v for k, v in vars(args).items() if k not in SEARCH_FLAGS}
+    config = runconfig.RunConfig(**trainflags.config_values(values))
+    space = dict(args.space)
+    if len(space) < len(args.space):
+        raise ValueError(f"--space: each setting once, got {', '.join(name for name, _ in args.space)}")
+    value_and_grad = None
+    if config.gradients == "manual":
+        from reference.backprop import value_and_grad
+    out = _out_folder(args, config.dataset)
+    try:
+        trials.check_space(config, space)
+    except SettingError as error:
+        searched = error.setting.removeprefix("hyper.")
+        if searched in space:
+            raise ValueError(f"--space {searched}: {error.reason}") from None
+        raise
+    data = runparts.load_data(config)
+    sizes = ", ".join(f"{name} {len(part[1])}" for name, part in zip(("train", "val", "test"), data[:3]))
+    print(f"fnn search: {config.dataset} ({sizes}), "
+          f"{args.method} search over {', '.join(space)}"
+          + (f", {args.rounds} rounds" if args.rounds > 1 else "") + (f", {args.folds}-fold" if args.folds else ""))
+    done = rounds.search(config, space, key=jax.random.fold_in(jax.random.key(config.seed), 2), data=data,
+                         method=args.method, trials=args.trials, points=args.points, rounds=args.rounds,
+                         keep=args.keep, folds=args.folds, value_and_grad=value_and_grad,
+                         progress=not args.no_progress)
+    return _report(args, config, data, done, out, value_and_grad)
+
+
+def _report(args, config, data, done, out: Path, value_and_grad) -> dict:
+    from fnn.search import report, rounds
+
+    metric = config.task.main_metric
+    out.mkdir(parents=True, exist_ok=True)
+    for number, finished in enumerate(done, start=1):
+        if len(done) > 1:
+            print(f"round {number}: " + ", ".join(f"{n} {_range(d)}" for n, d in finished.space.items()))
+        print(report.format_table(finished.results, metric, folds=args.folds))
+    saved = report.save(done, out)
+    saved["plot"] = report.plot(done, out / "search.png", metric=metric,
+                                title=f"fnn search --dataset {config.dataset}: validation {metric}")
+    best = rounds.best(done)
+    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.settings.items())
+    print(f"best: {shown} (val {metric} {best.score:.4f}); retraining on train + val "
+          f"({len(data.train[1]) + len(data.val[1])} samples, {config.epochs} epochs)")
+    retrained = rounds.retrain(best.config, data, value_and_grad=value_and_grad, progress=not args.no_progress)
+    saved |= rounds.save_best(out / "best", retrained)
+    test = retrained.test
+    print(f"test loss {test['loss']:.4f}  test {metric} {test[metric]:.4f}")
+    print("wrote " + ", ".join(str(p) for p in saved.values()))
+    return {"best": best.settings, "val": best.score, "test": test}
+
+
+def _range(dimension) -> str:
+    if isinstance(dimension, Grid):
+        return "{" + ", ".join(map(str, dimension.values)) + "}"
+    return f"[{dimension.low:.3g}, {dimension.high:.3g}]"
+
