@@ -33,10 +33,11 @@ def _default_mode() -> int:
 
 
 @contextlib.contextmanager
-def _ctrl_c_held():
+def ctrl_c_held():
     """Hold SIGINT until the block ends, then raise KeyboardInterrupt if one came.
 
-    Only Python's default handler in the main thread is replaced; elsewhere the block runs as is.
+    Only Python's default handler in the main thread is replaced; elsewhere, and inside an
+    outer ``ctrl_c_held`` block (which then holds the signal), the block runs as is.
     """
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
@@ -56,7 +57,7 @@ def atomic_write(path, write: Callable) -> Path:
     """Call ``write(binary_file)`` on a temporary file, then rename it onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _ctrl_c_held():
+    with ctrl_c_held():
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -23,7 +23,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import checkpoint, parallel, tasks, validate
+from fnn import checkpoint, files, parallel, tasks, validate
 from fnn import monitor as fnn_monitor
 from fnn.layers.base import check_params, initial_state
 from fnn.objective import Objective
@@ -295,8 +295,9 @@ def _run_epochs(loop: _Loop, done: int, epoch_of: dict, epoch_end: _EpochEnd, pr
             ahead = k + 1 < len(order) and epoch_end.controls.plateau is None
             pending = dispatch(order[k + 1], loop.state, loop.key) if ahead else None
             step_metrics, scores = jax.device_get(results)  # the epoch's one transfer to the host
-            record = epoch_end(loop, epoch, step_metrics, scores, last=epoch == order[-1], seconds_since=start)
-            finished = epoch, dataclasses.replace(loop, history=list(loop.history))
+            with files.ctrl_c_held():  # its record and checkpoints are kept whole; then Ctrl-C stops the run
+                record = epoch_end(loop, epoch, step_metrics, scores, last=epoch == order[-1], seconds_since=start)
+                finished = epoch, dataclasses.replace(loop, history=list(loop.history))
             if on_epoch is not None:
                 on_epoch(record)
             if loop.stopped:

@@ -108,6 +108,32 @@ def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_iden
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
 
 
+def test_a_real_ctrl_c_during_an_epochs_bookkeeping_stops_after_that_epoch_whole(tmp_path, key, monkeypatch):
+    """SIGINT while epoch 2 writes best.npz (after last.npz): the epoch's record and files are
+    completed, then the run stops there, so the message, history and last.npz name one epoch."""
+    import os
+    import signal
+
+    from fnn import fit as fitting
+
+    save = checkpoint.save_checkpoint
+
+    def ctrl_c_in_epoch_2s_best(path, kept):
+        if path.name == "best.npz" and kept.epoch == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return save(path, kept)
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", ctrl_c_in_epoch_2s_best)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(fitting.Interrupted) as stop:
+            run(tmp_path, 6, key)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert stop.value.epoch == 2 and [r["epoch"] for r in stop.value.history] == [1, 2]
+    assert checkpoint.checkpoint_epoch(tmp_path / "last.npz") == checkpoint.checkpoint_epoch(tmp_path / "best.npz") == 2
+
+
 def test_fit_writes_last_and_best(tmp_path, key):
     result = run(tmp_path, 4, key)
     like = {"state": result.state, "loop_key": key, "best_params": result.state.params}
