@@ -1,0 +1,14 @@
+import json
+
+
+def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
+    bench = load_script("bench_search")
+    config, path = bench.parse(["--trials", "2", "--width", "8", "--epochs", "1", "--repeats", "1",
+                                "--json", str(tmp_path / "r.json")])
+    assert path.endswith("r.json") and config == bench.Config(trials=2, width=8, epochs=1, repeats=1)
+    results = bench.main(config)
+    assert set(results["epoch_seconds"]) == {"one trial", "2 trials, vmapped"}
+    assert results["all_over_one"] > 0 and results["speedup_over_sequential"] > 0
+    assert all(value > 0 for value in results["gflops"].values())
+    assert "2 trials take" in capsys.readouterr().out
+    json.dumps(results)
