@@ -46,6 +46,7 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
         method: "grid" (``grid(space, points=points)``) or "random" (``trials`` draws).
         rounds: coarse-to-fine rounds; each after the first searches the space narrowed
             around the previous round's ``keep`` best trials (default: a quarter, at least 1).
+            A grid search stops early when narrowing leaves its grid as it was.
         folds: k-fold cross-validation instead of the validation split.
         value_and_grad, progress: as in ``fnn.run.run``.
     Raises:
@@ -65,7 +66,10 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
         if not finite:
             raise ValueError(f"search: every trial of round {r + 1} diverged (non-finite validation loss); "
                              "search lower learning rates")
-        space = spaces.narrow(space, [result.settings for result in finite[:keep or max(1, len(results) // 4)]])
+        narrowed = spaces.narrow(space, [result.settings for result in finite[:keep or max(1, len(results) // 4)]])
+        if method == "grid" and narrowed == space:
+            break  # the same grid again would train the same trials
+        space = narrowed
     return done
 
 

@@ -143,6 +143,8 @@ def narrow(space: dict, best: list[dict], *, shrink: float = 0.5) -> dict:
         a, b = min(map(dimension.to_unit, values)), max(map(dimension.to_unit, values))
         width = max(b - a, shrink * (high - low))
         start = min(max((a + b) / 2 - width / 2, low), high - width)
-        new_low, new_high = dimension.from_unit(start), dimension.from_unit(start + width)
+        close = 1e-9 * (high - low)  # a bound reached is kept exactly, not exp(log(bound))
+        new_low = dimension.low if start <= low + close else dimension.from_unit(start)
+        new_high = dimension.high if start + width >= high - close else dimension.from_unit(start + width)
         narrowed[name] = type(dimension)(new_low, max(new_high, new_low), dimension.integer)
     return narrowed

@@ -25,8 +25,9 @@ def test_coarse_to_fine_narrows_each_round_around_the_best_trial(searched):
 def test_grid_search_trains_every_point(tiny):
     base, data = tiny
     done = rounds.search(base, {"lr": LogUniform(1e-3, 1e-2), "b1": Grid((0.9,))}, key=jax.random.key(0), data=data,
-                         method="grid", points=3)
+                         method="grid", points=3, rounds=2, keep=3)
     assert sorted(r.settings["lr"] for r in done[0].results) == pytest.approx([1e-3, 10**-2.5, 1e-2])
+    assert len(done) == 1  # narrowed around all three, the grid stays the same: no second round of the same trials
     with pytest.raises(ValueError, match="unknown method 'bayes'"):
         rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="bayes")
 

@@ -39,6 +39,7 @@ def test_narrow_shrinks_ranges_around_the_best_in_log_space_and_keeps_their_grid
     assert narrowed["hidden"] == Grid((32, 64))
     wide = narrow(space, [{"lr": 1e-6, "momentum": 0.0, "hidden": 32}, {"lr": 1e-2, "momentum": 1.0, "hidden": 32}])
     assert (wide["lr"].low, wide["lr"].high) == pytest.approx((1e-6, 1e-2))  # the best span the range: nothing cut
+    assert narrow(space, grid(space)) == space  # exactly: a bound reached stays the bound
 
 
 @pytest.mark.parametrize("make, message", [
