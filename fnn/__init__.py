@@ -7,7 +7,8 @@ Modules: ``activations``, ``initializers``, ``losses``, ``regularizers``, ``metr
 ``runconfig`` (a run's settings, checked), ``runparts`` and ``run`` (``run(config)``),
 ``trained`` (a finished run's model, ``predict``, ``sample``), ``outdir``, ``data``, ``checkpoint``,
 ``history``, ``report`` and ``filters`` (pictures), ``experiments`` (the lecture experiments behind
-``fnn experiment``); the hand-derived backward passes live in the separate ``reference`` package.
+``fnn experiment``), ``search`` (grid, random and coarse-to-fine search, trials trained together with
+``vmap``, behind ``fnn search``); the hand-derived backward passes live in the separate ``reference`` package.
 """
 
 __version__ = "0.1.0"
