@@ -74,13 +74,15 @@ def main(config: Config) -> dict:
     peak = benchmark.matmul_gflops(1024)
     one, many = seconds["one trial"], seconds[f"{config.trials} trials, vmapped"]
     flops = _flops(config, len(data.train[1]), len(data.val[1]))
-    gflops = {name: flops * (1 if name == "one trial" else config.trials) / value / 1e9 for name, value in seconds.items()}
+    gflops = {name: flops * (1 if name == "one trial" else config.trials) / value / 1e9
+              for name, value in seconds.items()}
     results = {"device": str(jax.devices()[0]), "trials": config.trials, "epoch_seconds": seconds, "gflops": gflops,
                "peak_gflops": peak, "all_over_one": many / one, "speedup_over_sequential": config.trials * one / many}
     print(f"device {results['device']}; digits MLP 64-{config.width}-{config.width}-10, Adam, batch "
           f"{config.batch_size}, one epoch + validation scores per call; matmul peak {peak:.1f} GFLOP/s")
     for name, value in seconds.items():
-        print(f"  {name:<22} {1e3 * value:9.2f} ms/epoch {gflops[name]:7.1f} GFLOP/s ({100 * gflops[name] / peak:.0f}% peak)")
+        print(f"  {name:<22} {1e3 * value:9.2f} ms/epoch {gflops[name]:7.1f} GFLOP/s "
+              f"({100 * gflops[name] / peak:.0f}% peak)")
     print(f"  {config.trials} trials take {results['all_over_one']:.2f}x one trial's time (goal: at most 8x); "
           f"{results['speedup_over_sequential']:.2f}x faster than {config.trials} trials one after the other")
     return results

@@ -24,7 +24,8 @@ def test_a_coarse_to_fine_search_prints_the_table_writes_its_files_and_tests_the
     assert (tmp_path / "trials.csv").read_text().startswith("round,rank,score,score_std,lr,b1,val_")
     assert (tmp_path / "search.png").read_bytes()[:4] == b"\x89PNG"
     best = json.loads((tmp_path / "best" / "run.json").read_text())
-    assert best["trained_on"] == "train+val" and f"test accuracy {best['test']['accuracy']:.4f}" in out
+    assert best["trained_on"] == "train+val" and best["train_samples"] == 1079 + 359 and best["epochs_run"] == 1
+    assert f"test accuracy {best['test']['accuracy']:.4f}" in out and best["test_report"]["macro"]["support"] == 359
     capsys.readouterr()
     assert cli.main(["evaluate", str(tmp_path / "best")]) == 0  # the best is a run folder
     assert f"test accuracy {best['test']['accuracy']:.4f}" in capsys.readouterr().out

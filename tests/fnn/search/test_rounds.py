@@ -1,13 +1,13 @@
 import jax
 import pytest
 
-from fnn.search import Grid, LogUniform, rounds, trials
+from fnn.search import Grid, LogUniform, rounds
 
 
 @pytest.fixture(scope="module")
 def searched(tiny):
     base, data = tiny
-    space = {"lr": LogUniform(1e-3, 1e-1), "b1": Grid((0.8, 0.9))}  # 3 trials with b1: test_trials' first group
+    space = {"lr": LogUniform(1e-3, 1e-1), "b1": Grid((0.8, 0.9))}  # 3 trials with b1: the grid test's program
     return rounds.search(base, space, key=jax.random.key(1), data=data, trials=3, rounds=2, keep=1)
 
 
@@ -30,12 +30,3 @@ def test_grid_search_trains_every_point(tiny):
     assert len(done) == 1  # narrowed around all three, the grid stays the same: no second round of the same trials
     with pytest.raises(ValueError, match="unknown method 'bayes'"):
         rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="bayes")
-
-
-def test_the_best_is_retrained_on_train_and_val_and_tested(tiny, searched):
-    base, data = tiny
-    retrained = rounds.retrain(rounds.best(searched).config, data)
-    result, test, report = retrained.result, retrained.test, retrained.test_report
-    assert int(result.state.step) == 2 * (150 // 16)  # both epochs over the 150 pooled samples
-    assert 0.0 <= test["accuracy"] <= 1.0 and report["accuracy"] == pytest.approx(test["accuracy"])
-    assert trials.check_base(base) is None
