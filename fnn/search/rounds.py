@@ -54,6 +54,8 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
     """
     validate.choice("search", "method", method, METHODS)
     trials, rounds = validate.integer("search", "trials", trials), validate.integer("search", "rounds", rounds)
+    keep = None if keep is None else validate.integer("search", "keep", keep)
+    folds = None if folds is None else validate.integer("search", "folds", folds, 2)
     check_space(base, space)
     data = runparts.load_data(base) if data is None else data
     done = []

@@ -28,5 +28,8 @@ def test_grid_search_trains_every_point(tiny):
                          method="grid", points=3, rounds=2, keep=3)
     assert sorted(r.settings["lr"] for r in done[0].results) == pytest.approx([1e-3, 10**-2.5, 1e-2])
     assert len(done) == 1  # narrowed around all three, the grid stays the same: no second round of the same trials
-    with pytest.raises(ValueError, match="unknown method 'bayes'"):
-        rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, method="bayes")
+    for wrong, message in (({"method": "bayes"}, "unknown method 'bayes'"),
+                           ({"folds": 1}, "expected folds to be an int >= 2, got 1"),
+                           ({"keep": 0}, "expected keep to be a positive int, got 0")):
+        with pytest.raises(ValueError, match=message):
+            rounds.search(base, {"lr": LogUniform(1e-3, 1e-2)}, key=jax.random.key(0), data=data, **wrong)
