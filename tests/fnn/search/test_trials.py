@@ -34,9 +34,9 @@ def _epochs_compiled(run) -> int:
 
 @pytest.fixture(scope="module")
 def tiny7(tiny):
-    """The tiny run with 7 hidden units: programs no other module compiles."""
+    """The tiny run with 7 hidden units and batch norm (a model state to carry): programs no other module compiles."""
     base, data = tiny
-    return dataclasses.replace(base, hidden=(7,)), data
+    return dataclasses.replace(base, hidden=(7,), batchnorm="before"), data
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_kfold_scores_are_the_mean_and_std_over_folds_that_partition_train_and_v
         train_rows = {row.tobytes() for row in np.asarray(fold.train[0])}
         assert not train_rows & {row.tobytes() for row in np.asarray(fold.val[0])}
     results = trials.train_trials(base, SETTINGS[:3], data, folds=3)  # 3 folds of 100 + 50: the group's shapes
-    assert all(r.score_std > 0 for r in results)
+    assert all(r.score_std >= 0 for r in results) and any(r.score_std > 0 for r in results)
     assert all(r.curve[-1] == pytest.approx(r.score) for r in results)
 
 
