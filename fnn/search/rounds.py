@@ -1,8 +1,8 @@
 r"""A whole search: rounds of grid or random trials, each round narrowed around the last one's best
 (coarse to fine), and the best configuration retrained on train + validation and tested.
 
-Math (coarse to fine, round r = 1..R): S_1 = the given space; trials_r = grid(S_r) or R samples
-of S_r; best_r = the ``keep`` best trials of round r; S_{r+1} = narrow(S_r, best_r).
+Math (coarse to fine, round r = 1..R): S_1 = the given space; trials_r = grid(S_r) or n samples
+of S_r (n = ``trials``); best_r = the ``keep`` best trials of round r; S_{r+1} = narrow(S_r, best_r).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from tqdm.auto import tqdm
 from fnn import files, runparts, trained, validate
 from fnn.data.prepare import Prepared
 from fnn.fit import FitResult, fit
+from fnn.run import CONFIG_FILE, test_scores
 from fnn.runconfig import RunConfig
 from fnn.search import space as spaces
-from fnn.run import CONFIG_FILE, test_scores
 from fnn.search.trials import TrialResult, check_space, rank, train_trials
 
 METHODS = ("grid", "random")
