@@ -15,12 +15,15 @@ Adam divides by eps = 1e-8, so its runs on 1 and 4 devices are 3e-11 apart after
 dropout masks do not depend on the number of devices. The same code runs on one CPU, on
 several host devices (``XLA_FLAGS=--xla_force_host_platform_device_count=4``, how the
 tests run it) or on GPUs. Under ``jax.distributed.initialize`` the devices of every
-process make up the mesh.
+process make up the mesh: each process passes the same data and parameters, ``replicate``
+places each copy on the process's own devices, and only one process should write
+checkpoints (two processes of one CPU device each, over localhost, are tested).
 """
 
 from __future__ import annotations
 
 import jax
+import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
 from fnn import validate
@@ -50,8 +53,22 @@ def replicated(mesh: Mesh) -> NamedSharding:
 
 
 def replicate(mesh: Mesh, tree):
-    """Every array of ``tree`` copied to every device of the mesh."""
-    return jax.device_put(tree, replicated(mesh))
+    """Every array of ``tree`` copied to every device of the mesh.
+
+    Under ``jax.distributed`` each process holds the same values and places its copy on its
+    own devices (a process cannot write to another's), so call it in every process alike.
+    """
+    if jax.process_count() == 1:
+        return jax.device_put(tree, replicated(mesh))
+    return jax.tree.map(lambda x: _replicated_across_processes(x, replicated(mesh)), tree)
+
+
+def _replicated_across_processes(x, sharding: NamedSharding):
+    if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        data = _replicated_across_processes(jax.random.key_data(x), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
+    host = np.asarray(jax.device_get(x))
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
 def check_batch_size(where: str, batch_size: int, mesh: Mesh) -> None:

@@ -8,11 +8,12 @@ import sys
 import textwrap
 
 import jax
+import numpy as np
 import pytest
 
 from fnn import parallel
 
-FOUR_DEVICES = textwrap.dedent("""
+PROBLEM = textwrap.dedent("""
     import contextlib, io, json, sys
     import jax
     jax.config.update("jax_enable_x64", True)
@@ -28,9 +29,18 @@ FOUR_DEVICES = textwrap.dedent("""
     y = jnp.argmax(X[:, :3] + 0.3 * X[:, 3:], axis=1).astype(jnp.int32)
     objective = Objective(mlp.mlp((16, 16), 3, batchnorm="before", dropout=0.2))
     params = objective.model.init(jax.random.fold_in(key, 1), (6,), dtype=jnp.float64)[1]
-    runs = {devices: fit(objective, optim.injectable("sgd", learning_rate=0.1), params, (X, y), val=(X, y),
-                         batch_size=16, epochs=3, key=key, devices=devices)
-            for devices in (None, 4)}
+
+    def train_on(devices):
+        return fit(objective, optim.injectable("sgd", learning_rate=0.1), params, (X, y), val=(X, y), batch_size=16,
+                   epochs=3, key=key, devices=devices)
+
+    def leaves(result):
+        return [np.asarray(jax.device_get(a)).tolist() for a in jax.tree.leaves(result.state.params)]
+""")
+"""The shared problem: an MLP with batch norm and dropout, SGD, three epochs, float64."""
+
+FOUR_DEVICES = PROBLEM + textwrap.dedent("""
+    runs = {devices: train_on(devices) for devices in (None, 4)}
     one, four = (jax.tree.leaves((r.state.params, r.state.model_state)) for r in runs.values())
     epoch = train.make_train_epoch(objective, optim.adam(0.01), batch_size=16, mesh=parallel.batch_mesh(4))
     state = train.init_state(params, optim.adam(0.01), model_state=runs[4].state.model_state)
@@ -53,7 +63,20 @@ FOUR_DEVICES = textwrap.dedent("""
         "all_reduce": "all-reduce" in hlo,
         "sharded_params": len(runs[4].state.params[0].W.sharding.device_set),
         "command": command,
+        "one_device_params": leaves(runs[None]),
     }))
+""")
+
+TWO_PROCESSES = textwrap.dedent("""
+    import sys
+    import jax
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=f"localhost:{sys.argv[2]}", num_processes=2,
+                               process_id=int(sys.argv[1]))  # before any array exists
+""") + PROBLEM + textwrap.dedent("""
+    result = train_on(2)
+    print(json.dumps({"devices": jax.device_count(), "local_devices": jax.local_device_count(),
+                      "params": leaves(result)}))
 """)
 
 
@@ -86,6 +109,31 @@ def test_fnn_train_devices_splits_the_minibatch_and_matches_one_device(four_devi
     assert command["2 devices, batch 63"] == {
         "code": 2, "stderr": "fnn train: error: --devices: run: expected a batch_size divisible by the 2 devices, "
                              "got 63; try 62\n"}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_under_jax_distributed_train_like_one_device(four_devices):
+    """Two processes of one CPU device each, joined by ``jax.distributed.initialize`` over localhost
+    (gloo collectives): the mesh spans both, and each ends with the one-device parameters."""
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    port = str(_free_port())
+    processes = [subprocess.Popen([sys.executable, "-c", TWO_PROCESSES, str(i), port], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outputs = [p.communicate(timeout=240) for p in processes]
+    for process, (_, err) in zip(processes, outputs):
+        assert process.returncode == 0, err
+    for out, _ in outputs:
+        result = json.loads(out.strip().splitlines()[-1])
+        assert result["devices"] == 2 and result["local_devices"] == 1
+        for got, one in zip(result["params"], four_devices["one_device_params"]):
+            np.testing.assert_allclose(got, one, rtol=1e-13, atol=1e-13)
 
 
 def test_a_mesh_over_more_devices_than_jax_sees_is_refused():
