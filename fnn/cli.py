@@ -167,6 +167,14 @@ def evaluate(args) -> None:
     _print_test(*run.evaluate(args.run_dir))
 
 
+def search(args) -> None:
+    """Run ``fnn search``, with the hand-derived gradients of ``reference`` for ``--gradients manual``."""
+    value_and_grad = None
+    if args.gradients == "manual":
+        from reference.backprop import value_and_grad
+    search_cli.main(args, value_and_grad=value_and_grad)
+
+
 def gradcheck(args) -> int:
     """Run ``fnn gradcheck``: print the table; exit status 1 if any row is out of tolerance."""
     import jax
@@ -215,7 +223,7 @@ def main(argv=None) -> int:
             return gradcheck(args)
         {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args),
          "sample": lambda: sample(args), "experiment": lambda: experiment_cli.main(args),
-         "search": lambda: search_cli.main(args)}[args.command]()
+         "search": lambda: search(args)}[args.command]()
         return 0
     except KeyboardInterrupt:
         return INTERRUPTED

@@ -87,8 +87,10 @@ def _out_folder(args, dataset: str) -> Path:
     return out
 
 
-def main(args) -> dict:
-    """Run ``fnn search``: the search, its table and files, the retrained best and its test score."""
+def main(args, *, value_and_grad=None) -> dict:
+    """Run ``fnn search``: the search, its table and files, the retrained best and its test score.
+    ``value_and_grad``: the hand-derived gradients for ``--gradients manual`` (``fnn.cli`` passes
+    them: the library never imports ``reference``)."""
     import jax
 
     from fnn import runconfig, runparts
@@ -100,9 +102,6 @@ def main(args) -> dict:
     space = dict(args.space)
     if len(space) < len(args.space):
         raise ValueError(f"--space: each setting once, got {', '.join(name for name, _ in args.space)}")
-    value_and_grad = None
-    if config.gradients == "manual":
-        from reference.backprop import value_and_grad
     out = _out_folder(args, config.dataset)
     try:
         trials.check_space(config, space)

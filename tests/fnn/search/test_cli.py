@@ -56,3 +56,14 @@ def test_a_bad_search_is_a_one_line_error_naming_the_flag(flags, message, tmp_pa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err), err
+
+
+def test_manual_gradients_come_from_reference_through_the_command(monkeypatch):
+    from fnn.search import cli as search_cli
+    from reference import backprop
+
+    seen = {}
+    monkeypatch.setattr(search_cli, "main", lambda args, *, value_and_grad: seen.update(chosen=value_and_grad))
+    assert cli.main(["search", "--space", "lr=grid:0.1", "--gradients", "manual"]) == 0
+    assert seen["chosen"] is backprop.value_and_grad
+    assert cli.main(["search", "--space", "lr=grid:0.1"]) == 0 and seen["chosen"] is None
