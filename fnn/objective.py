@@ -11,6 +11,13 @@ evaluation mode (running batch-norm statistics, no dropout);
 returns the updated model state. ``fnn.train`` differentiates the latter;
 ``reference.backprop.value_and_grad`` reads the description to run the lecture's
 hand-derived backprop instead. A model without state takes ``()`` as ``model_state``.
+
+Mixed precision: with ``compute_dtype`` (e.g. ``jnp.bfloat16``) the forward pass runs on
+copies of the parameters, inputs and model state cast to it, while the parameters (the
+master copy, float32) and the optimizer stay in their own dtype. The outputs are cast back
+before the loss, so the loss, its softmax and the penalty are computed in float32, and
+the gradient reaches the master copy through the casts' transpose, in float32:
+    dJ/dtheta = cast_f32( dJ/dtheta_bf16 ),   theta_bf16 = cast_bf16(theta).
 """
 
 from __future__ import annotations
@@ -34,11 +41,13 @@ class Objective:
         model: a layer spec (e.g. ``fnn.models.mlp.mlp(...)``).
         task: ``fnn.tasks.Classification()`` (default), ``Binary()`` or ``Regression(loss)``.
         penalty: None or ``fnn.regularizers.Penalty(name, strength, beta)``.
+        compute_dtype: None, or the floating dtype of the forward pass (mixed precision).
     """
 
     model: Any
     task: Any = tasks.Classification()
     penalty: Penalty | None = None
+    compute_dtype: Any = None
 
     def __post_init__(self):
         check_layer("Objective", self.model)
@@ -47,6 +56,8 @@ class Objective:
         if self.penalty is not None and not isinstance(self.penalty, Penalty):
             raise TypeError(f"Objective: expected penalty to be an fnn.regularizers.Penalty or None, "
                             f"got {type(self.penalty).__name__}")
+        if self.compute_dtype is not None and not jnp.issubdtype(self.compute_dtype, jnp.floating):
+            raise TypeError(f"Objective: expected compute_dtype to be None or a floating dtype, got {self.compute_dtype!r}")
 
     @property
     def is_classifier(self) -> bool:
@@ -57,9 +68,19 @@ class Objective:
         """Whether training mode draws randomness (a layer that is not declared deterministic)."""
         return needs_key(self.model)
 
+    def _apply(self, params, model_state, X, *, train, key=None):
+        """The model's forward pass, in ``compute_dtype`` when set; outputs and new state in the
+        dtypes of the parameters and of the state given."""
+        if self.compute_dtype is None:
+            return self.model.apply(params, model_state, X, train=train, key=key)
+        cast = _floats_to(self.compute_dtype)
+        outputs, new_state = self.model.apply(cast(params), cast(model_state), cast(X), train=train, key=key)
+        master = jax.tree.leaves(params)[0].dtype
+        return outputs.astype(master), jax.tree.map(lambda new, old: new.astype(old.dtype), new_state, model_state)
+
     def outputs(self, params, X, model_state=()):
         """The model's outputs (logits for classifiers) in evaluation mode."""
-        return self.model.apply(params, model_state, X, train=False)[0]
+        return self._apply(params, model_state, X, train=False)[0]
 
     def predict(self, params, X, model_state=()):
         """The task's predictions: classes, or values for regression."""
@@ -87,6 +108,13 @@ class Objective:
     def train_loss(self, params, model_state, batch, key):
         """J(params) on one batch in training mode; returns ``(J, updated model state)``."""
         X, y = batch
-        outputs, model_state = self.model.apply(params, model_state, X, train=True, key=key)
+        outputs, model_state = self._apply(params, model_state, X, train=True, key=key)
         return self.data_loss(outputs, y) + self.penalty_value(params), model_state
+
+
+def _floats_to(dtype):
+    """A function casting every floating array of a tree to ``dtype`` (integers, e.g. token ids, stay)."""
+    def cast(tree):
+        return jax.tree.map(lambda a: a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
+    return cast
 

@@ -35,6 +35,7 @@ ONLY_FOR = {"batchnorm": ("mlp",), "dropout": ("mlp",), "residual": ("mlp",), "b
             "pieces": ("mlp",)}
 """The models each of these settings applies to; with another model it must keep its default."""
 DTYPES = ("float32", "float64")
+COMPUTE_DTYPES = ("bfloat16",)
 DEFAULT_STRENGTH = 1e-4
 SEED_RANGE = (0, 2**32 - 1)
 """A seed is one 32-bit word: JAX keys of larger seeds wrap around (2**32 gives the key of 0)."""
@@ -112,6 +113,7 @@ class RunConfig:
     seed: int = 0
     gradients: str = "auto"
     dtype: str = "float32"
+    compute_dtype: str | None = None
     checkpoint_every: int = 1
     devices: int | None = None
 
@@ -180,7 +182,7 @@ def _check_choices(config: RunConfig) -> None:
                "dropout_form": dropout_layer.FORMS, "optimizer": optim.BY_NAME, "gradients": GRADIENTS, "dtype": DTYPES}
     optional = {"loss": tasks.BY_LOSS, "scaling": preprocessing.FITTERS, "batchnorm": mlp.BATCHNORM_PLACES,
                 "regularizer": regularizers.BY_NAME, "freeze": FREEZE, "schedule": schedules.BY_NAME,
-                "averaging": control.AVERAGING_KINDS}
+                "averaging": control.AVERAGING_KINDS, "compute_dtype": COMPUTE_DTYPES}
     for name, allowed in (choices | optional).items():
         value = getattr(config, name)
         if not (name in optional and value is None):
@@ -250,6 +252,9 @@ def _check_model(config: RunConfig) -> None:
 def _check_combinations(config: RunConfig) -> None:
     if config.strength is not None and config.regularizer is None:
         raise SettingError("strength", f"is the regularizer's lambda, got {config.strength} without a regularizer")
+    if config.compute_dtype is not None and config.gradients == "manual":
+        raise SettingError("compute_dtype", "the hand-derived rules run in the parameters' dtype: expected gradients "
+                                            "auto with mixed precision, got manual")
     if config.lr is not None and config.schedule is not None:
         raise SettingError("lr", "lr and schedule exclude each other; give the schedule's rate in schedule_args")
     if config.schedule_args and config.schedule is None:

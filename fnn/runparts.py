@@ -171,7 +171,8 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None, initiali
     if config.init_from is not None and initialise:
         params, model_state = _transferred(config, model, params, model_state)
     penalty = Penalty(config.regularizer, config.penalty_strength) if config.regularizer else None
-    objective = Objective(model, task, penalty)
+    compute_dtype = None if config.compute_dtype is None else jnp.dtype(config.compute_dtype)
+    objective = Objective(model, task, penalty, compute_dtype)
     batch_size = config.batch_size or (len(data.train[1]) if config.optimizer in FULL_BATCH else DEFAULT_BATCH_SIZE)
     if batch_size > len(data.train[1]):
         raise SettingError("batch_size", f"expected at most the {len(data.train[1])} training samples, got {batch_size}")

@@ -189,6 +189,9 @@ def _add_training_flags(p):
     p.add_argument("--gradients", default="auto", choices=["auto", "manual"],
                    help="jax.value_and_grad or the lectures' hand-derived backprop")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--compute-dtype", default=None, choices=["bfloat16"],
+                   help="mixed precision: the forward and backward passes in this dtype, the parameters, "
+                        "optimizer and loss in --dtype")
     p.add_argument("--devices", type=int, default=None, metavar="N",
                    help="data parallelism: split every minibatch over N devices (default: one)")
 

@@ -140,10 +140,14 @@ def value_and_grad(objective: Objective):
         lambda dR/dW of ``reference.regularizers`` at the weights the model declares.
     Raises:
         TypeError: when ``objective`` is not an ``fnn.objective.Objective``, or a layer has no rule.
+        ValueError: for mixed precision (``compute_dtype``), which the rules do not follow.
     """
     if not isinstance(objective, Objective):
         raise TypeError("reference.backprop.value_and_grad: expected an fnn.objective.Objective, "
                         f"got {type(objective).__name__}; use fnn.train.autodiff for other functions")
+    if objective.compute_dtype is not None:
+        raise ValueError("reference.backprop.value_and_grad: expected an Objective without compute_dtype (the rules "
+                         f"run in the parameters' dtype), got compute_dtype {jnp.dtype(objective.compute_dtype).name}")
     check_rules(objective.model)
     loss_grad = rl.gradient(objective.task.loss)
 

@@ -145,6 +145,8 @@ BAD_FLAGS = [
     (["--optimizer", "adam", "--b1", "1.5"], "--b1: adam: expected b1 in [0, 1), got 1.5"),
     (["--lr", "-1"], "--lr: adam: expected learning_rate in [0, inf], got -1.0"),
     (["--lr", "inf"], "--lr: expected a finite number, got inf"),
+    (["--compute-dtype", "bfloat16", "--gradients", "manual"],
+     "--compute-dtype: the hand-derived rules run in the parameters' dtype: expected gradients auto"),
     (["--schedule", "harmonic", "--lr", "0.1"], "--lr: lr and schedule exclude each other"),
     (["--schedule-args", "init_value=0.1"], "--schedule-args: expected a schedule to apply them to"),
     (["--schedule", "staircase", "--schedule-args", "init_value=0.1,decay_rate=0.5"],
@@ -226,6 +228,15 @@ def test_the_cnn_trains_on_mnist_from_disk(tmp_path, capsys):
     assert cli.main(args) == 0
     assert "CNN 28x28x1 conv32k3-pool-conv64k3-pool (784 inputs)" in capsys.readouterr().out
     assert json.loads((tmp_path / "run" / "run.json").read_text())["test_report"]["macro"]["support"] == 8
+
+
+def test_mixed_precision_from_the_command_line_reaches_96_percent_on_digits(tmp_path):
+    """bfloat16 forward and backward, float32 weights, Adam and loss: 0.9749 measured (float32: 0.9777)."""
+    assert cli.main(["train", "--compute-dtype", "bfloat16", "--out", str(tmp_path), "--no-progress"]) == 0
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["config"]["compute_dtype"] == "bfloat16" and run["test"]["accuracy"] >= 0.96
+    with np.load(tmp_path / "params.npz") as f:
+        assert {f[name].dtype for name in f.files} == {np.dtype(np.float32)}
 
 
 def test_mnist_without_files_is_a_one_line_error(tmp_path, capsys):
