@@ -17,7 +17,7 @@ from fnn.search.rounds import METHODS
 from fnn.search.space import Grid, LogUniform, Uniform
 
 DEFAULT_OUT = "runs/search"
-SEARCH_FLAGS = ("space", "trials", "method", "points", "rounds", "keep", "folds")
+SEARCH_FLAGS = ("space", "trials", "method", "points", "rounds", "keep", "folds", "trial_devices")
 KINDS = {"grid": "grid:V1,V2,...", "uniform": "uniform:LOW:HIGH", "loguniform": "loguniform:LOW:HIGH",
          "int": "int:LOW:HIGH", "logint": "logint:LOW:HIGH"}
 """The kinds of ``--space`` and their syntax (int, logint: integers drawn uniformly, log-uniformly)."""
@@ -67,6 +67,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s.add_argument("--keep", type=int, default=None, help="best trials a round narrows around (default: a quarter)")
     s.add_argument("--folds", type=int, default=None, metavar="K",
                    help="score by K-fold cross-validation over train + val instead of the validation split")
+    s.add_argument("--trial-devices", type=int, default=None, metavar="N",
+                   help="split each group's trials over N devices (default: one)")
     s.add_argument("--out", default=None,
                    help=f"output folder (default: the first free of {DEFAULT_OUT}/<dataset>, -2, ...)")
     s.add_argument("--overwrite", action="store_true", help="write over the search already in --out")
@@ -93,7 +95,7 @@ def main(args, *, value_and_grad=None) -> dict:
     them: the library never imports ``reference``)."""
     import jax
 
-    from fnn import runconfig, runparts
+    from fnn import parallel, runconfig, runparts
     from fnn.search import rounds, trials
     from fnn.settings import SettingError
 
@@ -110,6 +112,11 @@ def main(args, *, value_and_grad=None) -> dict:
         if searched in space:
             raise ValueError(f"--space {searched}: {error.reason}") from None
         raise
+    if args.trial_devices is not None:
+        try:
+            parallel.batch_mesh(args.trial_devices)
+        except ValueError as error:
+            raise ValueError(f"--trial-devices: {error}") from None
     data = runparts.load_data(config)
     sizes = ", ".join(f"{name} {len(part[1])}" for name, part in zip(("train", "val", "test"), data[:3]))
     print(f"fnn search: {config.dataset} ({sizes}), "
@@ -118,7 +125,7 @@ def main(args, *, value_and_grad=None) -> dict:
     done = rounds.search(config, space, key=jax.random.fold_in(jax.random.key(config.seed), 2), data=data,
                          method=args.method, trials=args.trials, points=args.points, rounds=args.rounds,
                          keep=args.keep, folds=args.folds, value_and_grad=value_and_grad,
-                         progress=not args.no_progress)
+                         progress=not args.no_progress, devices=args.trial_devices)
     return _report(args, config, data, done, out, value_and_grad)
 
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from tqdm.auto import tqdm
 
-from fnn import files, runparts, trained, validate
+from fnn import files, parallel, runparts, trained, validate
 from fnn.data.prepare import Prepared
 from fnn.fit import FitResult, fit
 from fnn.run import CONFIG_FILE, test_scores
@@ -35,7 +35,7 @@ class Round(NamedTuple):
 
 def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, method: str = "random",
            trials: int = 16, points: int = 3, rounds: int = 1, keep: int | None = None, folds: int | None = None,
-           value_and_grad=None, progress: bool = False) -> list[Round]:
+           value_and_grad=None, progress: bool = False, devices: int | None = None) -> list[Round]:
     """Search ``space`` around the runs of ``base``; return every round.
 
     Args:
@@ -49,6 +49,7 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
             A grid search stops early when narrowing leaves its grid as it was.
         folds: k-fold cross-validation instead of the validation split.
         value_and_grad, progress: as in ``fnn.run.run``.
+        devices: split each group's trials over this many devices (``trials.train_together``).
     Raises:
         ValueError: every trial of a round diverged (nothing to narrow around).
     """
@@ -57,12 +58,15 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
     keep = None if keep is None else validate.integer("search", "keep", keep)
     folds = None if folds is None else validate.integer("search", "folds", folds, 2)
     check_space(base, space)
+    if devices is not None:
+        parallel.batch_mesh(devices)  # enough devices, before any data is loaded
     data = runparts.load_data(base) if data is None else data
     done = []
     for r in tqdm(range(rounds), desc="rounds", unit="round", disable=not progress or rounds == 1, leave=False):
         drawn = spaces.grid(space, points=points) if method == "grid" else spaces.sample(
             jax.random.fold_in(key, r), space, trials)
-        results = train_trials(base, drawn, data, folds=folds, value_and_grad=value_and_grad, progress=progress)
+        results = train_trials(base, drawn, data, folds=folds, value_and_grad=value_and_grad, progress=progress,
+                               devices=devices)
         done.append(Round(space, results))
         finite = [result for result in results if not math.isnan(result.score)]
         if not finite:

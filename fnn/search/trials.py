@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from fnn import optim, runparts, train
+from fnn import optim, parallel, runparts, train
 from fnn.data.prepare import Prepared
 from fnn.data.splits import kfold_indices
 from fnn.optim.injectable import hyperparameters
@@ -171,11 +171,27 @@ def unstack(tree, index: int):
     return jax.tree.map(lambda leaf: leaf[index], tree)
 
 
-def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool = False, label: str = "trials"):
+def _on_devices(devices: int | None, trials: int, states, chains, data, scored):
+    """The stacked trials split over ``devices`` along the trial axis (padded with copies of the
+    last trial to a multiple of ``devices``), the data and the scored sets replicated."""
+    if devices is None:
+        return states, chains, data, scored
+    mesh = parallel.batch_mesh(devices)
+    pad = -trials % devices
+    states, chains = (jax.tree.map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), tree)
+                      for tree in (states, chains))
+    states, chains = jax.device_put((states, chains), parallel.split_batch(mesh))  # axis 0: the trials
+    return states, chains, *parallel.replicate(mesh, (data, scored))
+
+
+def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool = False, label: str = "trials",
+                   devices: int | None = None):
     """Train the runs ``parts`` (one group: one program) together, as ``fit`` would train each.
 
     Each run starts like ``fit``: its ``fit_key`` splits into the epoch chain and the state's
     key; every epoch is one call of ``make_trials_epoch``, scoring ``val`` after training.
+    With ``devices`` the trials are split over that many devices (each device trains its
+    share; no trial talks to another, so nothing is all-reduced).
 
     Returns:
         ``(states, scores)``: the final ``TrainState``s stacked over the trials, and the
@@ -191,14 +207,15 @@ def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool
         chain, state_key = jax.random.split(part.fit_key)
         chains.append(chain)
         states.append(train.init_state(part.params, part.optimizer, model_state=part.model_state, key=state_key))
-    states, chains = stack(states), stack(chains)
     data, scored = tuple(map(jnp.asarray, first.data.train)), {"val": tuple(map(jnp.asarray, val))}
+    states, chains, data, scored = _on_devices(devices, len(parts), stack(states), stack(chains), data, scored)
     history = []
     for _ in tqdm(range(first.config.epochs), desc=label, unit="epoch", disable=not progress, leave=False):
         states, chains, _, scores = run(states, chains, data, scored)
         history.append(scores["val"])
     history = jax.device_get(history)
-    return states, {metric: np.stack([h[metric] for h in history]) for metric in history[0]}
+    states = jax.tree.map(lambda a: a[:len(parts)], states)
+    return states, {metric: np.stack([h[metric] for h in history])[:, :len(parts)] for metric in history[0]}
 
 
 def fold_data(data: Prepared, k: int, *, key) -> list[Prepared]:
@@ -240,13 +257,14 @@ class TrialResult(NamedTuple):
 
 
 def train_trials(base: RunConfig, trials: list[dict], data: Prepared, *, folds: int | None = None,
-                 value_and_grad=None, progress: bool = False) -> list[TrialResult]:
+                 value_and_grad=None, progress: bool = False, devices: int | None = None) -> list[TrialResult]:
     """Train and score the trials (``settings`` dicts applied to ``base``), best first.
 
     Args:
         base: the fixed part of every run; ``data``: its split and scaled data (``runparts.load_data``).
         folds: k for k-fold cross-validation (over train + val); None: score on ``data.val``.
         value_and_grad: the gradient transform for ``gradients="manual"`` (see ``fnn.run.run``).
+        devices: split each group's trials over this many devices (``train_together``).
     Returns:
         ``TrialResult``s sorted by score, best first (diverged trials last).
     """
@@ -261,7 +279,7 @@ def train_trials(base: RunConfig, trials: list[dict], data: Prepared, *, folds: 
         for f, fold in enumerate(fold_sets):
             parts = [runparts.build(configs[i], data=fold, value_and_grad=value_and_grad) for i in members]
             label = f"group {number + 1}/{len(trial_groups)}" + (f" fold {f + 1}/{folds}" if folds else "")
-            _, history = train_together(parts, fold.val, progress=progress, label=label)
+            _, history = train_together(parts, fold.val, progress=progress, label=label, devices=devices)
             for j, i in enumerate(members):
                 scores[i].append({metric: values[:, j] for metric, values in history.items()})
     group_of = {i: g for g, members in enumerate(trial_groups) for i in members}

@@ -46,6 +46,16 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
     state = train.init_state(params, optim.adam(0.01), model_state=runs[4].state.model_state)
     hlo = epoch.lower(state, (X, y), key).compile().as_text()
 
+    from fnn import runparts
+    from fnn.runconfig import RunConfig
+    from fnn.search import trials
+    base = RunConfig(dtype="float64", epochs=2, hidden=(8,), batch_size=16)
+    prepared = runparts.load_data(base)
+    prepared = prepared._replace(train=tuple(a[:100] for a in prepared.train), val=tuple(a[:50] for a in prepared.val))
+    parts = [runparts.build(trials.trial_config(base, {"lr": lr, "seed": seed}), data=prepared)
+             for lr, seed in ((1e-3, 0), (3e-3, 1), (1e-2, 2))]  # 3 trials on 4 devices: one padding copy
+    searched = {devices: trials.train_together(parts, prepared.val, devices=devices) for devices in (None, 4)}
+
     out = sys.argv[1]
     command = {}
     for devices, batch in (("1", "64"), ("2", "64"), ("2", "63")):
@@ -64,6 +74,10 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
         "sharded_params": len(runs[4].state.params[0].W.sharding.device_set),
         "command": command,
         "one_device_params": leaves(runs[None]),
+        "trials": {"shape": list(searched[4][1]["loss"].shape),
+                   "largest_difference": max(float(np.max(np.abs(searched[4][1][m] - searched[None][1][m])))
+                                             for m in searched[None][1]),
+                   "sharded_over": len(jax.tree.leaves(searched[4][0].params)[0].sharding.device_set)},
     }))
 """)
 
@@ -109,6 +123,13 @@ def test_fnn_train_devices_splits_the_minibatch_and_matches_one_device(four_devi
     assert command["2 devices, batch 63"] == {
         "code": 2, "stderr": "fnn train: error: --devices: run: expected a batch_size divisible by the 2 devices, "
                              "got 63; try 62\n"}
+
+
+def test_search_trials_split_over_four_devices_score_like_one_device(four_devices):
+    """Three trials (lr and seed) on four devices, padded with a copy of the last: the same
+    validation curves as on one device, and the trial axis lives on all four devices."""
+    assert four_devices["trials"]["shape"] == [2, 3] and four_devices["trials"]["sharded_over"] == 4
+    assert four_devices["trials"]["largest_difference"] <= 1e-13
 
 
 def _free_port() -> int:

@@ -49,6 +49,7 @@ def test_space_specs():
     (["--space", "dropout=uniform:0.5:1.5"], r"--space dropout: dropout: expected rate in \[0, 1\), got 1.5"),
     (["--space", "lr=grid:0.1", "--plateau", "2"], "--plateau: is not supported by a search"),
     (["--space", "lr=grid:0.1", "--space", "lr=grid:0.2"], "--space: each setting once, got lr, lr"),
+    (["--space", "lr=grid:0.1", "--trial-devices", "64"], "--trial-devices: batch_mesh: expected devices <= 1 "),
 ])
 def test_a_bad_search_is_a_one_line_error_naming_the_flag(flags, message, tmp_path, capsys):
     with pytest.raises(SystemExit) if "argument" in message or "KIND" in message else contextlib.nullcontext():
