@@ -26,8 +26,9 @@ DTYPE = jnp.float32
 
 
 def digits(seed: int, *, train_size: int | None = None) -> Prepared:
-    """The 8x8 digits as ``fnn train`` prepares them (60/20/20 split drawn by ``seed``, standardised
-    with the training split's statistics); ``train_size`` keeps only the first rows of the training split."""
+    """The 8x8 digits prepared as ``fnn train`` prepares them (60/20/20, standardised with the training
+    split's statistics), the split drawn from ``jax.random.key(seed)`` itself: not the split of ``fnn train
+    --seed``, whose data key is one of three split off it. ``train_size`` keeps the first training rows."""
     data = prepare("digits", key=jax.random.key(seed))
     if train_size is None:
         return data
