@@ -37,7 +37,8 @@ def ctrl_c_held():
     """Hold SIGINT until the block ends, then raise KeyboardInterrupt if one came.
 
     Only Python's default handler in the main thread is replaced; elsewhere, and inside an
-    outer ``ctrl_c_held`` block (which then holds the signal), the block runs as is.
+    outer ``ctrl_c_held`` block (which then holds the signal), the block runs as is. When the
+    block raises, its exception goes on and a held Ctrl-C is dropped (the run stops anyway).
     """
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGINT) is not signal.default_int_handler:

@@ -298,8 +298,8 @@ def _run_epochs(loop: _Loop, done: int, epoch_of: dict, epoch_end: _EpochEnd, pr
             with files.ctrl_c_held():  # its record and checkpoints are kept whole; then Ctrl-C stops the run
                 record = epoch_end(loop, epoch, step_metrics, scores, last=epoch == order[-1], seconds_since=start)
                 finished = epoch, dataclasses.replace(loop, history=list(loop.history))
-            if on_epoch is not None:
-                on_epoch(record)
+                if on_epoch is not None:  # its row is shown before a held Ctrl-C stops the run
+                    on_epoch(record)
             if loop.stopped:
                 break
     except KeyboardInterrupt:

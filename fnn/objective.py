@@ -13,8 +13,9 @@ returns the updated model state. ``fnn.train`` differentiates the latter;
 hand-derived backprop instead. A model without state takes ``()`` as ``model_state``.
 
 Mixed precision: with ``compute_dtype`` (e.g. ``jnp.bfloat16``) the forward pass runs on
-copies of the parameters, inputs and model state cast to it, while the parameters (the
-master copy, float32) and the optimizer stay in their own dtype. The outputs are cast back
+copies of the parameters and inputs cast to it, while the parameters (the master copy,
+float32), the optimizer and the model state stay in their own dtype (batch norm normalises
+with its running statistics cast to the activations' dtype and updates them in theirs). The outputs are cast back
 before the loss, so the loss, its softmax and the penalty are computed in float32, and
 the gradient reaches the master copy through the casts' transpose, in float32:
     dJ/dtheta = cast_f32( dJ/dtheta_bf16 ),   theta_bf16 = cast_bf16(theta).
@@ -69,14 +70,12 @@ class Objective:
         return needs_key(self.model)
 
     def _apply(self, params, model_state, X, *, train, key=None):
-        """The model's forward pass, in ``compute_dtype`` when set; outputs and new state in the
-        dtypes of the parameters and of the state given."""
+        """The model's forward pass, in ``compute_dtype`` when set; the outputs in the parameters' dtype."""
         if self.compute_dtype is None:
             return self.model.apply(params, model_state, X, train=train, key=key)
         cast = _floats_to(self.compute_dtype)
-        outputs, new_state = self.model.apply(cast(params), cast(model_state), cast(X), train=train, key=key)
-        master = jax.tree.leaves(params)[0].dtype
-        return outputs.astype(master), jax.tree.map(lambda new, old: new.astype(old.dtype), new_state, model_state)
+        outputs, model_state = self.model.apply(cast(params), model_state, cast(X), train=train, key=key)
+        return outputs.astype(jax.tree.leaves(params)[0].dtype), model_state
 
     def outputs(self, params, X, model_state=()):
         """The model's outputs (logits for classifiers) in evaluation mode."""

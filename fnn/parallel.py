@@ -64,10 +64,10 @@ def replicate(mesh: Mesh, tree):
 
 
 def _replicated_across_processes(x, sharding: NamedSharding):
-    if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+    if hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
         data = _replicated_across_processes(jax.random.key_data(x), sharding)
         return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
-    host = np.asarray(jax.device_get(x))
+    host = np.asarray(jax.device_get(x))  # arrays and Python numbers alike
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 

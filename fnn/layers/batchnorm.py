@@ -92,8 +92,10 @@ def batch_statistics(X):
 
 
 def update_running(state: BatchNormState, mu, var, m: int, *, momentum: float, unbiased: bool) -> BatchNormState:
-    """The running averages after one batch of m samples."""
+    """The running averages after one batch of m samples, in the state's own dtype (under mixed
+    precision the batch statistics are bfloat16, the running averages stay float32)."""
     stored_var = var * (m / (m - 1)) if unbiased else var
+    mu, stored_var = mu.astype(state.mean.dtype), stored_var.astype(state.var.dtype)
     return BatchNormState(momentum * state.mean + (1 - momentum) * mu, momentum * state.var + (1 - momentum) * stored_var)
 
 
@@ -105,7 +107,7 @@ def apply(params: BatchNormParams, state: BatchNormState, X, *, train: bool, mom
         mu, var = batch_statistics(X)
         state = update_running(state, mu, var, count(X), momentum=momentum, unbiased=unbiased)
     else:
-        mu, var = state.mean, state.var
+        mu, var = state.mean.astype(X.dtype), state.var.astype(X.dtype)
     return params.gamma * (X - mu) / jnp.sqrt(var + eps) + params.beta, state
 
 

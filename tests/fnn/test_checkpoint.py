@@ -89,14 +89,14 @@ def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_iden
     from fnn import fit as fitting
 
     whole = run(tmp_path / "whole", 6, key)
-    check_record = fitting._check_record
+    dispatch = fitting._dispatch
 
-    def ctrl_c_inside_epoch_4(epoch, record):  # after epoch 4's state is computed, before its record is kept
+    def ctrl_c_inside_epoch_4(epoch_of, sets, epoch, state, chain_key):  # while epoch 4 is being computed
         if epoch == 4:
             raise KeyboardInterrupt
-        check_record(epoch, record)
+        return dispatch(epoch_of, sets, epoch, state, chain_key)
 
-    monkeypatch.setattr(fitting, "_check_record", ctrl_c_inside_epoch_4)
+    monkeypatch.setattr(fitting, "_dispatch", ctrl_c_inside_epoch_4)
     with pytest.raises(fitting.Interrupted) as stop:
         run(tmp_path / "cut", 6, key, checkpoint_every=5)  # no periodic checkpoint before epoch 5
     monkeypatch.undo()

@@ -6,6 +6,10 @@ import pytest
 from fnn import draws
 from tests.conftest import compilations_during
 
+def assert_direct(key):
+    assert not draws._by_flat_index(key)
+
+
 SHAPES = [(), (1,), (5,), (3, 4), (7, 5), (2, 3, 4, 5), (64,), (65,), (0, 3)]
 
 
@@ -29,6 +33,10 @@ def test_shapes_of_one_size_class_share_one_compilation():
 
 def test_under_a_trace_and_for_other_keys_they_draw_directly():
     key = jax.random.key(5)
+    assert draws._by_flat_index(key)
+    jax.jit(lambda k: (assert_direct(k), k)[1])(key)
+    for other in (jax.random.key(5, impl="rbg"), jax.random.PRNGKey(5), jax.random.split(key, 2)):
+        assert_direct(other)
     under_jit = jax.jit(lambda k: draws.normal(k, (3, 3), jnp.float64))(key)
     np.testing.assert_array_equal(under_jit, jax.random.normal(key, (3, 3), jnp.float64))
     rbg = jax.random.key(5, impl="rbg")

@@ -187,3 +187,14 @@ def test_bad_device_settings_are_named(flags, message, tmp_path, capsys):
 
     assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_replicate_across_processes_takes_arrays_keys_and_numbers(monkeypatch):
+    """The several-process path of ``replicate``, run in this one process."""
+    monkeypatch.setattr(parallel.jax, "process_count", lambda: 2)
+    tree = {"x": np.arange(6.0).reshape(2, 3), "n": 1.5, "key": jax.random.key(3), "empty": np.zeros((0, 2))}
+    placed = parallel.replicate(parallel.batch_mesh(1), tree)
+    np.testing.assert_array_equal(placed["x"], tree["x"])
+    assert float(placed["n"]) == 1.5 and placed["empty"].shape == (0, 2)
+    np.testing.assert_array_equal(jax.random.key_data(placed["key"]), jax.random.key_data(tree["key"]))
+    assert placed["x"].sharding == parallel.replicated(parallel.batch_mesh(1))
