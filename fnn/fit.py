@@ -321,6 +321,14 @@ def _mesh(devices: int | None, batch_size: int):
     return mesh
 
 
+def _compiled_epochs(objective, optimizer, batch_size: int, last_steps: int | None, **options):
+    """The compiled scored epoch, the one of a last epoch cut to ``last_steps`` (None without), and the evaluation."""
+    epoch_fn = functools.partial(make_train_epoch, objective, optimizer, batch_size=batch_size, **options)
+    evaluate = make_eval_step(objective)
+    last_epoch = make_scored_epoch(epoch_fn(steps=last_steps), evaluate) if last_steps else None
+    return make_scored_epoch(epoch_fn(), evaluate), last_epoch, evaluate
+
+
 def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple, *, batch_size: int, key,
         epochs: int | None = None, steps: int | None = None, val: tuple | None = None, model_state=None,
         value_and_grad=autodiff, controls: Controls = Controls(), augment: Callable | None = None,
@@ -369,11 +377,9 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
     epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
     mesh = _mesh(devices, batch_size)
-    epoch_fn = functools.partial(make_train_epoch, objective, optimizer, batch_size=batch_size, augment=augment,
-                                 value_and_grad=value_and_grad, monitor=monitor, shuffle=shuffle, mesh=mesh)
-    evaluate = make_eval_step(objective)
-    run_epoch = make_scored_epoch(epoch_fn(), evaluate)
-    last_epoch = make_scored_epoch(epoch_fn(steps=last_steps), evaluate) if last_steps else None
+    run_epoch, last_epoch, evaluate = _compiled_epochs(objective, optimizer, batch_size, last_steps, augment=augment,
+                                                       value_and_grad=value_and_grad, monitor=monitor,
+                                                       shuffle=shuffle, mesh=mesh)
     key, state_key = jax.random.split(key)
     loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
     loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)

@@ -84,11 +84,8 @@ def injectable(name: str, *, schedule: str | None = None, schedule_args: dict | 
             parts.insert(0, clip_by_global_norm(clip))
         return parts[0] if len(parts) == 1 else optax.chain(*parts)
 
-    args = dict(hyper) | {SCHEDULE_PREFIX + k: v for k, v in schedule_args.items()}
-    if clip_norm is not None:
-        args["clip_norm"] = clip_norm
-    if weight_decay is not None:
-        args["weight_decay"] = weight_decay
+    args = dict(hyper) | {SCHEDULE_PREFIX + k: v for k, v in schedule_args.items()} | {
+        k: v for k, v in (("clip_norm", clip_norm), ("weight_decay", weight_decay)) if v is not None}
     build(**args)  # validate every hyperparameter now, while they are Python numbers
     build.__signature__ = inspect.Signature(  # inject_hyperparams reads the names from here
         [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in args])
