@@ -55,8 +55,9 @@ def flag(setting: str) -> str:
 
 
 def _row(record: dict, columns) -> str:
-    return " ".join(f"{record.get(key, float('nan')):>{width}.{digits}f}" if key != "epoch"
-                    else f"{record[key]:>{width}d}" for key, width, digits in columns)
+    """The record's cells; "-" for a value it does not have (no validation set, no training-set scores)."""
+    return " ".join(f"{record[key]:>{width}d}" if key == "epoch" else f"{record[key]:>{width}.{digits}f}"
+                    if key in record else f"{'-':>{width}}" for key, width, digits in columns)
 
 
 def _columns(task):

@@ -203,8 +203,10 @@ def steps_per_epoch(X, batch_size) -> int:
 class _EpochEnd:
     """Everything between two epochs: metrics, evaluation, controls, the record, checkpoints."""
 
-    def __init__(self, evaluate, sets, controls: Controls, checkpoint_dir, checkpoint_every: int, run_config: dict):
+    def __init__(self, evaluate, sets, controls: Controls, checkpoint_dir, checkpoint_every: int, run_config: dict,
+                 score_train: bool = True):
         self.evaluate, self.sets, self.controls = evaluate, sets, controls
+        self.scored = sets if score_train else {name: data for name, data in sets.items() if name != "train"}
         self.checkpoint_dir, self.checkpoint_every, self.run_config = checkpoint_dir, checkpoint_every, run_config
         self.monitored = "val_loss" if "val" in sets else "train_loss"
 
@@ -286,7 +288,7 @@ def _run_epochs(loop: _Loop, done: int, epoch_of: dict, epoch_end: _EpochEnd, pr
     """
     finished = done, dataclasses.replace(loop, history=list(loop.history))
     order = list(epoch_of)
-    dispatch = functools.partial(_dispatch, epoch_of, epoch_end.sets)
+    dispatch = functools.partial(_dispatch, epoch_of, epoch_end.sets["train"], epoch_end.scored)
     pending = None
     try:
         for k, epoch in enumerate(tqdm(order, desc="epochs", unit="epoch", disable=not progress, leave=False)):
@@ -306,9 +308,9 @@ def _run_epochs(loop: _Loop, done: int, epoch_of: dict, epoch_end: _EpochEnd, pr
         raise _interrupted(epoch_end, *finished) from None
 
 
-def _dispatch(epoch_of: dict, sets: dict, epoch: int, state, chain_key):
+def _dispatch(epoch_of: dict, train, scored: dict, epoch: int, state, chain_key):
     """Start ``epoch`` on the device: ``(state, chain_key, (step metrics, scores))``, not yet computed."""
-    state, chain_key, step_metrics, scores = epoch_of[epoch](state, chain_key, sets["train"], sets)
+    state, chain_key, step_metrics, scores = epoch_of[epoch](state, chain_key, train, scored)
     return state, chain_key, (step_metrics, scores)
 
 
@@ -334,7 +336,8 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         value_and_grad=autodiff, controls: Controls = Controls(), augment: Callable | None = None,
         shuffle: bool = True, monitor: bool = False, checkpoint_dir=None, checkpoint_every: int = 1, resume=None,
         run_config: dict | None = None, progress: bool = False,
-        on_epoch: Callable[[dict], None] | None = None, devices: int | None = None) -> FitResult:
+        on_epoch: Callable[[dict], None] | None = None, devices: int | None = None,
+        score_train: bool = True) -> FitResult:
     """Train ``params`` for ``epochs`` epochs (or ``steps`` optimizer steps), each epoch one device call.
 
     Args:
@@ -366,13 +369,18 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         on_epoch: called with each epoch's record (e.g. to print a table row).
         devices: split every minibatch over this many devices (``fnn.parallel``; the
             batch size must divide evenly); None: one device.
+        score_train: score the whole training set after every epoch, in evaluation mode (the
+            ``train_accuracy``, ... of the records). It is a forward pass over N samples, about
+            a third of the epoch's training FLOPs; False leaves it out (``train_loss`` stays).
     Returns:
         A ``FitResult``; a history record has ``epoch``, ``train_loss`` (mean minibatch J), the
-        task's metrics (``train_accuracy``, ``val_loss``, ...), ``learning_rate`` with a plateau,
+        task's metrics (``train_accuracy`` unless ``score_train`` is False, ``val_loss``, ...),
+        ``learning_rate`` with a plateau,
         ``averaged_val_*`` with averaging, ``seconds``, and the monitor's entries.
     """
     _check_arguments(objective, optimizer, key)
     batch_size = validate.integer("fit", "batch_size", batch_size)
+    score_train = validate.boolean("fit", "score_train", score_train)
     sets, model_state = _data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
     epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
@@ -385,7 +393,7 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)
     if mesh is not None:
         sets, loop.state, loop.key = parallel.replicate(mesh, (sets, loop.state, loop.key))
-    epoch_end = _EpochEnd(evaluate, sets, controls, checkpoint_dir, checkpoint_every, run_config or {})
+    epoch_end = _EpochEnd(evaluate, sets, controls, checkpoint_dir, checkpoint_every, run_config or {}, score_train)
     epoch_of = {epoch: run_epoch for epoch in range(done + 1, epochs + 1)} | ({epochs: last_epoch} if last_epoch else {})
     _run_epochs(loop, done, epoch_of, epoch_end, progress, on_epoch)
     return _result(loop, controls, epoch_end.monitored)

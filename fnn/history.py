@@ -29,11 +29,16 @@ def csv_text(records: list[dict]) -> str:
 
 
 def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> Path:
-    """Draw loss and accuracy curves per epoch, and the learning rate, to a PNG.
+    """Draw ``figure(history, ...)`` to the PNG ``path`` (atomically)."""
+    return files.save_figure(figure(history, title=title, learning_rates=learning_rates), path, dpi=110)
+
+
+def figure(history: list[dict], *, title: str = "", learning_rates=None):
+    """Loss and accuracy (or RMSE, MAE) curves per epoch, and the learning rate.
 
     Args:
-        history: records with ``epoch`` and ``train_``/``val_`` loss and accuracy.
-        path: the PNG to write (atomically).
+        history: records with ``epoch`` and ``train_``/``val_`` loss and metrics (a panel
+            shows the splits the records have).
         title: figure title.
         learning_rates: optional ``(epochs, rates)`` arrays (e.g. a schedule evaluated at
             every step, epochs fractional); else the records' ``learning_rate`` if present.
@@ -44,7 +49,8 @@ def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> 
     import matplotlib.pyplot as plt
 
     epochs = [r["epoch"] for r in history]
-    metric = next((name for name in ("accuracy", "rmse", "mae") if f"train_{name}" in history[0]), None)
+    metric = next((name for name in ("accuracy", "rmse", "mae")
+                   if f"train_{name}" in history[0] or f"val_{name}" in history[0]), None)
     panels = [("loss", "objective")] + ([(metric, metric if metric == "accuracy" else metric.upper())] if metric else [])
     if learning_rates is None and "learning_rate" in history[0]:
         learning_rates = (epochs, [r["learning_rate"] for r in history])
@@ -69,4 +75,4 @@ def plot(history: list[dict], path, *, title: str = "", learning_rates=None) -> 
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    return files.save_figure(fig, path, dpi=110)
+    return fig

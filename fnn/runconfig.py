@@ -64,7 +64,8 @@ class RunConfig:
     ``init_from`` starts from the trained run in that folder (``fnn.transfer``): its body,
     and its head too when both runs predict the same classes of the same data set;
     ``freeze`` "body" then trains only the head, ``body_lr_scale`` s trains the body with s
-    times the learning rate.
+    times the learning rate. ``train_scores`` False skips the per-epoch evaluation of the
+    training set (its accuracy, ...), a forward pass over it (``fnn.fit.fit(score_train=)``).
     """
 
     dataset: str = "digits"
@@ -106,6 +107,7 @@ class RunConfig:
     snapshots: int | None = None
     augment: dict = dataclasses.field(default_factory=dict)
     monitor: bool = False
+    train_scores: bool = True
     batch_size: int | None = None
     epochs: int = 30
     steps: int | None = None

@@ -85,6 +85,13 @@ def integer(where: str, name: str, value, low: int = 1, high: int | None = None)
     return int(value)
 
 
+def boolean(where: str, name: str, value) -> bool:
+    """``value`` as a Python bool, or a TypeError unless it is one (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: expected {name} to be True or False, got {value!r}")
+    return bool(value)
+
+
 def concrete(x) -> np.ndarray | None:
     """Return ``x`` as a NumPy array, or None when it is a tracer inside a transformation."""
     try:

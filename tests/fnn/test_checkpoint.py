@@ -91,10 +91,10 @@ def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_iden
     whole = run(tmp_path / "whole", 6, key)
     dispatch = fitting._dispatch
 
-    def ctrl_c_inside_epoch_4(epoch_of, sets, epoch, state, chain_key):  # while epoch 4 is being computed
+    def ctrl_c_inside_epoch_4(epoch_of, train, scored, epoch, state, chain_key):  # while epoch 4 is being computed
         if epoch == 4:
             raise KeyboardInterrupt
-        return dispatch(epoch_of, sets, epoch, state, chain_key)
+        return dispatch(epoch_of, train, scored, epoch, state, chain_key)
 
     monkeypatch.setattr(fitting, "_dispatch", ctrl_c_inside_epoch_4)
     with pytest.raises(fitting.Interrupted) as stop:

@@ -349,13 +349,17 @@ def test_regression_on_diabetes_reports_rmse_and_draws_predictions(tmp_path, cap
     assert (tmp_path / "predictions.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_steps_and_minibatches_in_order(tmp_path):
-    args = ["train", "--steps", "40", "--batch-size", "100", "--no-shuffle", "--out", str(tmp_path), "--no-progress"]
+def test_steps_and_minibatches_in_order_without_training_set_scores(tmp_path, capsys):
+    args = ["train", "--steps", "40", "--batch-size", "100", "--no-shuffle", "--no-train-scores", "--out",
+            str(tmp_path), "--no-progress"]
     assert cli.main(args) == 0
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history) == 4  # 10 steps per epoch of 1079 samples in batches of 100
+    assert "train_accuracy" not in history[-1] and "val_accuracy" in history[-1]
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == ["4"])
+    assert row.split()[2] == "-" and float(row.split()[4]) == pytest.approx(history[-1]["val_accuracy"], abs=1e-4)
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["steps"] == 40 and config["shuffle"] is False
+    assert config["steps"] == 40 and config["shuffle"] is False and config["train_scores"] is False
 
 
 def test_resume_refuses_what_it_cannot_continue_faithfully(tmp_path, capsys):

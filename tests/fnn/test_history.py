@@ -25,6 +25,19 @@ def test_plot_writes_a_png(tmp_path):
     assert history.plot(regression, tmp_path / "r.png").stat().st_size > 1000
 
 
+def test_the_metric_panel_shows_the_splits_the_records_have():
+    import matplotlib.pyplot as plt
+
+    without_train_scores = [{k: v for k, v in r.items() if k != "train_accuracy"} for r in RECORDS]
+    for records, lines in ((RECORDS, ["train", "val"]), (without_train_scores, ["val"])):
+        fig = history.figure(records)
+        loss, accuracy = fig.axes
+        assert accuracy.get_ylabel() == "accuracy"
+        assert [line.get_label() for line in accuracy.get_lines()] == lines
+        assert [line.get_label() for line in loss.get_lines()] == ["train", "val"]
+        plt.close(fig)
+
+
 def test_json_is_strict_and_a_nan_is_never_written(tmp_path):
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         history.save([{"epoch": 1, "train_loss": float("nan")}], tmp_path)

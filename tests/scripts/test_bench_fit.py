@@ -7,7 +7,7 @@ def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
     assert path.endswith("r.json") and config == bench.Config(epochs=2, repeats=1)
     results = bench.main(config)
     assert set(results["fit_seconds"]) == {"first fit", "second fit"}
-    assert set(results["over_bare"]) == {"fit, train + val scores", "fit, train scores"}
+    assert set(results["over_bare"]) == {"fit, train + val scores", "fit, val scores", "fit, no scores"}
     assert all(ratio > 0 for ratio in results["over_bare"].values())
     assert "ms/epoch" in capsys.readouterr().out
     json.dumps(results)
