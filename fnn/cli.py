@@ -44,12 +44,13 @@ def _explicit(argv) -> dict:
 
 def flag(setting: str) -> str:
     """The ``fnn train`` flag of a RunConfig setting: ``checkpoint_every`` -> ``--checkpoint-every``,
-    ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``."""
+    ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``; a flag that turns a setting
+    off names it too: ``shuffle`` -> ``--no-shuffle (shuffle)``."""
     group, _, name = setting.partition(".")
     if group == "hyper":
         return f"--{name.replace('_', '-')}" if name else "optimizer flags"
-    flags = {action.dest: action.option_strings[0] for action in _subcommand(parser(), "train")._actions
-             if action.option_strings}
+    flags = {action.dest: action.option_strings[0] + (f" ({action.dest})" if action.const is False else "")
+             for action in _subcommand(parser(), "train")._actions if action.option_strings}
     base = flags.get(group, group)
     return f"{base} {name}" if name else base
 

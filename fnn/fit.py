@@ -1,7 +1,8 @@
 r"""``fit``: a whole training run of fused epochs, with the training controls and checkpoints.
 
 Each epoch is one device call, the training epoch followed by the evaluation of the
-training and validation sets (``fnn.train.make_scored_epoch``), and one transfer back;
+training set (unless ``train_scores`` is False) and the validation set
+(``fnn.train.make_scored_epoch``), and one transfer back;
 between epochs, on the host: the controls (early stopping, plateau, averaging,
 snapshots), the epoch record and the checkpoints. Each epoch's key is split off a chain kept in the
 checkpoint, so a run resumed from a checkpoint ends bit-identical to one never interrupted.
@@ -18,15 +19,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import checkpoint, files, parallel, tasks, validate
+from fnn import checkpoint, files, fitinputs, parallel, validate
 from fnn import monitor as fnn_monitor
-from fnn.layers.base import check_params, initial_state
-from fnn.objective import Objective
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
 from fnn.train import TrainState, autodiff, init_state, make_eval_step, make_scored_epoch, make_train_epoch
@@ -86,46 +84,6 @@ class _Loop:
         return checkpoint.Checkpoint(tree, epoch, self.history, controls, config)
 
 
-def _check_finite(name: str, what: str, values) -> None:
-    if jnp.issubdtype(values.dtype, jnp.inexact):
-        bad = int(jnp.size(values) - jnp.sum(jnp.isfinite(values)))
-        if bad:
-            raise ValueError(f"fit: expected finite {name} {what}, got {bad} NaN or infinite entries; "
-                             "clean or impute the data first")
-
-
-def _check_data(objective, params, model_state, sets):
-    for name, (X, y) in sets.items():
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"fit: expected as many {name} labels as samples, got X {X.shape} and y {y.shape}")
-        _check_finite(name, "inputs X", X)
-        _check_finite(name, "targets y", y)
-        outputs = jax.eval_shape(objective.outputs, params, X, model_state)  # shape errors now, naming the set
-        tasks.check_targets(f"fit ({name} set)", objective.task, y, outputs.shape[-1])
-
-
-def _check_arguments(objective, optimizer, key) -> None:
-    if not isinstance(objective, Objective):
-        raise TypeError(f"fit: expected objective to be an fnn.objective.Objective, got {type(objective).__name__}")
-    if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
-        raise TypeError("fit: expected optimizer to be an optax.GradientTransformation (e.g. "
-                        f"fnn.optim.injectable('adam') or optax.adam(1e-3)), got {optimizer!r}")
-    typed = hasattr(key, "dtype") and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-    raw = hasattr(key, "dtype") and key.dtype == jnp.uint32 and jnp.shape(key) == (2,)
-    if not (typed or raw):
-        raise TypeError(f"fit: expected key to be a PRNG key like jax.random.key(0), got {key!r}")
-
-
-def _data_and_state(objective, params, train, val, model_state):
-    """The data sets as arrays, checked against the model, and the model's initial state."""
-    sets = {name: tuple(map(jnp.asarray, data)) for name, data in (("train", train), ("val", val)) if data is not None}
-    check_params("fit", objective.model, params, sets["train"][0].shape[1:])
-    if model_state is None:
-        model_state = initial_state(objective.model, sets["train"][0].shape[1:], dtype=jax.tree.leaves(params)[0].dtype)
-    _check_data(objective, params, model_state, sets)
-    return sets, model_state
-
-
 def _start(state: TrainState, key, params, controls: Controls) -> _Loop:
     return _Loop(state, key, params, [],
                  stopping=controls.early_stopping.init() if controls.early_stopping else None,
@@ -133,7 +91,7 @@ def _start(state: TrainState, key, params, controls: Controls) -> _Loop:
                  average=controls.averaging.init(params) if controls.averaging else None)
 
 
-def _resume(path, loop: _Loop, controls: Controls, steps_per_epoch: int) -> tuple[_Loop, int]:
+def _resume(path, loop: _Loop, controls: Controls, steps_per_epoch: int, train_scores: bool) -> tuple[_Loop, int]:
     if controls.averaging or controls.snapshots:
         raise ValueError("fit: resuming a run with averaging or snapshots is not supported; they are not checkpointed")
     saved = checkpoint.load_checkpoint(path, {"state": loop.state, "loop_key": loop.key, "best_params": loop.best_params})
@@ -149,10 +107,19 @@ def _resume(path, loop: _Loop, controls: Controls, steps_per_epoch: int) -> tupl
         raise ValueError(f"fit: expected {path} to end at step {saved.epoch * steps_per_epoch} (epoch {saved.epoch} of "
                          f"{steps_per_epoch} steps), got step {int(loop.state.step)}: a run cut short by steps cannot "
                          "be extended, and the batch size and the training data must be the stored run's")
+    if _scores_training_set(saved.history) != train_scores:
+        raise ValueError(f"fit: {path} was saved with train_scores={not train_scores} (its records "
+                         f"{'score' if not train_scores else 'do not score'} the training set); resume with "
+                         f"train_scores={not train_scores}, so that every record has the same entries")
     if loop.stopped:
         raise ValueError(f"fit: the run in {path} stopped early at epoch {saved.epoch} (its patience ran out); "
                          "there is nothing to resume")
     return loop, saved.epoch
+
+
+def _scores_training_set(history: list) -> bool:
+    """Whether the records hold training-set scores (``train_accuracy``, ...) besides ``train_loss``."""
+    return any(key.startswith("train_") and key != "train_loss" for key in history[-1])
 
 
 def _evaluate(evaluate, loop: _Loop, sets: dict, scores: dict, controls: Controls, record: dict) -> None:
@@ -182,19 +149,6 @@ def _apply_controls(loop: _Loop, controls: Controls, epoch: int, record: dict, m
             loop.best_params = loop.state.params
 
 
-def _epochs_and_last_steps(epochs: int | None, steps: int | None, steps_per_epoch: int) -> tuple[int, int | None]:
-    """The number of epochs to run, and the steps of the last one when ``steps`` cuts it short."""
-    if (epochs is None) == (steps is None):
-        raise ValueError(f"fit: expected exactly one of epochs and steps, got epochs={epochs!r}, steps={steps!r}")
-    count, name = (epochs, "epochs") if steps is None else (steps, "steps")
-    count = validate.integer("fit", name, count)
-    epochs, steps = (count, None) if steps is None else (None, count)
-    if steps is None:
-        return epochs, None
-    last = steps - (math.ceil(steps / steps_per_epoch) - 1) * steps_per_epoch
-    return math.ceil(steps / steps_per_epoch), None if last == steps_per_epoch else last
-
-
 def steps_per_epoch(X, batch_size) -> int:
     """floor(N / B), at least 1 (a batch larger than the data is refused by the epoch itself)."""
     return max(X.shape[0] // validate.integer("steps_per_epoch", "batch_size", batch_size), 1)
@@ -204,9 +158,9 @@ class _EpochEnd:
     """Everything between two epochs: metrics, evaluation, controls, the record, checkpoints."""
 
     def __init__(self, evaluate, sets, controls: Controls, checkpoint_dir, checkpoint_every: int, run_config: dict,
-                 score_train: bool = True):
+                 train_scores: bool = True):
         self.evaluate, self.sets, self.controls = evaluate, sets, controls
-        self.scored = sets if score_train else {name: data for name, data in sets.items() if name != "train"}
+        self.scored = sets if train_scores else {name: data for name, data in sets.items() if name != "train"}
         self.checkpoint_dir, self.checkpoint_every, self.run_config = checkpoint_dir, checkpoint_every, run_config
         self.monitored = "val_loss" if "val" in sets else "train_loss"
 
@@ -337,7 +291,7 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         shuffle: bool = True, monitor: bool = False, checkpoint_dir=None, checkpoint_every: int = 1, resume=None,
         run_config: dict | None = None, progress: bool = False,
         on_epoch: Callable[[dict], None] | None = None, devices: int | None = None,
-        score_train: bool = True) -> FitResult:
+        train_scores: bool = True) -> FitResult:
     """Train ``params`` for ``epochs`` epochs (or ``steps`` optimizer steps), each epoch one device call.
 
     Args:
@@ -345,55 +299,49 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         optimizer: any ``optax.GradientTransformation`` (``plateau`` needs one from
             ``fnn.optim.injectable`` without a schedule, whose learning rate it changes).
         params: initial parameters.
-        train, val: ``(X, y)`` arrays; ``val`` is optional.
-        batch_size: a positive int.
+        train, val: ``(X, y)`` arrays; ``val`` is optional. batch_size: a positive int.
         key: PRNG key; each epoch splits its own key off it (shuffling, augmentation); a split seeds dropout.
         epochs, steps: the length of the run, exactly one of them. With ``steps`` the last
             epoch stops after the remaining steps (and compiles once more when cut short).
-        model_state: the model's initial state (default: the one ``init`` gives for the inputs' shape).
-        value_and_grad: the gradient transform (automatic by default).
+        model_state: the model's initial state (default: ``init``'s). value_and_grad: the gradient transform.
         controls: early stopping and plateau watch the validation loss (else the training loss);
             averaging is evaluated on ``val``; snapshots keep cycle ends (``fnn.optim.control``).
         augment: ``augment(key, X) -> X`` applied to every training minibatch (``fnn.data.augment``).
         shuffle: draw a new minibatch order every epoch (False: the data's order).
         monitor: record the mean global gradient norm (``grad_norm``, before clipping) and per-layer
             statistics each epoch (``fnn.monitor``; keys like ``grad_norm_1``).
-        checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the
-            last) and ``best.npz`` whenever the monitored loss is the lowest so far.
-            Ctrl-C raises ``Interrupted`` (a KeyboardInterrupt) naming the last complete
-            epoch, after writing its ``last.npz``.
-        resume: path of a checkpoint of this same run: continue after its epoch; the
-            result is bit-identical to a run never interrupted.
-        run_config: JSON-able description stored in the checkpoints.
-        progress: show a progress bar over epochs.
+        checkpoint_dir: write ``last.npz`` every ``checkpoint_every`` epochs (and after the last)
+            and ``best.npz`` whenever the monitored loss is the lowest so far. Ctrl-C raises
+            ``Interrupted`` (a KeyboardInterrupt) naming the last complete epoch, saved in ``last.npz``.
+        resume: a checkpoint of this same run: continue after its epoch, bit-identical to a run never interrupted.
+        run_config: JSON-able description stored in the checkpoints. progress: a progress bar.
         on_epoch: called with each epoch's record (e.g. to print a table row).
         devices: split every minibatch over this many devices (``fnn.parallel``; the
             batch size must divide evenly); None: one device.
-        score_train: score the whole training set after every epoch, in evaluation mode (the
-            ``train_accuracy``, ... of the records). It is a forward pass over N samples, about
-            a third of the epoch's training FLOPs; False leaves it out (``train_loss`` stays).
+        train_scores: score the training set after every epoch in evaluation mode (``train_accuracy``,
+            ...), a forward pass of about a third of an epoch's FLOPs; a resumed run keeps its choice.
     Returns:
         A ``FitResult``; a history record has ``epoch``, ``train_loss`` (mean minibatch J), the
-        task's metrics (``train_accuracy`` unless ``score_train`` is False, ``val_loss``, ...),
-        ``learning_rate`` with a plateau,
-        ``averaged_val_*`` with averaging, ``seconds``, and the monitor's entries.
+        task's metrics (``train_accuracy`` unless ``train_scores`` is False, ``val_loss``, ...),
+        ``learning_rate`` with a plateau, ``averaged_val_*`` with averaging, ``seconds``, and
+        the monitor's entries.
     """
-    _check_arguments(objective, optimizer, key)
+    switches = {"shuffle": shuffle, "monitor": monitor, "progress": progress, "train_scores": train_scores}
+    fitinputs.check_arguments(objective, optimizer, key, switches)
     batch_size = validate.integer("fit", "batch_size", batch_size)
-    score_train = validate.boolean("fit", "score_train", score_train)
-    sets, model_state = _data_and_state(objective, params, train, val, model_state)
+    sets, model_state = fitinputs.data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
-    epochs, last_steps = _epochs_and_last_steps(epochs, steps, per_epoch)
+    epochs, last_steps = fitinputs.epochs_and_last_steps(epochs, steps, per_epoch)
     mesh = _mesh(devices, batch_size)
     run_epoch, last_epoch, evaluate = _compiled_epochs(objective, optimizer, batch_size, last_steps, augment=augment,
                                                        value_and_grad=value_and_grad, monitor=monitor,
                                                        shuffle=shuffle, mesh=mesh)
     key, state_key = jax.random.split(key)
     loop = _start(init_state(params, optimizer, model_state=model_state, key=state_key), key, params, controls)
-    loop, done = _resume(resume, loop, controls, per_epoch) if resume is not None else (loop, 0)
+    loop, done = _resume(resume, loop, controls, per_epoch, train_scores) if resume is not None else (loop, 0)
     if mesh is not None:
         sets, loop.state, loop.key = parallel.replicate(mesh, (sets, loop.state, loop.key))
-    epoch_end = _EpochEnd(evaluate, sets, controls, checkpoint_dir, checkpoint_every, run_config or {}, score_train)
+    epoch_end = _EpochEnd(evaluate, sets, controls, checkpoint_dir, checkpoint_every, run_config or {}, train_scores)
     epoch_of = {epoch: run_epoch for epoch in range(done + 1, epochs + 1)} | ({epochs: last_epoch} if last_epoch else {})
     _run_epochs(loop, done, epoch_of, epoch_end, progress, on_epoch)
     return _result(loop, controls, epoch_end.monitored)

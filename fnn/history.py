@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from fnn import files
@@ -49,8 +50,8 @@ def figure(history: list[dict], *, title: str = "", learning_rates=None):
     import matplotlib.pyplot as plt
 
     epochs = [r["epoch"] for r in history]
-    metric = next((name for name in ("accuracy", "rmse", "mae")
-                   if f"train_{name}" in history[0] or f"val_{name}" in history[0]), None)
+    keys = set().union(*history)
+    metric = next((name for name in ("accuracy", "rmse", "mae") if f"train_{name}" in keys or f"val_{name}" in keys), None)
     panels = [("loss", "objective")] + ([(metric, metric if metric == "accuracy" else metric.upper())] if metric else [])
     if learning_rates is None and "learning_rate" in history[0]:
         learning_rates = (epochs, [r["learning_rate"] for r in history])
@@ -65,8 +66,9 @@ def figure(history: list[dict], *, title: str = "", learning_rates=None):
     for ax, (suffix, label) in zip(axes[0], panels):
         for split in ("train", "val"):
             key = f"{split}_{suffix}"
-            if key in history[0]:
-                ax.plot(epochs, [r[key] for r in history], label=split, marker="." if len(epochs) < 40 else None)
+            if key in keys:  # a record without it leaves a gap
+                ax.plot(epochs, [r.get(key, math.nan) for r in history], label=split,
+                        marker="." if len(epochs) < 40 else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         if suffix == "loss":

@@ -245,7 +245,7 @@ def _fit(parts: runparts.RunParts, out: Path, val, resume: bool, progress: bool,
                augment=parts.augment, shuffle=config.shuffle, monitor=config.monitor, checkpoint_dir=out,
                checkpoint_every=config.checkpoint_every, resume=out / "last.npz" if resume else None,
                run_config=config.to_dict(), progress=progress, on_epoch=on_epoch, devices=config.devices,
-               score_train=config.train_scores)
+               train_scores=config.train_scores)
 
 
 def evaluate(out) -> tuple[dict, dict | None]:

@@ -65,7 +65,7 @@ class RunConfig:
     and its head too when both runs predict the same classes of the same data set;
     ``freeze`` "body" then trains only the head, ``body_lr_scale`` s trains the body with s
     times the learning rate. ``train_scores`` False skips the per-epoch evaluation of the
-    training set (its accuracy, ...), a forward pass over it (``fnn.fit.fit(score_train=)``).
+    training set (its accuracy, ...), a forward pass over it (``fnn.fit.fit(train_scores=)``).
     """
 
     dataset: str = "digits"

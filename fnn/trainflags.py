@@ -181,7 +181,7 @@ def _add_training_flags(p):
     p.add_argument("--monitor", action="store_true", help="record per-layer statistics; saves layers.png")
     p.add_argument("--no-train-scores", action="store_false", dest="train_scores",
                    help="skip scoring the training set after every epoch (a forward pass over it); "
-                        "the records keep the mean minibatch loss")
+                        "the records keep the mean minibatch loss (fnn search never scores it)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="minibatch size (default 64; the whole training set for rprop, a full-batch method)")
     p.add_argument("--epochs", type=int, default=30, help="passes over the training set")

@@ -9,7 +9,7 @@ learning rate) and shapes compiles nothing (``fnn.train`` hands back the compile
 Bookkeeping is the ratio of ``fit``'s time per epoch (one device call that trains and
 scores, one transfer back, the record, the controls) to that of the bare fused epoch,
 interleaved, medians of the repeats: with the training and validation sets scored, with
-the validation set alone (``score_train=False``), and with nothing scored (the host's share
+the validation set alone (``train_scores=False``), and with nothing scored (the host's share
 alone). The scores are model evaluations, not host work: a forward pass over n samples
 costs about n / (3 N) of an epoch's training FLOPs on N samples (forward, backward, update),
 so scoring the training set costs about a third of an epoch and digits' validation set
@@ -72,9 +72,9 @@ def bookkeeping(config: Config) -> dict:
             state, _ = epoch(state, (X, y), jax.random.fold_in(key, k))
         return state
 
-    def fitted(val, score_train):
+    def fitted(val, train_scores):
         return lambda: fit(objective, optimizer, params, (X, y), val=val, epochs=config.epochs,
-                           batch_size=config.batch_size, key=key, score_train=score_train).state
+                           batch_size=config.batch_size, key=key, train_scores=train_scores).state
 
     candidates = {"bare epochs": (bare, ()), "fit, train + val scores": (fitted(data.val, True), ()),
                   "fit, val scores": (fitted(data.val, False), ()), "fit, no scores": (fitted(None, False), ())}

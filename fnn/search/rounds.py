@@ -101,7 +101,7 @@ def retrain(config: RunConfig, data: Prepared, *, value_and_grad=None, progress:
     result = fit(parts.objective, parts.optimizer, parts.params, pooled, batch_size=parts.batch_size,
                  key=parts.fit_key, epochs=config.epochs, model_state=parts.model_state,
                  value_and_grad=parts.value_and_grad, augment=parts.augment, shuffle=config.shuffle,
-                 progress=progress)
+                 progress=progress, train_scores=False)  # only the test scores are reported
     return Retrained(parts, result, *test_scores(parts.objective, result.state.params, result.state.model_state, data))
 
 

@@ -108,6 +108,16 @@ def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_iden
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
 
 
+def test_a_resumed_run_keeps_the_stored_runs_choice_of_training_set_scores(tmp_path, key):
+    run(tmp_path, 2, key, train_scores=False)
+    with pytest.raises(ValueError, match=r"last.npz was saved with train_scores=False \(its records do not score "
+                                         r"the training set\); resume with train_scores=False"):
+        run(tmp_path, 3, key, resume=tmp_path / "last.npz")
+    resumed = run(tmp_path, 3, key, resume=tmp_path / "last.npz", train_scores=False)
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3]
+    assert not any("train_accuracy" in r for r in resumed.history)
+
+
 def test_a_real_ctrl_c_during_an_epochs_bookkeeping_stops_after_that_epoch_whole(tmp_path, key, monkeypatch):
     """SIGINT while epoch 2 writes best.npz (after last.npz): the epoch's record and files are
     completed, then the run stops there, so the message, history and last.npz name one epoch."""

@@ -309,6 +309,7 @@ def test_resume_takes_the_stored_configuration(tmp_path, capsys):
     (["--lr", "0.01"], "--lr: is unset in the stored run"),
     (["--seed", "3"], "--seed: is 0 in the stored run"),
     (["--b1", "0.5"], "--b1: is unset in the stored run"),
+    (["--no-train-scores"], "--no-train-scores (train_scores): is True in the stored run"),
 ])
 def test_resume_with_a_contradicting_flag_is_a_one_line_error(flags, message, tmp_path, capsys):
     assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 0
@@ -356,7 +357,9 @@ def test_steps_and_minibatches_in_order_without_training_set_scores(tmp_path, ca
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history) == 4  # 10 steps per epoch of 1079 samples in batches of 100
     assert "train_accuracy" not in history[-1] and "val_accuracy" in history[-1]
-    row = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == ["4"])
+    lines = capsys.readouterr().out.splitlines()
+    header = next(k for k, line in enumerate(lines) if line.split()[:3] == ["epoch", "train", "loss"])
+    row = next(line for line in lines[header:] if line.split()[:1] == ["4"])
     assert row.split()[2] == "-" and float(row.split()[4]) == pytest.approx(history[-1]["val_accuracy"], abs=1e-4)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["steps"] == 40 and config["shuffle"] is False and config["train_scores"] is False

@@ -29,7 +29,8 @@ def test_the_metric_panel_shows_the_splits_the_records_have():
     import matplotlib.pyplot as plt
 
     without_train_scores = [{k: v for k, v in r.items() if k != "train_accuracy"} for r in RECORDS]
-    for records, lines in ((RECORDS, ["train", "val"]), (without_train_scores, ["val"])):
+    mixed = [without_train_scores[0], RECORDS[1]]  # a record without a value leaves a gap
+    for records, lines in ((RECORDS, ["train", "val"]), (without_train_scores, ["val"]), (mixed, ["train", "val"])):
         fig = history.figure(records)
         loss, accuracy = fig.axes
         assert accuracy.get_ylabel() == "accuracy"

@@ -109,14 +109,16 @@ def test_fit_records_one_row_per_epoch_and_learns(data, params, key):
 def test_fit_without_training_set_scores_trains_the_same_and_records_the_rest(data, params, key):
     objective, optimizer = Objective(CONFIG), optim.adam(0.05)
     scored = fit(objective, optimizer, params, data, val=data, epochs=3, batch_size=10, key=key)
-    unscored = fit(objective, optimizer, params, data, val=data, epochs=3, batch_size=10, key=key, score_train=False)
+    unscored = fit(objective, optimizer, params, data, val=data, epochs=3, batch_size=10, key=key, train_scores=False)
     assert set(unscored.history[0]) == {"epoch", "train_loss", "val_loss", "val_accuracy", "seconds"}
     for with_scores, without in zip(scored.history, unscored.history):
         assert {k: v for k, v in with_scores.items() if k not in ("train_accuracy", "seconds")} == {
             k: v for k, v in without.items() if k != "seconds"}
     jax.tree.map(np.testing.assert_array_equal, scored.state.params, unscored.state.params)
-    with pytest.raises(TypeError, match=r"fit: expected score_train to be True or False, got 'no'"):
-        fit(objective, optimizer, params, data, epochs=1, batch_size=10, key=key, score_train="no")
+    with pytest.raises(TypeError, match=r"fit: expected train_scores to be True or False, got 'no'"):
+        fit(objective, optimizer, params, data, epochs=1, batch_size=10, key=key, train_scores="no")
+    with pytest.raises(TypeError, match=r"fit: expected shuffle to be True or False, got 'yes'"):
+        fit(objective, optimizer, params, data, epochs=1, batch_size=10, key=key, shuffle="yes")
 
 
 def test_eval_step_reports_loss_and_accuracy(data, params):

@@ -10,7 +10,7 @@ def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
     assert set(results["epoch_seconds"]) == {"one trial", "2 trials, vmapped"}
     assert results["all_over_one"] > 0 and results["speedup_over_sequential"] > 0
     assert all(value > 0 for value in results["gflops"].values())
-    assert results["floor_at_peak"] == 2 * results["gflops"]["one trial"] / results["peak_gflops"]
     out = capsys.readouterr().out
-    assert "2 trials take" in out and "floor: 2 times one trial's FLOPs" in out
+    assert "2 trials take" in out
+    assert f"floor: 2 times one trial's FLOPs at the matmul peak take {results['floor_at_peak']:.1f}x" in out
     json.dumps(results)

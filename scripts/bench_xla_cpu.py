@@ -1,0 +1,133 @@
+"""Two costs of XLA:CPU behind the speed goals of the search and the wide MLP, timed alone.
+
+    python scripts/bench_xla_cpu.py                 # 64 products of 64x128 by 128x128; Adam on 1024x1024
+    python scripts/bench_xla_cpu.py --trials 8 --size 256 --repeats 3
+
+Batched products: ``jax.vmap`` over T trials turns a layer's product into T independent
+(B x D) by (D x D) products. They are timed against one (T B x D) by (D x D) product, the same
+FLOPs, each ``steps`` times in a ``fori_loop`` (GFLOP/s = 2 T B D^2 per product).
+
+Adam's loops: the script reads the compiled HLO of ``fnn.optim.adam``'s step on one ``size``
+x ``size`` float32 matrix and counts the loops (fusions) that write a matrix of that shape and
+the matrices each one reads. With jaxlib 0.10 there are three: the first moment (reads m and
+g, writes m), the second (reads v and g, writes v) and the parameters (reads p and the new m
+and v, writes p), 10 passes over the matrix where one loop would make 7 (read p, m, v, g;
+write p, m, v). It times the step and the moments alone, and reports the bandwidth of those
+passes; 7 passes at that bandwidth is the floor of a one-loop update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from fnn import benchmark, optim
+
+
+ONE_LOOP_PASSES = 7
+"""Passes over a weight matrix of an Adam update in one loop: read p, m, v and g, write p, m and v."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    trials: int = 64
+    batch_size: int = 64
+    width: int = 128
+    size: int = 1024
+    steps: int = 20
+    repeats: int = 5
+
+
+def _looped(fn, steps: int):
+    """``fn(x, w) -> x`` applied ``steps`` times in one jitted ``fori_loop``."""
+    return jax.jit(lambda x, w: jax.lax.fori_loop(0, steps, lambda _, c: fn(c, w), x))
+
+
+def batched_products(config: Config) -> dict:
+    """Seconds per product and GFLOP/s: T batched products against one product of the same FLOPs."""
+    rng = np.random.default_rng(0)
+    T, B, D = config.trials, config.batch_size, config.width
+    A = jnp.asarray(rng.standard_normal((T, B, D)) / D, jnp.float32)
+    W = jnp.asarray(rng.standard_normal((T, D, D)) / D, jnp.float32)
+    candidates = {f"{T} batched products": (_looped(lambda a, w: jnp.einsum("tbd,tde->tbe", a, w), config.steps),
+                                            (A, W)),
+                  "one product, same FLOPs": (_looped(lambda a, w: a @ w, config.steps), (A.reshape(T * B, D), W[0]))}
+    seconds = benchmark.interleaved(candidates, number=1, repeats=config.repeats)
+    flops = 2 * T * B * D * D
+    return {name: {"ms": 1e3 * s / config.steps, "gflops": flops * config.steps / s / 1e9}
+            for name, s in seconds.items()}
+
+
+def _adam_step(adam):
+    def step(params, state, grad):
+        updates, state = adam.update(grad, state, params)
+        return optax.apply_updates(params, updates), state
+
+    return step
+
+
+def matrix_loops(size: int) -> list[int]:
+    """For each loop of Adam's compiled step that writes a ``size`` x ``size`` matrix, how many such
+    matrices it reads (the HLO's fusions, their operands looked up by name)."""
+    adam, matrix = optim.adam(1e-3), f"f32[{size},{size}]"
+    p = jnp.zeros((size, size), jnp.float32)
+    text = jax.jit(_adam_step(adam)).lower(p, adam.init(p), p).compile().as_text()
+    shapes = dict(re.findall(r"^\s*(?:ROOT )?(%\S+) = (\w+\[[\d,]*\])", text, re.MULTILINE))
+    loops = re.findall(r"^\s*(?:ROOT )?%\S+ = " + re.escape(matrix) + r"\S* fusion\(([^)]*)\)", text, re.MULTILINE)
+    return [sum(shapes.get(name.strip()) == matrix for name in operands.split(",")) for operands in loops]
+
+
+def adam_loops(config: Config) -> dict:
+    """Milliseconds per step of Adam on one matrix and of its moments alone, its loops and their
+    passes over the matrix (reads and writes), their bandwidth and ``ONE_LOOP_PASSES`` at that bandwidth."""
+    rng = np.random.default_rng(1)
+    p, g = (jnp.asarray(rng.standard_normal((config.size, config.size)), jnp.float32) for _ in range(2))
+    adam = optim.adam(1e-3)
+    step = _adam_step(adam)
+
+    def adam_step(carry, grad):
+        return step(*carry, grad)
+
+    def moments(carry, grad):
+        m, v = carry
+        return 0.9 * m + 0.1 * grad, 0.999 * v + 0.001 * grad * grad
+
+    candidates = {"Adam step": (_looped(adam_step, config.steps), ((p, adam.init(p)), g)),
+                  "moments alone": (_looped(moments, config.steps), ((p, p), g))}
+    seconds = {name: s / config.steps for name, s in
+               benchmark.interleaved(candidates, number=1, repeats=config.repeats).items()}
+    nbytes = p.size * p.dtype.itemsize
+    loops = matrix_loops(config.size)
+    passes = sum(reads + 1 for reads in loops)
+    bandwidth = passes * nbytes / seconds["Adam step"]
+    return {"ms": {name: 1e3 * s for name, s in seconds.items()}, "loops": loops, "passes": passes,
+            "gb_per_s": bandwidth / 1e9,
+            "one_loop_floor_ms": 1e3 * ONE_LOOP_PASSES * nbytes / bandwidth}
+
+
+def main(config: Config) -> dict:
+    results = {"device": str(jax.devices()[0]), "products": batched_products(config), "adam": adam_loops(config)}
+    print(f"device {results['device']}; {config.steps} calls in a fori_loop, median of {config.repeats}")
+    for name, row in results["products"].items():
+        print(f"  {name:<26} {row['ms']:8.3f} ms {row['gflops']:8.1f} GFLOP/s")
+    adam = results["adam"]
+    for name, ms in adam["ms"].items():
+        print(f"  {name + f' ({config.size}^2)':<26} {ms:8.3f} ms")
+    print(f"  Adam's step: {len(adam['loops'])} loops over the matrix, reading {adam['loops']} matrices each, "
+          f"{adam['passes']} passes")
+    print(f"  its passes move {adam['gb_per_s']:.1f} GB/s; one loop of {ONE_LOOP_PASSES} passes at that bandwidth: "
+          f"{adam['one_loop_floor_ms']:.3f} ms")
+    return results
+
+
+def parse(argv=None) -> tuple[Config, str | None]:
+    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
+
+
+if __name__ == "__main__":
+    benchmark.run_script(main, parse)
