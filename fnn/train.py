@@ -163,7 +163,13 @@ def make_train_epoch(
     return reuse(_BUILT, (_jitted_epoch, *args), lambda: _jitted_epoch(*args))
 
 
-def _jitted_epoch(loss_fn, update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh):
+def _jitted_epoch(*args):
+    return jax.jit(epoch_function(*args))
+
+
+def epoch_function(loss_fn, update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh):
+    """The epoch of ``make_train_epoch`` as a plain function (not compiled): for a caller that
+    traces it inside its own program, e.g. with numbers of ``loss_fn`` that are tracers."""
     step = _step_fn(loss_fn, update, value_and_grad, monitor=monitor, grad_norm=grad_norm)
 
     def epoch(state: TrainState, data, key):
@@ -183,7 +189,7 @@ def _jitted_epoch(loss_fn, update, batch_size, value_and_grad, augment, monitor,
             metrics_["activations"] = fnn_monitor.activation_statistics(loss_fn, state.params, state.model_state, X[order[-1]])
         return state, metrics_
 
-    return jax.jit(epoch)
+    return epoch
 
 
 def make_scored_epoch(epoch, evaluate):
@@ -199,13 +205,18 @@ def make_scored_epoch(epoch, evaluate):
 
 
 def _jitted_scored_epoch(epoch, evaluate):
+    return jax.jit(scored_epoch_function(epoch, evaluate))
+
+
+def scored_epoch_function(epoch, evaluate):
+    """The run of ``make_scored_epoch`` as a plain function (not compiled)."""
     def run(state: TrainState, chain_key, data, scored: dict):
         chain_key, epoch_key = jax.random.split(chain_key)
         state, metrics_ = epoch(state, data, epoch_key)
         scores = {name: evaluate(state.params, batch, state.model_state) for name, batch in scored.items()}
         return state, chain_key, metrics_, scores
 
-    return jax.jit(run)
+    return run
 
 
 def make_eval_step(objective):
@@ -219,10 +230,15 @@ def make_eval_step(objective):
 
 
 def _jitted_evaluate(objective):
+    return jax.jit(evaluate_function(objective))
+
+
+def evaluate_function(objective):
+    """The evaluation of ``make_eval_step`` as a plain function (not compiled)."""
     def evaluate(params, batch, model_state=()):
         X, y = batch
         outputs = objective.outputs(params, X, model_state)
         loss = objective.data_loss(outputs, y) + objective.penalty_value(params)
         return {"loss": loss} | objective.task.metrics(outputs, y)
 
-    return jax.jit(evaluate)
+    return evaluate

@@ -66,10 +66,10 @@ def main(config: Config) -> dict:
     evaluate = train.make_eval_step(objective)
     train_set, scored = tuple(map(jnp.asarray, data.train)), {"val": tuple(map(jnp.asarray, data.val))}
     keys = jax.random.split(jax.random.key(config.seed), config.trials)
+    trials_epoch = search_trials.make_trials_epoch(objective, optimizer, batch_size=config.batch_size)
     candidates = {
         "one trial": (train.make_scored_epoch(epoch, evaluate), (states[0], keys[0], train_set, scored)),
-        f"{config.trials} trials, vmapped": (search_trials.make_trials_epoch(epoch, evaluate),
-                                             (search_trials.stack(states), keys, train_set, scored)),
+        f"{config.trials} trials, vmapped": (trials_epoch, ({}, search_trials.stack(states), keys, train_set, scored)),
     }
     seconds = benchmark.interleaved(candidates, number=config.epochs, repeats=config.repeats)
     peak = benchmark.matmul_gflops(1024)

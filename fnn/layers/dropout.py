@@ -3,12 +3,15 @@ r"""Dropout (Srivastava et al. 2014): zero each unit with probability ``rate`` w
 Math (keep probability p = 1 - rate, mask r_j ~ Bernoulli(p)):
     inverted (default):  train y = r * x / p;   test y = x          -> E[train y] = x
     lecture form:        train y = r * x;       test y = p x        -> E[train y] = p x = test y
-``rate`` is the probability of zeroing (as in PyTorch and Keras), not of keeping.
+``rate`` is the probability of zeroing (as in PyTorch and Keras), not of keeping. A rate given
+as an array (a tracer: ``fnn.search`` trains trials with different rates in one program) is
+not range-checked here, and a rate of 0 then draws an all-ones mask.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import jax
 import jax.numpy as jnp
@@ -35,16 +38,24 @@ def train_scale(rate: float, form: str) -> float:
     return 1 / (1 - rate) if form == "inverted" else 1.0
 
 
+def is_off(rate) -> bool:
+    """A rate of exactly 0 given as a number (checked): the layer is the identity."""
+    if not isinstance(rate, numbers.Real):
+        return False
+    validate.number_in("dropout", "rate", rate, 0.0, 1.0, high_open=True)
+    return rate == 0
+
+
 def apply(X, *, rate: float, train: bool, key=None, form: str = "inverted"):
     """Dropout of X; ``key`` is required in training mode (with rate > 0)."""
-    check(rate, form)
-    if rate == 0:
+    validate.choice("dropout", "form", form, FORMS)
+    if is_off(rate):
         return X
     if not train:
-        return X if form == "inverted" else (1 - rate) * X
+        return X if form == "inverted" else jnp.asarray(1 - rate, X.dtype) * X
     if key is None:
         raise ValueError("dropout.apply: expected a PRNG key in training mode, got key=None")
-    return X * mask(key, X.shape, rate, X.dtype) * train_scale(rate, form)
+    return X * mask(key, X.shape, rate, X.dtype) * jnp.asarray(train_scale(rate, form), X.dtype)
 
 
 def monte_carlo(logits_fn, X, *, key, samples: int):

@@ -57,8 +57,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s = p.add_argument_group("search")
     s.add_argument("--space", type=parse_dimension, action="append", required=True, metavar="NAME=KIND:ARGS",
                    help="a searched setting (repeatable): lr, seed, weight_decay, clip_norm, the optimizer's numbers "
-                        "(rho, b1, ...) are trained together; hidden (every hidden width), depth, batch_size, "
-                        "dropout, strength, batchnorm_momentum, pieces each compile a group. KIND: "
+                        "(rho, b1, ...), dropout (a rate above 0) and strength are trained together; hidden (every "
+                        "hidden width), depth, batch_size, batchnorm_momentum, pieces each compile a group. KIND: "
                         + ", ".join(KINDS.values()))
     s.add_argument("--method", default="random", choices=METHODS, help="random draws or the grid of the space")
     s.add_argument("--trials", type=int, default=16, help="trials per round of random search")

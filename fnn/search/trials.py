@@ -5,16 +5,16 @@ changes decides how trials share work:
 
 - Traced numbers: the learning rate, every numeric hyperparameter of the optimizer (momentum,
   betas, eps, ...), the weight-decay lambda and the clipping norm all live in the optimizer
-  state (``fnn.optim.injectable``: ``opt_state.hyperparams``), and the seed only gives the
-  initial parameters and the keys. Trials that differ only in these train TOGETHER: their
-  ``TrainState``s and keys are stacked on a leading trial axis and one jitted call per epoch
-  runs ``jax.vmap`` of ``fit``'s scored epoch over that axis, the data shared
-  (``in_axes=None``).
-- Settings that change the program: the widths and depth, the batch size, the dropout rate,
-  the penalty strength, the batch-norm momentum, maxout's pieces. These are static fields of
-  the layer specs and of ``Objective`` (a new value is a new program), so trials that differ in
-  them form separate GROUPS, each compiled once. Making the dropout rate and the penalty
-  strength traced would mean changing ``Objective`` and the layers; they are grouped instead.
+  state (``fnn.optim.injectable``: ``opt_state.hyperparams``); the seed only gives the
+  initial parameters and the keys; the dropout rate and the penalty strength are put into the
+  group's objective as tracers (``fnn.search.numbers``). Trials that differ only in these
+  train TOGETHER: their ``TrainState``s, keys and objective numbers are stacked on a leading
+  trial axis and one jitted call per epoch runs ``jax.vmap`` of ``fit``'s scored epoch over
+  that axis, the data shared (``in_axes=None``).
+- Settings that change the program: the widths and depth, the batch size, the batch-norm
+  momentum, maxout's pieces, and whether there is dropout at all (a rate of 0 builds no
+  dropout layers) or a regularizer. Trials that differ in them form separate GROUPS, each
+  compiled once.
 
 Each trial in a group is exactly the run ``fit`` would make of its configuration (the same
 initial parameters, keys and epochs), so the vmapped trials end where the trials trained one by
@@ -43,11 +43,13 @@ from fnn.data.splits import kfold_indices
 from fnn.optim.injectable import hyperparameters
 from fnn.reuse import reuse
 from fnn.runconfig import RunConfig
+from fnn.search import numbers
 from fnn.settings import SettingError, is_number
 
-TRACED = ("lr", "weight_decay", "clip_norm", "seed")
-"""Settings held as numbers in the optimizer state or keys (besides the optimizer's own hyperparameters)."""
-GROUPED = ("hidden", "depth", "batch_size", "dropout", "strength", "batchnorm_momentum", "pieces")
+TRACED = ("lr", "weight_decay", "clip_norm", "seed", "dropout", "strength")
+"""Settings held as numbers in the optimizer state, the keys or the objective (besides the optimizer's own
+hyperparameters)."""
+GROUPED = ("hidden", "depth", "batch_size", "batchnorm_momentum", "pieces")
 """Settings that change the compiled program: ``hidden`` is the width of every hidden layer,
 ``depth`` their number."""
 INTEGER = ("hidden", "depth", "batch_size", "pieces", "seed")
@@ -122,10 +124,11 @@ def _hidden(base: RunConfig, settings: dict) -> tuple:
 
 def program_key(config: RunConfig) -> tuple:
     """What decides a trial's compiled program: every setting, the traced numbers left out (the
-    names of the hyperparameters stay: they shape the optimizer state)."""
+    names of the hyperparameters stay: they shape the optimizer state; a dropout rate above 0 adds layers)."""
     values = config.to_dict()
-    for name in ("lr", "seed"):
+    for name in ("lr", "seed", "strength"):
         values.pop(name)
+    values["dropout"] = values["dropout"] > 0
     for name in ("weight_decay", "clip_norm"):
         values[name] = values[name] is not None
     values["hyper"] = {k: "number" if is_number(v) else v for k, v in values["hyper"].items()}
@@ -142,21 +145,36 @@ def groups(configs: list[RunConfig]) -> list[list[int]]:
     return list(found.values())
 
 
-def make_trials_epoch(epoch, evaluate):
-    """``jax.vmap`` of ``fnn.train.make_scored_epoch(epoch, evaluate)`` over a leading trial axis of
-    the states and chain keys, the data and the scored sets shared; jit-compiled, built once per
-    (epoch, evaluate): ``run(states, chain_keys, data, scored) -> (states, chain_keys, metrics, scores)``."""
-    return reuse(_BUILT, (make_trials_epoch, epoch, evaluate), lambda: _jitted_trials_epoch(epoch, evaluate))
+def make_trials_epoch(objective, optimizer, *, batch_size: int, value_and_grad=None, augment=None,
+                      shuffle: bool = True):
+    """``jax.vmap`` of ``fit``'s scored epoch of ``objective`` over a leading trial axis of the
+    objective numbers, states and chain keys, the data and the scored sets shared; jit-compiled:
+    ``run(numbers, states, chain_keys, data, scored) -> (states, chain_keys, metrics, scores)``.
+
+    ``numbers`` (``fnn.search.numbers.stacked``) holds each trial's dropout rate and penalty
+    strength, placed into ``objective`` inside the program; one program is built per template
+    (``numbers.template``), optimizer ``update`` and settings, whatever the numbers.
+    """
+    names = numbers.names(objective)
+    args = (numbers.template(objective, names), optimizer.update, batch_size, value_and_grad or train.autodiff,
+            augment, shuffle, names)
+    return reuse(_BUILT, (make_trials_epoch, *args), lambda: _jitted_trials_epoch(*args))
 
 
 _BUILT: dict = {}
 
 
-def _jitted_trials_epoch(epoch, evaluate):
-    scored_epoch = jax.vmap(train.make_scored_epoch(epoch, evaluate), in_axes=(0, 0, None, None))
+def _jitted_trials_epoch(objective, update, batch_size, value_and_grad, augment, shuffle, names):
+    def trial_epoch(trial_numbers, state, chain_key, data, scored):
+        traced = numbers.placed(objective, dict(zip(names, trial_numbers)))
+        epoch = train.epoch_function(traced, update, batch_size, value_and_grad, augment, False, shuffle, None, False,
+                                     None)
+        return train.scored_epoch_function(epoch, train.evaluate_function(traced))(state, chain_key, data, scored)
 
-    def trials_epoch(states, chain_keys, data, scored):
-        return scored_epoch(states, chain_keys, data, scored)
+    scored_epochs = jax.vmap(trial_epoch, in_axes=(0, 0, 0, None, None))
+
+    def trials_epoch(trial_numbers: dict, states, chain_keys, data, scored):
+        return scored_epochs(tuple(trial_numbers[name] for name in names), states, chain_keys, data, scored)
 
     return jax.jit(trials_epoch)
 
@@ -171,17 +189,16 @@ def unstack(tree, index: int):
     return jax.tree.map(lambda leaf: leaf[index], tree)
 
 
-def _on_devices(devices: int | None, trials: int, states, chains, data, scored):
-    """The stacked trials split over ``devices`` along the trial axis (padded with copies of the
-    last trial to a multiple of ``devices``), the data and the scored sets replicated."""
+def _on_devices(devices: int | None, trials: int, stacked: tuple, data, scored):
+    """The ``stacked`` trees of the trials split over ``devices`` along the trial axis (padded with
+    copies of the last trial to a multiple of ``devices``), the data and the scored sets replicated."""
     if devices is None:
-        return states, chains, data, scored
+        return stacked, data, scored
     mesh = parallel.batch_mesh(devices)
     pad = -trials % devices
-    states, chains = (jax.tree.map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), tree)
-                      for tree in (states, chains))
-    states, chains = jax.device_put((states, chains), parallel.split_batch(mesh))  # axis 0: the trials
-    return states, chains, *parallel.replicate(mesh, (data, scored))
+    stacked = jax.tree.map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), stacked)
+    stacked = jax.device_put(stacked, parallel.split_batch(mesh))  # axis 0: the trials
+    return stacked, *parallel.replicate(mesh, (data, scored))
 
 
 def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool = False, label: str = "trials",
@@ -198,20 +215,20 @@ def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool
         validation scores of every epoch as host arrays, ``scores[metric]`` of shape (epochs, trials).
     """
     first = parts[0]
-    epoch = train.make_train_epoch(first.objective, first.optimizer, batch_size=first.batch_size,
-                                   value_and_grad=first.value_and_grad, augment=first.augment,
-                                   shuffle=first.config.shuffle)
-    run = make_trials_epoch(epoch, train.make_eval_step(first.objective))
+    run = make_trials_epoch(first.objective, first.optimizer, batch_size=first.batch_size,
+                            value_and_grad=first.value_and_grad, augment=first.augment, shuffle=first.config.shuffle)
+    traced = numbers.stacked([part.config for part in parts], jax.tree.leaves(first.params)[0].dtype)
     chains, states = [], []
     for part in parts:
         chain, state_key = jax.random.split(part.fit_key)
         chains.append(chain)
         states.append(train.init_state(part.params, part.optimizer, model_state=part.model_state, key=state_key))
     data, scored = tuple(map(jnp.asarray, first.data.train)), {"val": tuple(map(jnp.asarray, val))}
-    states, chains, data, scored = _on_devices(devices, len(parts), stack(states), stack(chains), data, scored)
+    (traced, states, chains), data, scored = _on_devices(devices, len(parts), (traced, stack(states), stack(chains)),
+                                                         data, scored)
     history = []
     for _ in tqdm(range(first.config.epochs), desc=label, unit="epoch", disable=not progress, leave=False):
-        states, chains, _, scores = run(states, chains, data, scored)
+        states, chains, _, scores = run(traced, states, chains, data, scored)
         history.append(scores["val"])
     history = jax.device_get(history)
     states = jax.tree.map(lambda a: a[:len(parts)], states)

@@ -19,13 +19,13 @@ class DropoutCache(NamedTuple):
     """The keep mask r and the training scale s."""
 
     r: jax.Array
-    scale: float
+    scale: jax.Array
 
 
 def forward(x, *, rate: float, key, form: str = "inverted"):
     """Training-mode forward with the mask ``fnn.layers.dropout`` draws from ``key``; returns (y, cache)."""
     r = fd.mask(key, x.shape, rate, x.dtype)
-    scale = fd.train_scale(rate, form)
+    scale = jnp.asarray(fd.train_scale(rate, form), x.dtype)
     return x * r * scale, DropoutCache(r, scale)
 
 
@@ -35,7 +35,7 @@ def backward(cache: DropoutCache, dy):
 
 
 def rule_forward(layer: fd.Dropout, params, state, X, *, key):
-    if layer.rate == 0:
+    if fd.is_off(layer.rate):
         return X, state, DropoutCache(jnp.ones((), X.dtype), 1.0)
     if key is None:
         raise ValueError("reference.layers.dropout: expected a PRNG key in training mode, got key=None")

@@ -57,3 +57,15 @@ def test_bad_input(key):
         dropout.apply(jnp.ones(3), rate=0.1, train=True, key=key, form="keep")
     with pytest.raises(ValueError, match=r"dropout.apply: expected a PRNG key in training mode, got key=None"):
         dropout.apply(jnp.ones(3), rate=0.1, train=True)
+
+
+@pytest.mark.parametrize("form", dropout.FORMS)
+def test_a_traced_rate_gives_the_output_of_the_same_python_rate(form, key):
+    X = jax.random.normal(key, (64, 16), jnp.float32)
+    k = jax.random.fold_in(key, 1)
+    traced = jax.jit(lambda rate, train: dropout.apply(X, rate=rate, train=train, key=k, form=form), static_argnums=1)
+    for rate in (0.0, 0.3, 0.75):
+        for train in (True, False):
+            out = traced(jnp.asarray(rate), train)
+            assert out.dtype == X.dtype
+            np.testing.assert_array_equal(out, dropout.apply(X, rate=rate, train=train, key=k, form=form))

@@ -9,11 +9,12 @@ from fnn import runparts
 from fnn.fit import fit
 from fnn.runconfig import RunConfig
 from fnn.search import trials
+from reference import backprop
 from fnn.settings import SettingError
 from tests.conftest import assert_trees_close, compilations_during
 
 SETTINGS = [{"lr": 1e-3, "b1": 0.9}, {"lr": 1e-2, "b1": 0.8, "seed": 3}, {"lr": 3e-3, "b1": 0.95, "seed": 4},
-            {"dropout": 0.3, "lr": 3e-3, "seed": 1}, {"dropout": 0.3, "lr": 1e-2, "seed": 2}]
+            {"dropout": 0.3, "lr": 3e-3, "seed": 1}, {"dropout": 0.2, "lr": 1e-2, "seed": 2}]
 
 
 def _epochs_compiled(run) -> int:
@@ -73,9 +74,34 @@ def test_trials_differing_in_traced_numbers_share_a_group_the_others_do_not():
     assert trials.groups(configs) == [[0, 2], [1]]  # giving b1 and eps adds hyperparameters: another state shape
     for program in ({"hidden": 64}, {"depth": 1}, {"batch_size": 32}, {"dropout": 0.1}):
         assert len(trials.groups([base, trials.trial_config(base, program)])) == 2
+    dropped = [trials.trial_config(base, {"dropout": rate}) for rate in (0.1, 0.4)]
+    assert trials.groups(dropped) == [[0, 1]]  # the rate is traced; a rate of 0 has no dropout layers
+    penalised = dataclasses.replace(base, regularizer="l2")
+    assert trials.groups([penalised, trials.trial_config(penalised, {"strength": 1e-2})]) == [[0, 1]]
+    assert len(trials.groups([base, penalised])) == 2  # a penalty or none: another objective
     decayed = dataclasses.replace(base, weight_decay=1e-4)
     assert trials.groups([decayed, trials.trial_config(decayed, {"weight_decay": 1e-2, "lr": 1e-2})]) == [[0, 1]]
     assert len(trials.groups([base, decayed])) == 2  # weight decay on or off: another optimizer
+
+
+def test_trials_differing_in_dropout_rate_and_penalty_strength_train_as_one_program_equal_to_fit(tiny):
+    base, data = tiny
+    base = dataclasses.replace(base, regularizer="elastic_net", dropout=0.1, gradients="manual", epochs=1)
+    settings = [{"dropout": 0.1, "strength": 1e-3}, {"dropout": 0.4, "strength": 3e-2, "seed": 2}]
+    configs = [trials.trial_config(base, s) for s in settings]
+    assert trials.groups(configs) == [[0, 1]]
+    parts = [runparts.build(config, data=data, value_and_grad=backprop.value_and_grad) for config in configs]
+    compiled = _epochs_compiled(lambda: trials.train_together(parts, data.val))
+    states, scores = trials.train_together(parts, data.val)
+    assert compiled == 1
+    finals = []
+    for j, part in enumerate(parts):
+        alone = fit(part.objective, part.optimizer, part.params, data.train, val=data.val, key=part.fit_key,
+                    batch_size=part.batch_size, epochs=1, value_and_grad=part.value_and_grad)
+        assert_trees_close(trials.unstack(states, j).params, alone.state.params, rtol=1e-10, atol=1e-12)
+        assert scores["loss"][0, j] == pytest.approx(alone.history[0]["val_loss"], rel=1e-10)
+        finals.append(alone.state.params)
+    assert not np.allclose(finals[0][0].W, finals[1][0].W)  # the two rates and strengths train differently
 
 
 def test_each_group_compiles_one_epoch_and_another_search_of_the_same_groups_compiles_nothing(tiny7, searched):
