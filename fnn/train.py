@@ -163,13 +163,17 @@ def make_train_epoch(
     return reuse(_BUILT, (_jitted_epoch, *args), lambda: _jitted_epoch(*args))
 
 
-def _jitted_epoch(*args):
-    return jax.jit(epoch_function(*args))
+def _jitted_epoch(loss_fn, update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh):
+    return jax.jit(epoch_function(loss_fn, update, batch_size=batch_size, value_and_grad=value_and_grad,
+                                  augment=augment, monitor=monitor, shuffle=shuffle, steps=steps, grad_norm=grad_norm,
+                                  mesh=mesh))
 
 
-def epoch_function(loss_fn, update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh):
-    """The epoch of ``make_train_epoch`` as a plain function (not compiled): for a caller that
-    traces it inside its own program, e.g. with numbers of ``loss_fn`` that are tracers."""
+def epoch_function(loss_fn, update, *, batch_size: int, value_and_grad=autodiff, augment=None, monitor: bool = False,
+                   shuffle: bool = True, steps: int | None = None, grad_norm: bool = False, mesh=None):
+    """The epoch of ``make_train_epoch`` (the same arguments, the optimizer's ``update`` in place of
+    the optimizer) as a plain function, not compiled: for a caller that traces it inside its own
+    program, e.g. with numbers of ``loss_fn`` that are tracers (``fnn.search.numbers``)."""
     step = _step_fn(loss_fn, update, value_and_grad, monitor=monitor, grad_norm=grad_norm)
 
     def epoch(state: TrainState, data, key):

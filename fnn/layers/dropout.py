@@ -3,15 +3,16 @@ r"""Dropout (Srivastava et al. 2014): zero each unit with probability ``rate`` w
 Math (keep probability p = 1 - rate, mask r_j ~ Bernoulli(p)):
     inverted (default):  train y = r * x / p;   test y = x          -> E[train y] = x
     lecture form:        train y = r * x;       test y = p x        -> E[train y] = p x = test y
-``rate`` is the probability of zeroing (as in PyTorch and Keras), not of keeping. A rate given
-as an array (a tracer: ``fnn.search`` trains trials with different rates in one program) is
-not range-checked here, and a rate of 0 then draws an all-ones mask.
+``rate`` is the probability of zeroing (as in PyTorch and Keras), not of keeping. A traced rate
+(``fnn.search`` trains trials with different rates in one program) is not range-checked here,
+and a rate of 0 then draws an all-ones mask; its 1 - rate and 1 / (1 - rate) are computed in
+its own dtype, where a Python rate's are computed in double precision.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import numbers
+from numbers import Real
 
 import jax
 import jax.numpy as jnp
@@ -39,9 +40,11 @@ def train_scale(rate: float, form: str) -> float:
 
 
 def is_off(rate) -> bool:
-    """A rate of exactly 0 given as a number (checked): the layer is the identity."""
-    if not isinstance(rate, numbers.Real):
+    """Whether ``rate`` is exactly 0 (the layer is the identity); a rate that is not a tracer is checked."""
+    if isinstance(rate, jax.core.Tracer):
         return False
+    if not isinstance(rate, Real) or isinstance(rate, bool):
+        raise TypeError(f"dropout: expected rate to be a number in [0, 1), got {rate!r}")
     validate.number_in("dropout", "rate", rate, 0.0, 1.0, high_open=True)
     return rate == 0
 

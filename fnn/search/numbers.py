@@ -31,19 +31,9 @@ def names(objective) -> tuple[str, ...]:
     return ("dropout",) * has_dropout + ("strength",) * (objective.penalty is not None)
 
 
-def of(config) -> dict[str, float]:
-    """The traced numbers of a trial (a ``RunConfig``): ``dropout`` when its model has dropout
-    layers, ``strength`` when its objective has a penalty."""
-    numbers = {}
-    if config.dropout > 0:
-        numbers["dropout"] = float(config.dropout)
-    if config.regularizer:
-        numbers["strength"] = float(config.penalty_strength)
-    return numbers
-
-
-def stacked(configs, dtype) -> dict:
-    """Each traced number of the trials ``configs`` (one group) as an array over the trials.
+def stacked(configs, traced: tuple[str, ...], dtype) -> dict:
+    """The ``traced`` numbers (``names`` of the group's objective) of the trials ``configs`` (one
+    group), each an array over the trials.
 
     The dropout rate keeps JAX's default float dtype, the one a Python rate takes in
     ``jax.random.bernoulli``, so that a trial draws the masks ``fit`` draws for it (exactly in
@@ -51,9 +41,9 @@ def stacked(configs, dtype) -> dict:
     where a uniform draw falls within one ulp of it). The strength takes the parameters'
     ``dtype``, the one a Python lambda takes beside them.
     """
-    names = of(configs[0])
+    values = {"dropout": lambda config: config.dropout, "strength": lambda config: config.penalty_strength}
     dtypes = {"dropout": None, "strength": dtype}
-    return {name: jnp.asarray([of(config)[name] for config in configs], dtypes[name]) for name in names}
+    return {name: jnp.asarray([values[name](config) for config in configs], dtypes[name]) for name in traced}
 
 
 def placed(objective, numbers: dict):

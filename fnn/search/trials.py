@@ -167,8 +167,8 @@ _BUILT: dict = {}
 def _jitted_trials_epoch(objective, update, batch_size, value_and_grad, augment, shuffle, names):
     def trial_epoch(trial_numbers, state, chain_key, data, scored):
         traced = numbers.placed(objective, dict(zip(names, trial_numbers)))
-        epoch = train.epoch_function(traced, update, batch_size, value_and_grad, augment, False, shuffle, None, False,
-                                     None)
+        epoch = train.epoch_function(traced, update, batch_size=batch_size, value_and_grad=value_and_grad,
+                                     augment=augment, shuffle=shuffle)
         return train.scored_epoch_function(epoch, train.evaluate_function(traced))(state, chain_key, data, scored)
 
     scored_epochs = jax.vmap(trial_epoch, in_axes=(0, 0, 0, None, None))
@@ -217,7 +217,8 @@ def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool
     first = parts[0]
     run = make_trials_epoch(first.objective, first.optimizer, batch_size=first.batch_size,
                             value_and_grad=first.value_and_grad, augment=first.augment, shuffle=first.config.shuffle)
-    traced = numbers.stacked([part.config for part in parts], jax.tree.leaves(first.params)[0].dtype)
+    traced = numbers.stacked([part.config for part in parts], numbers.names(first.objective),
+                             jax.tree.leaves(first.params)[0].dtype)
     chains, states = [], []
     for part in parts:
         chain, state_key = jax.random.split(part.fit_key)

@@ -22,7 +22,7 @@ class DropoutCache(NamedTuple):
     scale: jax.Array
 
 
-def forward(x, *, rate: float, key, form: str = "inverted"):
+def forward(x, *, rate, key, form: str = "inverted"):
     """Training-mode forward with the mask ``fnn.layers.dropout`` draws from ``key``; returns (y, cache)."""
     r = fd.mask(key, x.shape, rate, x.dtype)
     scale = jnp.asarray(fd.train_scale(rate, form), x.dtype)
@@ -36,7 +36,7 @@ def backward(cache: DropoutCache, dy):
 
 def rule_forward(layer: fd.Dropout, params, state, X, *, key):
     if fd.is_off(layer.rate):
-        return X, state, DropoutCache(jnp.ones((), X.dtype), 1.0)
+        return X, state, DropoutCache(jnp.ones((), X.dtype), jnp.ones((), X.dtype))
     if key is None:
         raise ValueError("reference.layers.dropout: expected a PRNG key in training mode, got key=None")
     Y, cache = forward(X, rate=layer.rate, key=key, form=layer.form)

@@ -52,8 +52,8 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
     base = RunConfig(dtype="float64", epochs=2, hidden=(8,), batch_size=16)
     prepared = runparts.load_data(base)
     prepared = prepared._replace(train=tuple(a[:100] for a in prepared.train), val=tuple(a[:50] for a in prepared.val))
-    parts = [runparts.build(trials.trial_config(base, {"lr": lr, "seed": seed}), data=prepared)
-             for lr, seed in ((1e-3, 0), (3e-3, 1), (1e-2, 2))]  # 3 trials on 4 devices: one padding copy
+    parts = [runparts.build(trials.trial_config(base, {"lr": lr, "seed": seed, "dropout": rate}), data=prepared)
+             for lr, seed, rate in ((1e-3, 0, 0.1), (3e-3, 1, 0.2), (1e-2, 2, 0.3))]  # 3 trials, 4 devices: one copy
     searched = {devices: trials.train_together(parts, prepared.val, devices=devices) for devices in (None, 4)}
 
     out = sys.argv[1]
@@ -126,7 +126,7 @@ def test_fnn_train_devices_splits_the_minibatch_and_matches_one_device(four_devi
 
 
 def test_search_trials_split_over_four_devices_score_like_one_device(four_devices):
-    """Three trials (lr and seed) on four devices, padded with a copy of the last: the same
+    """Three trials (lr, seed and dropout rate) on four devices, padded with a copy of the last: the same
     validation curves as on one device, and the trial axis lives on all four devices."""
     assert four_devices["trials"]["shape"] == [2, 3] and four_devices["trials"]["sharded_over"] == 4
     assert four_devices["trials"]["largest_difference"] <= 1e-13

@@ -57,6 +57,9 @@ def test_bad_input(key):
         dropout.apply(jnp.ones(3), rate=0.1, train=True, key=key, form="keep")
     with pytest.raises(ValueError, match=r"dropout.apply: expected a PRNG key in training mode, got key=None"):
         dropout.apply(jnp.ones(3), rate=0.1, train=True)
+    for rate in ("0.3", jnp.asarray(1.0)):  # only a traced rate goes unchecked
+        with pytest.raises(TypeError, match=r"dropout: expected rate to be a number in \[0, 1\), got"):
+            dropout.apply(jnp.ones(3), rate=rate, train=True, key=key)
 
 
 @pytest.mark.parametrize("form", dropout.FORMS)

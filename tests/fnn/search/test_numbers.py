@@ -24,7 +24,9 @@ def test_placed_sets_every_dropout_rate_and_the_strength_and_leaves_the_objectiv
 
 def test_stacked_numbers_of_a_group():
     configs = [RunConfig(dropout=0.1, regularizer="l1", strength=1e-3), RunConfig(dropout=0.4, regularizer="l1")]
-    stacked = numbers.stacked(configs, jnp.float32)
+    stacked = numbers.stacked(configs, ("dropout", "strength"), jnp.float32)
     assert set(stacked) == {"dropout", "strength"} and stacked["strength"].dtype == jnp.float32
+    assert stacked["dropout"].dtype == jnp.asarray(0.5).dtype  # the dtype a Python rate takes in bernoulli
+    assert numbers.stacked(configs, (), jnp.float32) == {}
     assert stacked["dropout"].tolist() == [0.1, 0.4]
     assert stacked["strength"].tolist() == [jnp.float32(1e-3), jnp.float32(configs[1].penalty_strength)]
