@@ -11,7 +11,11 @@ of the repeats. The issue's goal is T = 64 trials in at most 8 times one trial's
 work itself is T times larger, so on a CPU whose one trial does not leave the cores idle the
 ratio cannot fall far below T (the speed-up over T trials one after the other is
 T x one / all). The floor printed last is that bound measured: T times one trial's FLOPs at
-the matmul peak, over one trial's time.
+the matmul peak, over one trial's time. When JAX sees several devices the vmapped trials are
+also timed split over all of them (``fnn search --trial-devices N``); on a CPU, give it one
+host device per core:
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=2 python scripts/bench_search.py
 """
 
 from __future__ import annotations
@@ -58,35 +62,47 @@ def _flops(config: Config, n_train: int, n_val: int) -> int:
     return benchmark.training_flops(sizes, trained) + benchmark.training_flops(sizes, n_val) // 3
 
 
-def main(config: Config) -> dict:
-    data = prepare("digits", key=jax.random.key(config.seed))
-    objective = Objective(mlp.mlp((config.width, config.width), 10))
-    states, optimizer = _states(config, objective, data.train[0].shape[1])
+def _candidates(config: Config, objective, states, optimizer, data) -> dict:
+    """One trial's scored epoch, the vmapped trials on one device, and on all devices when there are several."""
     epoch = train.make_train_epoch(objective, optimizer, batch_size=config.batch_size)
     evaluate = train.make_eval_step(objective)
     train_set, scored = tuple(map(jnp.asarray, data.train)), {"val": tuple(map(jnp.asarray, data.val))}
     keys = jax.random.split(jax.random.key(config.seed), config.trials)
     trials_epoch = search_trials.make_trials_epoch(objective, optimizer, batch_size=config.batch_size)
+    stacked = search_trials.stack(states)
     candidates = {
         "one trial": (train.make_scored_epoch(epoch, evaluate), (states[0], keys[0], train_set, scored)),
-        f"{config.trials} trials, vmapped": (trials_epoch, ({}, search_trials.stack(states), keys, train_set, scored)),
+        f"{config.trials} trials, vmapped": (trials_epoch, ({}, stacked, keys, train_set, scored)),
     }
-    seconds = benchmark.interleaved(candidates, number=config.epochs, repeats=config.repeats)
+    devices = jax.device_count()
+    if devices > 1:
+        (split, split_keys), *shared = search_trials.on_devices(devices, config.trials, (stacked, keys), train_set,
+                                                                scored)
+        candidates[f"... over {devices} devices"] = (trials_epoch, ({}, split, split_keys, *shared))
+    return candidates
+
+
+def main(config: Config) -> dict:
+    data = prepare("digits", key=jax.random.key(config.seed))
+    objective = Objective(mlp.mlp((config.width, config.width), 10))
+    states, optimizer = _states(config, objective, data.train[0].shape[1])
+    seconds = benchmark.interleaved(_candidates(config, objective, states, optimizer, data), number=config.epochs,
+                                    repeats=config.repeats)
     peak = benchmark.matmul_gflops(1024)
-    one, many = seconds["one trial"], seconds[f"{config.trials} trials, vmapped"]
+    one = seconds.pop("one trial")
     flops = _flops(config, len(data.train[1]), len(data.val[1]))
-    gflops = {name: flops * (1 if name == "one trial" else config.trials) / value / 1e9
-              for name, value in seconds.items()}
-    results = {"device": str(jax.devices()[0]), "trials": config.trials, "epoch_seconds": seconds, "gflops": gflops,
-               "peak_gflops": peak, "all_over_one": many / one, "speedup_over_sequential": config.trials * one / many,
+    gflops = {"one trial": flops / one / 1e9} | {name: flops * config.trials / value / 1e9
+                                                  for name, value in seconds.items()}
+    results = {"device": str(jax.devices()[0]), "devices": jax.device_count(), "trials": config.trials,
+               "epoch_seconds": {"one trial": one} | seconds, "gflops": gflops, "peak_gflops": peak,
+               "all_over_one": {name: value / one for name, value in seconds.items()},
                "floor_at_peak": config.trials * gflops["one trial"] / peak}
-    print(f"device {results['device']}; digits MLP 64-{config.width}-{config.width}-10, Adam, batch "
-          f"{config.batch_size}, one epoch + validation scores per call; matmul peak {peak:.1f} GFLOP/s")
-    for name, value in seconds.items():
+    print(f"device {results['device']} ({results['devices']} devices); digits MLP 64-{config.width}-{config.width}-10, "
+          f"Adam, batch {config.batch_size}, one epoch + validation scores per call; matmul peak {peak:.1f} GFLOP/s")
+    for name, value in results["epoch_seconds"].items():
+        ratio = f"  {value / one:6.2f}x one trial (goal: at most 8x)" if name != "one trial" else ""
         print(f"  {name:<22} {1e3 * value:9.2f} ms/epoch {gflops[name]:7.1f} GFLOP/s "
-              f"({100 * gflops[name] / peak:.0f}% peak)")
-    print(f"  {config.trials} trials take {results['all_over_one']:.2f}x one trial's time (goal: at most 8x); "
-          f"{results['speedup_over_sequential']:.2f}x faster than {config.trials} trials one after the other")
+              f"({100 * gflops[name] / peak:.0f}% peak){ratio}")
     print(f"  floor: {config.trials} times one trial's FLOPs at the matmul peak take {results['floor_at_peak']:.1f}x "
           "one trial's time")
     return results

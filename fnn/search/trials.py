@@ -189,7 +189,7 @@ def unstack(tree, index: int):
     return jax.tree.map(lambda leaf: leaf[index], tree)
 
 
-def _on_devices(devices: int | None, trials: int, stacked: tuple, data, scored):
+def on_devices(devices: int | None, trials: int, stacked: tuple, data, scored):
     """The ``stacked`` trees of the trials split over ``devices`` along the trial axis (padded with
     copies of the last trial to a multiple of ``devices``), the data and the scored sets replicated."""
     if devices is None:
@@ -225,7 +225,7 @@ def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool
         chains.append(chain)
         states.append(train.init_state(part.params, part.optimizer, model_state=part.model_state, key=state_key))
     data, scored = tuple(map(jnp.asarray, first.data.train)), {"val": tuple(map(jnp.asarray, val))}
-    (traced, states, chains), data, scored = _on_devices(devices, len(parts), (traced, stack(states), stack(chains)),
+    (traced, states, chains), data, scored = on_devices(devices, len(parts), (traced, stack(states), stack(chains)),
                                                          data, scored)
     history = []
     for _ in tqdm(range(first.config.epochs), desc=label, unit="epoch", disable=not progress, leave=False):
