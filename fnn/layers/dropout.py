@@ -24,9 +24,18 @@ FORMS = ("inverted", "lecture")
 
 
 def check(rate: float, form: str) -> None:
-    """Range-check the hyperparameters."""
-    validate.number_in("dropout", "rate", rate, 0.0, 1.0, high_open=True)
+    """Check the hyperparameters: ``rate`` a number in [0, 1) unless it is a tracer (see the module)."""
     validate.choice("dropout", "form", form, FORMS)
+    if isinstance(rate, jax.core.Tracer):
+        return
+    if not isinstance(rate, Real) or isinstance(rate, bool):
+        raise TypeError(f"dropout: expected rate to be a number in [0, 1), got {rate!r}")
+    validate.number_in("dropout", "rate", rate, 0.0, 1.0, high_open=True)
+
+
+def is_zero(rate) -> bool:
+    """A rate given as the number 0: the layer is the identity (a traced 0 draws an all-ones mask)."""
+    return isinstance(rate, Real) and rate == 0
 
 
 def mask(key, shape, rate: float, dtype):
@@ -39,20 +48,10 @@ def train_scale(rate: float, form: str) -> float:
     return 1 / (1 - rate) if form == "inverted" else 1.0
 
 
-def is_off(rate) -> bool:
-    """Whether ``rate`` is exactly 0 (the layer is the identity); a rate that is not a tracer is checked."""
-    if isinstance(rate, jax.core.Tracer):
-        return False
-    if not isinstance(rate, Real) or isinstance(rate, bool):
-        raise TypeError(f"dropout: expected rate to be a number in [0, 1), got {rate!r}")
-    validate.number_in("dropout", "rate", rate, 0.0, 1.0, high_open=True)
-    return rate == 0
-
-
 def apply(X, *, rate: float, train: bool, key=None, form: str = "inverted"):
     """Dropout of X; ``key`` is required in training mode (with rate > 0)."""
-    validate.choice("dropout", "form", form, FORMS)
-    if is_off(rate):
+    check(rate, form)
+    if is_zero(rate):
         return X
     if not train:
         return X if form == "inverted" else jnp.asarray(1 - rate, X.dtype) * X

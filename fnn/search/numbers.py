@@ -58,9 +58,9 @@ def placed(objective, numbers: dict):
     return _with(objective, model=model, penalty=penalty)
 
 
-def template(objective, numbers: dict):
-    """The group's template: ``objective`` with the ``CANONICAL`` value of each traced number."""
-    return placed(objective, {name: CANONICAL[name] for name in numbers})
+def template(objective):
+    """The group's template: ``objective`` with the ``CANONICAL`` value of each number it holds (``names``)."""
+    return placed(objective, {name: CANONICAL[name] for name in names(objective)})
 
 
 def _with(spec, **fields):

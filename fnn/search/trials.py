@@ -155,28 +155,22 @@ def make_trials_epoch(objective, optimizer, *, batch_size: int, value_and_grad=N
     strength, placed into ``objective`` inside the program; one program is built per template
     (``numbers.template``), optimizer ``update`` and settings, whatever the numbers.
     """
-    names = numbers.names(objective)
-    args = (numbers.template(objective, names), optimizer.update, batch_size, value_and_grad or train.autodiff,
-            augment, shuffle, names)
+    args = (numbers.template(objective), optimizer.update, batch_size, value_and_grad or train.autodiff, augment,
+            shuffle)
     return reuse(_BUILT, (make_trials_epoch, *args), lambda: _jitted_trials_epoch(*args))
 
 
 _BUILT: dict = {}
 
 
-def _jitted_trials_epoch(objective, update, batch_size, value_and_grad, augment, shuffle, names):
-    def trial_epoch(trial_numbers, state, chain_key, data, scored):
-        traced = numbers.placed(objective, dict(zip(names, trial_numbers)))
+def _jitted_trials_epoch(objective, update, batch_size, value_and_grad, augment, shuffle):
+    def trial_epoch(trial_numbers: dict, state, chain_key, data, scored):
+        traced = numbers.placed(objective, trial_numbers)
         epoch = train.epoch_function(traced, update, batch_size=batch_size, value_and_grad=value_and_grad,
                                      augment=augment, shuffle=shuffle)
         return train.scored_epoch_function(epoch, train.evaluate_function(traced))(state, chain_key, data, scored)
 
-    scored_epochs = jax.vmap(trial_epoch, in_axes=(0, 0, 0, None, None))
-
-    def trials_epoch(trial_numbers: dict, states, chain_keys, data, scored):
-        return scored_epochs(tuple(trial_numbers[name] for name in names), states, chain_keys, data, scored)
-
-    return jax.jit(trials_epoch)
+    return jax.jit(jax.vmap(trial_epoch, in_axes=(0, 0, 0, None, None)))
 
 
 def stack(trees: list):

@@ -35,7 +35,7 @@ def backward(cache: DropoutCache, dy):
 
 
 def rule_forward(layer: fd.Dropout, params, state, X, *, key):
-    if fd.is_off(layer.rate):
+    if fd.is_zero(layer.rate):
         return X, state, DropoutCache(jnp.ones((), X.dtype), jnp.ones((), X.dtype))
     if key is None:
         raise ValueError("reference.layers.dropout: expected a PRNG key in training mode, got key=None")

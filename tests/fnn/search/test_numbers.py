@@ -17,8 +17,7 @@ def test_placed_sets_every_dropout_rate_and_the_strength_and_leaves_the_objectiv
     assert len(rates) == 2 and set(rates) == {0.6} and placed.penalty.strength == 0.5
     assert {leaf.rate for leaf in leaves(objective.model) if isinstance(leaf, Dropout)} == {0.2}
     assert objective.penalty.strength == 1e-3
-    assert numbers.template(objective, ("dropout",)) == numbers.template(numbers.placed(objective, {"dropout": 0.1}),
-                                                                          ("dropout",))
+    assert numbers.template(objective) == numbers.template(numbers.placed(objective, {"dropout": 0.1, "strength": 2.0}))
     assert numbers.names(Objective(mlp.mlp((8,), 3))) == ()
 
 

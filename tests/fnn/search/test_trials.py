@@ -18,7 +18,7 @@ SETTINGS = [{"lr": 1e-3, "b1": 0.9}, {"lr": 1e-2, "b1": 0.8, "seed": 3}, {"lr": 
 
 
 def _epochs_compiled(run) -> int:
-    """How many executables named trials_epoch ``run()`` had XLA build."""
+    """How many executables of the vmapped trial epoch (``trial_epoch``) ``run()`` had XLA build."""
     names = []
 
     def listen(event, duration, **kwargs):
@@ -30,7 +30,7 @@ def _epochs_compiled(run) -> int:
         run()
     finally:
         jax.monitoring.unregister_event_duration_listener(listen)
-    return sum("trials_epoch" in str(name) for name in names)
+    return sum("trial_epoch" in str(name) for name in names)
 
 
 @pytest.fixture(scope="module")
