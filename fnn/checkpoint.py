@@ -3,14 +3,16 @@
 Nothing is pickled, so loading never runs code. Leaves are stored under their pytree path
 (``.params.dense[0].W``); PRNG keys as their raw key data. Loading needs a template pytree
 of the same structure (e.g. a fresh ``init``) and checks every name, shape and dtype, so a
-truncated, corrupted or mismatched file is an error naming the file and the mismatch. A
-checkpoint's JSON metadata is checked whole: every key and type, and a history of exactly
-the epochs 1..epoch.
+truncated, corrupted or mismatched file is an error naming the file and the mismatch, and so
+is a NaN or infinity in any floating leaf (training saves only finite states, optimizer and
+model states included: such a value means the file was damaged). A checkpoint's JSON
+metadata is checked whole: every key and type, and a history of exactly the epochs 1..epoch.
 Every write is atomic (temporary file, then rename): a crash keeps the last good file.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import lzma
 import tokenize
@@ -85,19 +87,34 @@ def _restore(stored: dict, like, path, where: str):
                 f"{where}: {path} leaf {name} has shape {stored[name].shape} dtype "
                 f"{stored[name].dtype}, expected shape {shape} dtype {dtype}"
             )
+        bad = np.count_nonzero(~np.isfinite(stored[name])) if jnp.issubdtype(dtype, jnp.inexact) else 0
+        if bad:
+            raise ValueError(f"{where}: {path} leaf {name} holds {bad} NaN or infinite values; training saves only "
+                             "finite ones, so the file is damaged: train again")
         array = jnp.asarray(stored[name])
         leaves.append(jax.random.wrap_key_data(array, impl=jax.random.key_impl(leaf)) if _is_key(leaf) else array)
     return jax.tree.unflatten(jax.tree.structure(like), leaves)
 
 
+def params_bytes(params) -> bytes:
+    """The contents of the ``.npz`` file ``save_params`` writes."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **_arrays(params))
+    return buffer.getvalue()
+
+
 def save_params(path, params) -> Path:
     """Write ``params`` to ``path`` atomically."""
-    arrays = _arrays(params)
-    return files.atomic_write(path, lambda f: np.savez(f, **arrays))
+    return files.atomic_write_all({path: params_bytes(params)})[0]
 
 
 def load_params(path, like):
-    """Read parameters saved by ``save_params`` into the structure of ``like``."""
+    """Read parameters saved by ``save_params`` into the structure of ``like``.
+
+    Raises:
+        ValueError: naming the file (and the leaf): unreadable, not matching ``like``, or
+            holding NaN or infinite values.
+    """
     return _restore(_read(path, "load_params"), like, path, "load_params")
 
 
@@ -201,9 +218,19 @@ def load_checkpoint(path, like) -> Checkpoint:
     Raises:
         ValueError: the file is unreadable, its metadata is incomplete or inconsistent (a
             missing or mistyped key, an epoch that disagrees with the history), or its
-            arrays do not match ``like``; the message names the file.
+            arrays do not match ``like`` or hold NaN or infinite values; the message names
+            the file (and the leaf).
     """
     stored = _read(path, "load_checkpoint")
     meta = _meta(stored, path, "load_checkpoint")
     tree = _restore(stored, like, path, "load_checkpoint")
     return Checkpoint(tree, meta["epoch"], meta["history"], meta["controls"], meta["config"])
+
+
+def checkpoint_config(path) -> dict:
+    """The run configuration a checkpoint was saved with (``fit``'s ``run_config``; {} when none was given).
+
+    Raises:
+        ValueError: the file is unreadable or its metadata is incomplete or inconsistent.
+    """
+    return _meta(_read(path, "checkpoint_config"), path, "checkpoint_config")["config"]

@@ -12,14 +12,10 @@ import sys
 from pathlib import Path
 
 import fnn
-from fnn import runconfig, trainflags
-from fnn.experiments import cli as experiment_cli
-from fnn.search import cli as search_cli
-from fnn.fit import Interrupted
-from fnn.trainflags import DEFAULT_OUT
+from fnn import interrupts
 
-INTERRUPTED = 130
-"""Exit status after Ctrl-C (128 + SIGINT, the shell's convention)."""
+# Everything else is imported inside the functions, after ``main`` has installed the handlers of
+# ``fnn.interrupts``: importing JAX takes seconds, and a Ctrl-C then must stop cleanly too.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,17 +38,31 @@ def _explicit(argv) -> dict:
     return vars(quiet.parse_args(argv))
 
 
-def flag(setting: str) -> str:
-    """The ``fnn train`` flag of a RunConfig setting: ``checkpoint_every`` -> ``--checkpoint-every``,
+def flag(setting: str, command: str = "train") -> str:
+    """The flag of ``command`` that sets a setting: ``checkpoint_every`` -> ``--checkpoint-every``,
     ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``; a flag that turns a setting
     off names it too: ``shuffle`` -> ``--no-shuffle (shuffle)``."""
     group, _, name = setting.partition(".")
     if group == "hyper":
         return f"--{name.replace('_', '-')}" if name else "optimizer flags"
     flags = {action.dest: action.option_strings[0] + (f" ({action.dest})" if action.const is False else "")
-             for action in _subcommand(parser(), "train")._actions if action.option_strings}
+             for action in _subcommand(parser(), command)._actions if action.option_strings}
     base = flags.get(group, group)
     return f"{base} {name}" if name else base
+
+
+def _check_numbers(args) -> None:
+    """Every number given to a flag of any subcommand, in its range of ``fnn.ranges.RANGES`` (the
+    same check ``RunConfig`` makes of its settings), before anything else runs."""
+    from fnn import ranges
+    from fnn.settings import SettingError
+
+    for name, value in vars(args).items():
+        if name in ranges.RANGES and value is not None and not isinstance(value, (tuple, str)):
+            try:
+                ranges.check("fnn", name, value)
+            except (ValueError, TypeError) as error:
+                raise SettingError(name, str(error).removeprefix("fnn: ")) from None
 
 
 def _row(record: dict, columns) -> str:
@@ -67,18 +77,50 @@ def _columns(task):
             (f"val_{metric}", 9, 4), ("seconds", 8, 3)], {"accuracy": "acc", "perplexity": "ppl"}.get(metric, metric)
 
 
-def train(args, argv) -> dict:
-    """Run ``fnn train``; return the final test metrics."""
+def _train_config(args, argv):
+    """The configuration of ``fnn train``: the flags', or the stored run's with the flags' changes."""
+    from fnn import run, runconfig, trainflags
+    from fnn.settings import SettingError
+
+    explicit = _explicit(argv)
+    if args.resume and args.overwrite:
+        raise ValueError("--overwrite starts a new run in its folder and --resume continues the stored one: "
+                         f"expected one of them, got both (--resume {args.resume})")
+    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+        raise ValueError(f"--out {args.out} differs from --resume {args.resume}: a resumed run continues in its folder")
+    if {"steps", "epochs"} <= set(explicit):
+        raise SettingError("steps", f"steps and epochs each set the length of the run: expected one of them, got "
+                                    f"--steps {args.steps} and --epochs {args.epochs}")
+    if args.resume:
+        return run.resume_config(args.resume, trainflags.config_values(explicit))
+    return runconfig.RunConfig(**trainflags.config_values(vars(args)))
+
+
+def _stopped(stop: KeyboardInterrupt, config, out: Path) -> str:
+    """Where a run stopped by Ctrl-C or SIGTERM ended, and how to go on: ``Interrupted`` names its last
+    complete epoch; a bare KeyboardInterrupt (a second one while saving) leaves ``last.npz`` as it is."""
+    from fnn import checkpoint
+
+    epoch = getattr(stop, "epoch", None)
+    if epoch is None and (out / "last.npz").exists():
+        epoch = checkpoint.checkpoint_epoch(out / "last.npz")
+    if not epoch:
+        return "before the first epoch ended; nothing was saved"
+    if config.averaging is not None or config.snapshots is not None:
+        return f"at epoch {epoch}; a run with averaging or snapshots cannot be resumed"
+    return f"at epoch {epoch}; resume with `fnn train --resume {out}`"
+
+
+def train(args, argv) -> int:
+    """Run ``fnn train``; return its exit status (after Ctrl-C or SIGTERM, 128 + the signal's number)."""
     from tqdm.auto import tqdm
 
     from fnn import checkpoint, outdir, run
+    from fnn.trainflags import DEFAULT_OUT
 
-    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
-        raise ValueError(f"--out {args.out} differs from --resume {args.resume}: a resumed run continues in its folder")
-    if args.resume:
-        config = run.resume_config(args.resume, trainflags.config_values(_explicit(argv)))
-    else:
-        config = runconfig.RunConfig(**trainflags.config_values(vars(args)))
+    config = _train_config(args, argv)
+    if args.out:
+        outdir.writable_folder(args.out, "--out")
     value_and_grad = None
     if config.gradients == "manual":
         from reference.backprop import value_and_grad
@@ -87,6 +129,7 @@ def train(args, argv) -> dict:
     every = max(1, config.epochs // 25)
 
     def on_start(parts):
+        interrupts.check()
         print(_summary(run.describe(parts), config.shuffle))
         if args.resume:
             last = out / "last.npz"
@@ -101,16 +144,13 @@ def train(args, argv) -> dict:
     try:
         result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume),
                          overwrite=args.overwrite, progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
-    except Interrupted as stop:
-        resumable = config.averaging is None and config.snapshots is None
-        where = (f"at epoch {stop.epoch}; resume with `fnn train --resume {out}`" if stop.epoch and resumable else
-                 f"at epoch {stop.epoch}; a run with averaging or snapshots cannot be resumed" if stop.epoch else
-                 "before the first epoch ended; nothing was saved")
-        print(f"fnn train: interrupted {where}", file=sys.stderr)
-        raise
+    except KeyboardInterrupt as stop:
+        interrupts.surfaced()
+        print(f"fnn train: {interrupts.describe()} {_stopped(stop, config, out)}", file=sys.stderr)
+        return interrupts.exit_status()
     _print_test(result.test, result.test_report, f"  ({result.epochs_trained} epochs in {result.train_seconds:.1f} s)")
     print("wrote " + ", ".join(str(p) for p in result.files.values()))
-    return result.test
+    return 0
 
 
 def _summary(facts: dict, shuffle: bool) -> str:
@@ -147,6 +187,8 @@ def predict(args) -> None:
 
     from fnn import run, trained
 
+    if args.output is not None:
+        trained.check_output(args.output, "--output")
     predictions = np.asarray(run.load(args.run_dir).predict(trained.read_rows(args.input)))
     if args.output is None:
         print(trained.format_rows(predictions), end="")
@@ -174,6 +216,8 @@ def search(args) -> None:
     value_and_grad = None
     if args.gradients == "manual":
         from reference.backprop import value_and_grad
+    from fnn.search import cli as search_cli
+
     search_cli.main(args, value_and_grad=value_and_grad)
 
 
@@ -193,6 +237,10 @@ def gradcheck(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from fnn import trainflags
+    from fnn.experiments import cli as experiment_cli
+    from fnn.search import cli as search_cli
+
     p = _Parser(prog="fnn", description="Multilayer perceptrons from the lectures, in JAX.")
     p.add_argument("--version", action="version", version=f"fnn {fnn.__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -202,7 +250,7 @@ def parser() -> argparse.ArgumentParser:
     use = sub.add_parser("predict", help="labels (or regression values) of a trained run for new rows")
     use.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
     use.add_argument("input", metavar="INPUT", help="rows in the data set's units: a .npy array or a CSV file (no header)")
-    use.add_argument("--output", default=None, help="write the predictions to this .csv or .npy file (default: print)")
+    use.add_argument("--output", default=None, help="write the predictions to this .csv, .npy or .npz file (default: print)")
     check = sub.add_parser("evaluate", help="the test scores of a trained run, recomputed from its saved model")
     check.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
     write = sub.add_parser("sample", help="text from a trained character language model (--model rnn-lm)")
@@ -217,23 +265,40 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _command(args, argv) -> int:
+    """Run the parsed command; its exit status."""
+    _check_numbers(args)
+    if args.command == "train":
+        return train(args, argv)
+    if args.command == "gradcheck":
+        return gradcheck(args)
+    from fnn.experiments import cli as experiment_cli
+
+    {"predict": predict, "evaluate": evaluate, "sample": sample, "experiment": experiment_cli.main,
+     "search": search}[args.command](args)
+    return 0
+
+
 def main(argv=None) -> int:
+    """The ``fnn`` command; its exit status: 0, 1 (a failed gradient check), 2 (a usage or input error,
+    one line naming the flag or file), 130 after Ctrl-C and 143 after SIGTERM (with one line saying so)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser().parse_args(argv)
+    command = "fnn" + (f" {argv[0]}" if argv and not argv[0].startswith("-") else "")
     try:
-        if args.command == "gradcheck":
-            return gradcheck(args)
-        {"train": lambda: train(args, argv), "predict": lambda: predict(args), "evaluate": lambda: evaluate(args),
-         "sample": lambda: sample(args), "experiment": lambda: experiment_cli.main(args),
-         "search": lambda: search(args)}[args.command]()
-        return 0
+        with interrupts.handled():
+            with interrupts.held():  # the imports of JAX and its C extensions are not cut in the middle
+                commands = parser()
+            args = commands.parse_args(argv)
+            command = f"fnn {args.command}"
+            return _command(args, argv)
     except KeyboardInterrupt:
-        return INTERRUPTED
-    except runconfig.SettingError as error:
-        print(f"fnn {args.command}: error: {flag(error.setting)}: {error.reason}", file=sys.stderr)
-        return 2
+        interrupts.surfaced()
+        print(f"{command}: {interrupts.describe()}", file=sys.stderr)
+        return interrupts.exit_status()
     except (ValueError, TypeError, OSError) as error:
-        print(f"fnn {args.command}: error: {error}", file=sys.stderr)
+        setting = getattr(error, "setting", None)  # a SettingError names the setting its flag sets
+        print(f"{command}: error: {f'{flag(setting, args.command)}: {error.reason}' if setting else error}",
+              file=sys.stderr)
         return 2
 
 

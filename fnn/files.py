@@ -1,23 +1,27 @@
 """Atomic file writes: a temporary file in the same folder, flushed, then renamed.
 
-A crash mid-write leaves the previous file intact, never a truncated one. A process killed
-mid-write leaves its temporary file ``.NAME.XXXXXXXX.tmp`` behind; ``remove_orphans``
-deletes those (``fnn.outdir.lock`` calls it once no other run can be writing). Ctrl-C during a
-write is held until the file is in place, then raised: an interrupted ``np.savez`` would
-otherwise leave its zip half open and replace the KeyboardInterrupt with zipfile's own error.
+A crash mid-write leaves the previous file intact, never a truncated one; files that belong
+together (``atomic_write_all``) are all written before any is renamed, so a full disk replaces
+none of them. An OSError while writing (a full disk, a folder that is not writable) names the
+file, and its temporary is removed. A process killed mid-write leaves its temporary file
+``.NAME.XXXXXXXX.tmp`` behind; ``remove_orphans`` deletes those (``fnn.outdir.lock`` calls it
+once no other run can be writing). Ctrl-C (and SIGTERM) during a write is held until the file
+is in place, then raised (``fnn.interrupts``): an interrupted ``np.savez`` would otherwise
+leave its zip half open and replace the KeyboardInterrupt with zipfile's own error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import os
 import re
-import signal
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from fnn import interrupts
 
 _TMP_SUFFIX = ".tmp"
 # atomic_write's temporary names: mkstemp(prefix=".NAME.", suffix=".tmp") puts 8 characters
@@ -32,45 +36,55 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-@contextlib.contextmanager
-def ctrl_c_held():
-    """Hold SIGINT until the block ends, then raise KeyboardInterrupt if one came.
+def atomic_write(path, write: Callable) -> Path:
+    """Call ``write(binary_file)`` on a temporary file, then rename it onto ``path``.
 
-    Only Python's default handler in the main thread is replaced; elsewhere, and inside an
-    outer ``ctrl_c_held`` block (which then holds the signal), the block runs as is. When the
-    block raises, its exception goes on and a held Ctrl-C is dropped (the run stops anyway).
+    Raises:
+        OSError: of the failed call's errno, naming ``path``:
+            ``[Errno 28] cannot write D/a.npz: No space left on device``.
     """
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    received = []
-    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    return _write_all({Path(path): write})[0]
+
+
+def atomic_write_all(contents: dict) -> list[Path]:
+    """Write ``{path: bytes}``: every file to its temporary first, then each renamed into place, so a
+    failed write (a full disk) replaces none of them. A crash between the renames can still leave a
+    mixture: a reader that must know (``fnn.trained.load``) records the contents' hashes."""
+    return _write_all({Path(path): operator.methodcaller("write", data) for path, data in contents.items()})
+
+
+def _write_all(writes: dict[Path, Callable]) -> list[Path]:
+    temporaries = []
+    with interrupts.held():
+        try:
+            for path, write in writes.items():
+                with _naming(path):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
+                    temporaries.append(tmp)
+                    with os.fdopen(fd, "wb") as f:
+                        write(f)
+                        f.flush()
+                        os.fsync(f.fileno())
+                    os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the user's usual mode
+            for tmp, path in zip(temporaries, writes):
+                with _naming(path):
+                    os.replace(tmp, path)
+        except BaseException:
+            for tmp in temporaries:
+                Path(tmp).unlink(missing_ok=True)
+            raise
+    return list(writes)
+
+
+@contextlib.contextmanager
+def _naming(path: Path):
+    """Replace an OSError by one of the same errno (so the same subclass) whose message names ``path``."""
     try:
         yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if received:
-        raise KeyboardInterrupt
-
-
-def atomic_write(path, write: Callable) -> Path:
-    """Call ``write(binary_file)`` on a temporary file, then rename it onto ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with ctrl_c_held():
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the user's usual mode
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return path
+    except OSError as error:
+        reason = f"cannot write {path}: {error.strerror or error}"
+        raise (OSError(reason) if error.errno is None else OSError(error.errno, reason)) from error
 
 
 def remove_orphans(folder) -> list[Path]:

@@ -23,7 +23,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import checkpoint, files, fitinputs, parallel, validate
+from fnn import checkpoint, fitinputs, interrupts, parallel, validate
 from fnn import monitor as fnn_monitor
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
@@ -199,9 +199,11 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _interrupted(epoch_end: _EpochEnd, epoch: int, loop: _Loop) -> Interrupted:
-    """Checkpoint the last complete epoch (the interrupted one may be half done) and say where it stopped."""
+    """Checkpoint the last complete epoch (the interrupted one may be half done) and say where it stopped;
+    a second Ctrl-C meanwhile is absorbed: the run is stopping already."""
     if epoch_end.checkpoint_dir is not None and epoch > 0:
-        epoch_end.save(loop, "last.npz", epoch)
+        with interrupts.held(then_raise=False):
+            epoch_end.save(loop, "last.npz", epoch)
     return Interrupted(epoch, loop.history)
 
 
@@ -233,39 +235,48 @@ def _result(loop: _Loop, controls: Controls, monitored: str) -> FitResult:
     return FitResult(state, loop.history, averaged, loop.kept, best_epoch)
 
 
-def _run_epochs(loop: _Loop, done: int, epoch_of: dict, epoch_end: _EpochEnd, progress: bool, on_epoch) -> None:
-    """Run the epochs ``epoch_of`` maps to their compiled functions; Ctrl-C becomes ``Interrupted``.
+def _run_epochs(loop: _Loop, epochs: range, compiled: Callable, epoch_end: _EpochEnd, progress: bool,
+                on_epoch) -> None:
+    """Run ``epochs``, each by the compiled function ``compiled(epoch)``; Ctrl-C or SIGTERM becomes
+    ``Interrupted`` (also one whose exception a callback swallowed: ``fnn.interrupts.check``).
 
     Without a plateau control (the only one that changes the state between epochs), the next
     epoch is dispatched before this one's results are read, so the device never waits for
     the host's bookkeeping; when early stopping fires, that one epoch is computed in vain.
     """
-    finished = done, dataclasses.replace(loop, history=list(loop.history))
-    order = list(epoch_of)
-    dispatch = functools.partial(_dispatch, epoch_of, epoch_end.sets["train"], epoch_end.scored)
+    finished = epochs.start - 1, dataclasses.replace(loop, history=list(loop.history))
+    dispatch = functools.partial(_dispatch, compiled, epoch_end.sets["train"], epoch_end.scored)
     pending = None
     try:
-        for k, epoch in enumerate(tqdm(order, desc="epochs", unit="epoch", disable=not progress, leave=False)):
+        for epoch in tqdm(epochs, desc="epochs", unit="epoch", disable=not progress, leave=False):
             start = time.perf_counter()
             loop.state, loop.key, results = pending or dispatch(epoch, loop.state, loop.key)
-            ahead = k + 1 < len(order) and epoch_end.controls.plateau is None
-            pending = dispatch(order[k + 1], loop.state, loop.key) if ahead else None
+            interrupts.check()
+            ahead = epoch < epochs[-1] and epoch_end.controls.plateau is None
+            pending = dispatch(epoch + 1, loop.state, loop.key) if ahead else None
             step_metrics, scores = jax.device_get(results)  # the epoch's one transfer to the host
-            with files.ctrl_c_held():  # its record and checkpoints are kept whole; then Ctrl-C stops the run
-                record = epoch_end(loop, epoch, step_metrics, scores, last=epoch == order[-1], seconds_since=start)
+            with interrupts.held():  # its record and checkpoints are kept whole; then Ctrl-C stops the run
+                record = epoch_end(loop, epoch, step_metrics, scores, last=epoch == epochs[-1], seconds_since=start)
                 finished = epoch, dataclasses.replace(loop, history=list(loop.history))
                 if on_epoch is not None:  # its row is shown before a held Ctrl-C stops the run
                     on_epoch(record)
+            interrupts.check()
             if loop.stopped:
                 break
     except KeyboardInterrupt:
+        interrupts.surfaced()
         raise _interrupted(epoch_end, *finished) from None
 
 
-def _dispatch(epoch_of: dict, train, scored: dict, epoch: int, state, chain_key):
+def _dispatch(compiled: Callable, train, scored: dict, epoch: int, state, chain_key):
     """Start ``epoch`` on the device: ``(state, chain_key, (step metrics, scores))``, not yet computed."""
-    state, chain_key, step_metrics, scores = epoch_of[epoch](state, chain_key, train, scored)
+    state, chain_key, step_metrics, scores = compiled(epoch)(state, chain_key, train, scored)
     return state, chain_key, (step_metrics, scores)
+
+
+def _epoch_program(run_epoch, last_epoch, last: int, epoch: int):
+    """The compiled function of ``epoch``: the cut-short last epoch's (``steps``), else the whole epoch's."""
+    return last_epoch if last_epoch is not None and epoch == last else run_epoch
 
 
 def _mesh(devices: int | None, batch_size: int):
@@ -342,6 +353,6 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
     if mesh is not None:
         sets, loop.state, loop.key = parallel.replicate(mesh, (sets, loop.state, loop.key))
     epoch_end = _EpochEnd(evaluate, sets, controls, checkpoint_dir, checkpoint_every, run_config or {}, train_scores)
-    epoch_of = {epoch: run_epoch for epoch in range(done + 1, epochs + 1)} | ({epochs: last_epoch} if last_epoch else {})
-    _run_epochs(loop, done, epoch_of, epoch_end, progress, on_epoch)
+    compiled = functools.partial(_epoch_program, run_epoch, last_epoch, epochs)
+    _run_epochs(loop, range(done + 1, epochs + 1), compiled, epoch_end, progress, on_epoch)
     return _result(loop, controls, epoch_end.monitored)

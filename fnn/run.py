@@ -20,7 +20,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import checkpoint, files, filters, history, metrics, monitor, outdir, report, runparts, tasks, trained
+from fnn import (checkpoint, files, filters, history, interrupts, metrics, monitor, outdir, report, runparts,
+                 tasks, trained)
 from fnn.data import datasets, text
 from fnn.fit import Interrupted, fit
 from fnn.layers.receptive import receptive_fields
@@ -70,6 +71,7 @@ def resume_config(out, changes: dict) -> RunConfig:
         SettingError: naming the setting (``hyper.b1`` inside a dict) and both values.
     """
     stored = load_config(out)
+    _check_trained_with(out, stored)
     for name, value in changes.items():
         if isinstance(value, dict):
             for key, entry in value.items():
@@ -82,6 +84,18 @@ def resume_config(out, changes: dict) -> RunConfig:
     changes = {name: value for name, value in changes.items() if not isinstance(value, dict)}
     _check_lengthening(out, stored, changes)
     return dataclasses.replace(stored, **changes)
+
+
+def _check_trained_with(out, stored: RunConfig) -> None:
+    """``config.json`` must be the configuration ``last.npz`` was trained with: an edited file (another
+    seed, say) would continue the checkpoint on another data split. Only ``RESUMABLE`` settings may differ."""
+    trained_with = checkpoint.checkpoint_config(Path(out) / "last.npz")
+    written = stored.to_dict()
+    for name in sorted(set(written) & set(trained_with) - set(RESUMABLE)):
+        if written[name] != trained_with[name]:
+            raise ValueError(f"resume: {Path(out) / CONFIG_FILE} has {name} {written[name]!r}, but {Path(out) / 'last.npz'} "
+                             f"was trained with {name} {trained_with[name]!r}; put back the run's configuration "
+                             "(a resumed run continues the checkpoint as it was trained) or start a new run")
 
 
 def _check_lengthening(out, stored: RunConfig, changes: dict) -> None:
@@ -150,7 +164,6 @@ def _write_history(parts: runparts.RunParts, records: list, out: Path) -> dict:
 
 def _write_outputs(parts: runparts.RunParts, result, out: Path) -> dict:
     saved = _write_history(parts, result.history, out)
-    saved |= trained.save(out, result.state.params, result.state.model_state, parts.data)
     X, y = parts.data.test
     if isinstance(parts.objective.task, tasks.PerStep):
         saved["samples"] = _write_samples(parts, result, out)
@@ -211,7 +224,6 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
 
 def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, on_epoch) -> RunResult:
     parts = runparts.build(config, value_and_grad=value_and_grad, initialise=not resume)
-    (out / "run.json").unlink(missing_ok=True)  # a folder never pairs a finished run's record with other files
     config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
         on_start(parts)
@@ -222,7 +234,8 @@ def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, o
         result = _fit(parts, out, val, resume, progress, on_epoch)
     except Interrupted as stop:
         if stop.history:
-            _write_history(parts, stop.history, out)
+            with interrupts.held(then_raise=False):  # a second Ctrl-C: the run is stopping already
+                _write_history(parts, stop.history, out)
         raise
     seconds = time.perf_counter() - start
     test, test_report = _test_metrics(parts, result)
@@ -232,7 +245,8 @@ def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, o
                "output_units": parts.output_units, "test": test,
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
                "best_epoch": result.best_epoch}
-    saved["run"] = files.atomic_write_json(out / "run.json", summary)
+    # last, all at once: a finished model in the folder stays whole until its replacement is (fnn.trained)
+    saved |= trained.save(out, result.state.params, result.state.model_state, parts.data, summary)
     return RunResult(result.history, test, test_report, saved, seconds, len(result.history) - done, result.best_epoch)
 
 

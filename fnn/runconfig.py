@@ -12,8 +12,9 @@ check.
 from __future__ import annotations
 
 import dataclasses
+import math
 
-from fnn import initializers, optim, regularizers, tasks, validate
+from fnn import initializers, optim, ranges, regularizers, tasks, validate
 from fnn.data import augment as augmentation
 from fnn.data import datasets, preprocessing
 from fnn.fit import Controls
@@ -37,10 +38,11 @@ ONLY_FOR = {"batchnorm": ("mlp",), "dropout": ("mlp",), "residual": ("mlp",), "b
 DTYPES = ("float32", "float64")
 COMPUTE_DTYPES = ("bfloat16",)
 DEFAULT_STRENGTH = 1e-4
-SEED_RANGE = (0, 2**32 - 1)
-"""A seed is one 32-bit word: JAX keys of larger seeds wrap around (2**32 gives the key of 0)."""
-POSITIVE = ("batch_size", "epochs", "steps", "checkpoint_every", "pieces", "devices", "labels_per_class")
 AUGMENTATIONS = ("noise", "shift", "flip")
+RANGES_CHECKED = ("epochs", "steps", "checkpoint_every", "early_stopping", "plateau", "snapshots", "seed", "batch_size",
+                  "devices", "labels_per_class", "val_fraction", "pieces", "lr", "strength", "clip_norm",
+                  "weight_decay", "body_lr_scale")
+"""The settings ``fnn.ranges.RANGES`` checks (each hidden width too)."""
 FREEZE = ("body",)
 """What ``freeze`` may hold: the body, every layer below the head (``fnn.transfer``)."""
 
@@ -172,10 +174,10 @@ class RunConfig:
 
 
 def _check_items(config: RunConfig) -> None:
-    for name, low in (("hidden", 1), ("classes", 0)):
+    for name, limits in (("hidden", ranges.RANGES["hidden"]), ("classes", ranges.Range(int, 0))):
         for index, value in enumerate(getattr(config, name)):
             with about(name):
-                validate.integer("RunConfig", f"{name}[{index}]", value, low)
+                ranges.check("RunConfig", f"{name}[{index}]", value, limits)
 
 
 def _check_choices(config: RunConfig) -> None:
@@ -193,20 +195,15 @@ def _check_choices(config: RunConfig) -> None:
 
 
 def _check_ranges(config: RunConfig) -> None:
-    for name in POSITIVE:
+    """Every numeric setting in its range of ``fnn.ranges.RANGES``; dropout and batch norm by their layers' own checks."""
+    for name in RANGES_CHECKED:
         if getattr(config, name) is not None:
             with about(name):
-                validate.integer("RunConfig", name, getattr(config, name))
-    with about("seed"):
-        validate.integer("RunConfig", "seed", config.seed, *SEED_RANGE)
-    with about("val_fraction"):
-        validate.number_in("RunConfig", "val_fraction", config.val_fraction, 0.0, 1.0, high_open=True)
+                ranges.check("RunConfig", name, getattr(config, name))
     with about("dropout"):
         dropout_layer.check(config.dropout, config.dropout_form)
     with about("batchnorm_momentum"):
         batchnorm_layer.check(config.batchnorm_momentum, 1e-5)
-    with about("strength"):
-        validate.number_in("RunConfig", "strength", config.strength, 0.0)
     if config.residual and len(set(config.hidden)) > 1:
         raise SettingError("residual", f"expected equal hidden widths for residual blocks, got {config.hidden!r}")
 
@@ -228,10 +225,8 @@ def _check_data(config: RunConfig) -> None:
 
 
 def _check_model(config: RunConfig) -> None:
-    defaults = {field.name: field.default if field.default is not dataclasses.MISSING else field.default_factory()
-                for field in dataclasses.fields(config)}
     for name, models in ONLY_FOR.items():
-        if config.model not in models and getattr(config, name) != defaults[name]:
+        if config.model not in models and getattr(config, name) != _default(name):
             listed = models[0] if len(models) == 1 else f"{', '.join(models[:-1])} and {models[-1]}"
             raise SettingError(name, f"applies to the {listed} model{'s' * (len(models) > 1)}, got model {config.model}")
     if (config.model == "rnn-lm") != (config.dataset in datasets.TEXT):
@@ -251,7 +246,18 @@ def _check_model(config: RunConfig) -> None:
         raise SettingError("activation", f"maxout applies to the mlp model, got model {config.model}")
 
 
+def _default(name: str):
+    field = next(f for f in dataclasses.fields(RunConfig) if f.name == name)
+    return field.default if field.default is not dataclasses.MISSING else field.default_factory()
+
+
 def _check_combinations(config: RunConfig) -> None:
+    if config.steps is not None and config.epochs != _default("epochs"):
+        raise SettingError("steps", f"steps and epochs each set the length of the run: expected one of them, got "
+                                    f"steps {config.steps} and epochs {config.epochs}")
+    if config.pieces != _default("pieces") and config.activation != "maxout":
+        raise SettingError("pieces", f"is the number of linear pieces of a maxout unit: expected activation maxout, "
+                                     f"got activation {config.activation}")
     if config.strength is not None and config.regularizer is None:
         raise SettingError("strength", f"is the regularizer's lambda, got {config.strength} without a regularizer")
     if config.compute_dtype is not None and config.gradients == "manual":
@@ -275,8 +281,6 @@ def _check_transfer(config: RunConfig) -> None:
                                      f"{config.dataset} with model {config.model}")
     if config.classes and (len(config.classes) < 2 or len(set(config.classes)) < len(config.classes)):
         raise SettingError("classes", f"expected at least two distinct classes, got {config.classes!r}")
-    with about("body_lr_scale"):
-        validate.number_in("RunConfig", "body_lr_scale", config.body_lr_scale, 0.0, low_open=True)
     for name in ("freeze", "body_lr_scale"):
         if getattr(config, name) is not None and config.init_from is None:
             raise SettingError(name, f"fine-tunes a trained run: expected init_from, got {name} "
@@ -297,6 +301,8 @@ def _check_optimizer(config: RunConfig) -> None:
         kind = "bool" if isinstance(default, bool) else "str" if isinstance(default, str) else "float"
         if name in defaults and not KINDS[kind][1](value):
             raise SettingError(f"hyper.{name}", f"expected {KINDS[kind][0]}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SettingError(f"hyper.{name}", f"expected a finite number, got {value!r}")
         with about(f"hyper.{name}"):
             optim.injectable(config.optimizer, **{name: value})
     with about("hyper"):

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import optim, parallel, transfer
+from fnn import memory, optim, parallel, transfer
 from fnn.data import datasets, preprocessing
 from fnn.data.prepare import Prepared, check_classes, prepare, select_classes
 from fnn.fit import Controls
@@ -167,12 +167,6 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None, initiali
     output_units = task.output_units(data.num_classes) if task.is_classifier else task.targets(data.train[1]).shape[1]
     model = build_model(config, output_units)
     in_shape = data.train[0].shape[1:]
-    _, params, model_state = model.init(init_key, in_shape, dtype=dtype)
-    if config.init_from is not None and initialise:
-        params, model_state = _transferred(config, model, params, model_state)
-    penalty = Penalty(config.regularizer, config.penalty_strength) if config.regularizer else None
-    compute_dtype = None if config.compute_dtype is None else jnp.dtype(config.compute_dtype)
-    objective = Objective(model, task, penalty, compute_dtype)
     batch_size = config.batch_size or (len(data.train[1]) if config.optimizer in FULL_BATCH else DEFAULT_BATCH_SIZE)
     if batch_size > len(data.train[1]):
         raise SettingError("batch_size", f"expected at most the {len(data.train[1])} training samples, got {batch_size}")
@@ -181,10 +175,27 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None, initiali
             parallel.check_batch_size("run", batch_size, mesh)
     steps_per_epoch = steps_per_epoch_of(data.train[0], batch_size)
     optimizer, schedule, name = build_optimizer(config, steps_per_epoch, model.weight_mask)
+    check_memory(config, model, in_shape, optimizer)
+    _, params, model_state = model.init(init_key, in_shape, dtype=dtype)
+    if config.init_from is not None and initialise:
+        params, model_state = _transferred(config, model, params, model_state)
+    penalty = Penalty(config.regularizer, config.penalty_strength) if config.regularizer else None
+    compute_dtype = None if config.compute_dtype is None else jnp.dtype(config.compute_dtype)
+    objective = Objective(model, task, penalty, compute_dtype)
     optimizer, name = _fine_tuning(config, optimizer, name, params)
     gradients = autodiff if config.gradients == "auto" else value_and_grad
     return RunParts(config, batch_size, data, in_shape, output_units, objective, params, optimizer, name, schedule,
                     steps_per_epoch, build_controls(config), build_augment(config), gradients, fit_key, model_state)
+
+
+def check_memory(config: RunConfig, model, in_shape: tuple, optimizer) -> None:
+    """Refuse a model whose parameters, gradients and optimizer state alone exceed the memory available
+    (``fnn.memory``), naming the setting that sizes it; shapes only, nothing is allocated."""
+    params = jax.eval_shape(lambda key: model.init(key, in_shape, dtype=jnp.dtype(config.dtype))[1], jax.random.key(0))
+    count = sum(leaf.size for leaf in jax.tree.leaves(params))
+    what = f"{count:,} {config.dtype} parameters, their gradients and {config.optimizer}'s state"
+    with about("hidden" if config.hidden else "model"):
+        memory.check_fits("run", memory.training_bytes(params, jax.eval_shape(optimizer.init, params)), what)
 
 
 def target_units(data: Prepared, y):

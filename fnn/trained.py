@@ -3,15 +3,25 @@ r"""A trained model saved with its run, and loaded back to predict: ``load(DIR).
 A finished run folder holds everything needed to use the model: ``params.npz`` (the
 final parameters), ``model.npz`` (the model state, e.g. batch norm's running statistics,
 and the preprocessing fitted on the training split: the feature scaler and, for
-regression, the target scaler) and ``run.json`` (the configuration, input shape and
-output units; written last, and removed when a run starts in the folder, so it always
-belongs to the files beside it). ``predict`` takes rows in the data set's
+regression, the target scaler) and ``run.json`` (the configuration, input shape, output
+units and the SHA-256 of the two ``.npz`` files). ``predict`` takes rows in the data set's
 own units and applies the same scaling as training did; regression predictions come back
 in the targets' units.
+
+The three files belong together, and a folder never pairs a ``run.json`` with parameters of
+another training. A new run in the folder (``fnn.run.run`` with ``overwrite`` or ``resume``)
+leaves the finished model in place while it trains (its history, plots and checkpoints show
+the new training as they are written); ``save`` then writes all three to temporary files
+before it renames any (``files.atomic_write_all``): a failed write (a full disk) replaces
+none, and the old model still loads. Only a crash between the renames can mix old and new
+files, and ``load`` refuses that: the hashes in ``run.json`` no longer match.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,13 +29,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import checkpoint, files, runparts
+from fnn import checkpoint, files, outdir, runparts
 from fnn.data import preprocessing, text
 from fnn.models import recurrent
 from fnn.objective import Objective
 from fnn.runconfig import RunConfig, build_model
 
+PARAMS_FILE = "params.npz"
 MODEL_FILE = "model.npz"
+RUN_FILE = "run.json"
+OUTPUT_SUFFIXES = (".csv", ".npy", ".npz")
+"""The files ``write_rows`` writes predictions to."""
 
 
 class TrainedModel(NamedTuple):
@@ -45,7 +59,14 @@ class TrainedModel(NamedTuple):
 
     def scaled(self, X):
         """Raw rows (N, D), or one row (D,), checked and scaled as the training split was (in float32,
-        the data sets' dtype), then cast to the run's dtype."""
+        the data sets' dtype), then cast to the run's dtype.
+
+        Raises:
+            TypeError: X holds no numbers (text, Python objects). ValueError: rows of another
+                width, or NaN or infinite entries.
+        """
+        X = X if isinstance(X, jax.Array) else np.asarray(X)
+        _check_numbers(X.dtype, "predict")
         X = jnp.asarray(X, jnp.float32)
         X = X[None] if X.ndim == 1 else X
         if X.ndim != 2 or X.shape[1:] != self.in_shape:
@@ -78,12 +99,17 @@ class TrainedModel(NamedTuple):
         return vocabulary.decode(ids)
 
 
-def save(out, params, model_state, data) -> dict[str, Path]:
-    """Write ``params.npz`` and ``model.npz`` (model state, the scalers of ``data``, an
-    ``fnn.data.prepare.Prepared``) of a finished run to ``out``; return their paths."""
+def save(out, params, model_state, data, record: dict) -> dict[str, Path]:
+    """Write ``params.npz``, ``model.npz`` (model state, the scalers of ``data``, an
+    ``fnn.data.prepare.Prepared``) and ``run.json`` (``record``, which holds at least the config,
+    in_shape and output_units, and the hashes of the two) of a finished run to ``out`` together
+    (module docstring); return their paths."""
     tree = {"model_state": model_state, "scaler": data.scaler, "target_scaler": data.target_scaler}
-    return {"params": checkpoint.save_params(Path(out) / "params.npz", params),
-            "model": checkpoint.save_params(Path(out) / MODEL_FILE, tree)}
+    contents = {PARAMS_FILE: checkpoint.params_bytes(params), MODEL_FILE: checkpoint.params_bytes(tree)}
+    record = record | {"sha256": {name: hashlib.sha256(blob).hexdigest() for name, blob in contents.items()}}
+    contents[RUN_FILE] = json.dumps(record, indent=1, allow_nan=False).encode()
+    paths = files.atomic_write_all({Path(out) / name: blob for name, blob in contents.items()})
+    return dict(zip(("params", "model", "run"), paths))
 
 
 def load(out) -> TrainedModel:
@@ -91,16 +117,11 @@ def load(out) -> TrainedModel:
     turns on ``jax_enable_x64`` for the process, as training it did.
 
     Raises:
-        ValueError: naming the folder and the missing file when the run did not finish.
+        ValueError: naming the folder and the missing file when the run did not finish, or the
+            file that is not the one its ``run.json`` was written with.
     """
     out = Path(out)
-    missing = [name for name in ("run.json", "params.npz", MODEL_FILE) if not (out / name).exists()]
-    if missing:
-        raise ValueError(f"load: expected a finished run in {out}, got no {', '.join(missing)}")
-    record = files.read_json(out / "run.json", "load")  # written last: its config is the one the files belong to
-    if not {"config", "in_shape", "output_units"} <= set(record):
-        raise ValueError(f"load: expected config, in_shape and output_units in {out / 'run.json'}, got {sorted(record)}; "
-                         "a run made by an older fnn has to be trained again")
+    record = _record(out)
     config = RunConfig.from_dict(record["config"])
     in_shape, output_units = tuple(record["in_shape"]), record["output_units"]
     dtype = runparts.enable_dtype(config)
@@ -110,20 +131,68 @@ def load(out) -> TrainedModel:
     task = config.task
     target = None if task.is_classifier else preprocessing.fit_identity(jnp.zeros((1, output_units), jnp.float32))
     saved = checkpoint.load_params(out / MODEL_FILE, {"model_state": state, "scaler": features, "target_scaler": target})
-    params = checkpoint.load_params(out / "params.npz", params)
+    params = checkpoint.load_params(out / PARAMS_FILE, params)
     return TrainedModel(config, Objective(model, task), params, saved["model_state"], saved["scaler"],
                         saved["target_scaler"])
 
 
+def _record(out: Path) -> dict:
+    """The ``run.json`` of a finished run, checked against the files beside it (their SHA-256)."""
+    missing = [name for name in (RUN_FILE, PARAMS_FILE, MODEL_FILE) if not (out / name).exists()]
+    if missing:
+        raise ValueError(f"load: expected a finished run in {out}, got no {', '.join(missing)}")
+    record = files.read_json(out / RUN_FILE, "load")
+    hashes = record.get("sha256") if isinstance(record, dict) else None
+    if not isinstance(hashes, dict) or not {"config", "in_shape", "output_units"} <= set(record):
+        raise ValueError(f"load: expected config, in_shape, output_units and sha256 in {out / RUN_FILE}, got "
+                         f"{sorted(record) if isinstance(record, dict) else type(record).__name__}; "
+                         "a run made by an older fnn has to be trained again")
+    for name in (PARAMS_FILE, MODEL_FILE):
+        if hashlib.sha256((out / name).read_bytes()).hexdigest() != hashes.get(name):
+            raise ValueError(f"load: {out / name} is not the file {out / RUN_FILE} was written with (its SHA-256 "
+                             "differs): it was changed or damaged, or a run was cut short while replacing it; "
+                             "train again")
+    return record
+
+
 def read_rows(path) -> np.ndarray:
-    """Input rows from a ``.npy`` array or a CSV file of numbers (one row per line, no header)."""
+    """Input rows from a ``.npy`` array or a CSV file of numbers (one row per line, no header).
+
+    Raises:
+        ValueError: naming the file: unreadable, not numbers (with numpy's row and column of a
+            CSV cell), or holding no rows.
+        TypeError: naming the file and its dtype: a ``.npy`` of text or Python objects.
+    """
     path = Path(path)
     try:
         if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        return np.loadtxt(path, delimiter=",", ndmin=2)
+            _check_numbers(_npy_dtype(path), f"predict: {path}")
+            rows = np.load(path, allow_pickle=False)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data": said below
+                rows = np.loadtxt(path, delimiter=",", ndmin=2)
     except (OSError, ValueError) as error:
-        raise ValueError(f"predict: expected {path} to be a .npy array or a CSV file of numbers, got: {error}") from None
+        raise ValueError(f"predict: expected {path} to be a .npy array or a CSV file of numbers (one row per "
+                         f"line, no header), got: {error}") from None
+    if rows.shape[:1] == (0,):
+        raise ValueError(f"predict: {path} holds no rows; expected one row of numbers per line (CSV) "
+                         "or an array (N, D)")
+    return rows
+
+
+def _npy_dtype(path) -> np.dtype:
+    """The dtype in a ``.npy`` file's header, read without loading the array (objects would need pickle)."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        return header(f)[2]
+
+
+def _check_numbers(dtype, where: str) -> None:
+    """A TypeError naming ``where`` unless ``dtype`` holds real numbers: booleans, integers or floats."""
+    if not any(jnp.issubdtype(dtype, kind) for kind in (jnp.bool_, jnp.integer, jnp.floating)):
+        raise TypeError(f"{where}: expected numbers (integers or floats), got dtype {dtype}")
 
 
 def format_rows(rows) -> str:
@@ -133,8 +202,23 @@ def format_rows(rows) -> str:
                    for row in rows)
 
 
+def check_output(path, name: str) -> Path:
+    """``path``, where ``write_rows`` can write: a name ending in ``OUTPUT_SUFFIXES`` whose folder is
+    created and writable (``fnn.outdir.writable_file``).
+
+    Raises:
+        ValueError: naming ``name`` (a flag, a function) and the path, and what is wrong.
+    """
+    path = Path(path)
+    if path.suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"{name} {path}: expected a file name ending in {', '.join(OUTPUT_SUFFIXES)}, got "
+                         + (f"{path.suffix!r}" if path.suffix else "no suffix"))
+    return outdir.writable_file(path, name)
+
+
 def write_rows(path, rows) -> Path:
-    """Predictions to ``.npy`` or CSV (``format_rows``), atomically."""
-    if Path(path).suffix == ".npy":
-        return files.atomic_write(path, lambda f: np.save(f, np.asarray(rows)))
-    return files.atomic_write_text(path, format_rows(rows))
+    """Predictions to ``.csv`` (``format_rows``), ``.npy`` or ``.npz`` (one array, ``predictions``), atomically."""
+    path, rows = check_output(path, "write_rows"), np.asarray(rows)
+    writers = {".csv": lambda f: f.write(format_rows(rows).encode()), ".npy": lambda f: np.save(f, rows),
+               ".npz": lambda f: np.savez(f, predictions=rows)}
+    return files.atomic_write(path, writers[path.suffix])

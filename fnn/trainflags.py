@@ -79,12 +79,15 @@ def _optimizer_flags(p) -> None:
 def _classes(text: str) -> tuple[int, ...]:
     """Class labels like 0-4 or 5,7,9 (ranges inclusive, in the order given)."""
     classes = []
-    try:
-        for part in (part.strip() for part in text.split(",") if part.strip()):
-            low, _, high = part.partition("-")
-            classes += range(int(low), int(high or low) + 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected class labels like 0-4 or 5,7,9, got {text!r}") from None
+    for part in (part.strip() for part in text.split(",") if part.strip()):
+        low, _, high = part.partition("-")
+        try:
+            low, high = int(low), int(high or low)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected class labels like 0-4 or 5,7,9, got {text!r}") from None
+        if high < low:
+            raise argparse.ArgumentTypeError(f"expected ranges from the lower label to the higher like 1-3, got {part!r}")
+        classes += range(low, high + 1)
     return tuple(classes)
 
 

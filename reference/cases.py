@@ -65,6 +65,8 @@ CASES = (
     Case("transposed conv 2-D same", ConvTranspose(2, (2, 3), stride=2, padding="same", initializer="glorot_normal"),
          (3, 4, 3)),
     Case("transposed conv 1-D", ConvTranspose(3, 4, stride=3, padding=1, initializer="glorot_normal"), (5, 2)),
+    Case("transposed conv 1-D same, stride past the kernel (p_hi < 0)",
+         ConvTranspose(3, 2, stride=3, padding="same", initializer="glorot_normal"), (4, 2)),
     Case("max pool 2-D", MaxPool(2), (6, 6, 3), kinked=True),
     Case("max pool 2-D window 3 stride 2 padded", MaxPool(3, stride=2, padding=1), (7, 6, 3), kinked=True),
     Case("max pool 1-D same", MaxPool(3, stride=2, padding="same"), (9, 4), kinked=True),

@@ -46,8 +46,12 @@ def horizontal_flip(image_shape, probability: float = 0.5):
 
 
 def random_shift(image_shape, max_shift: int = 1):
-    """Translate each image by (dy, dx), each uniform in [-max_shift, max_shift], filling with zeros."""
-    max_shift = validate.integer("random_shift", "max_shift", max_shift, 0)
+    """Translate each image by (dy, dx), each uniform in [-max_shift, max_shift], filling with zeros.
+
+    ``max_shift`` is at most (min(H, W) - 1) // 2, so every shifted image keeps more than half of
+    its rows and columns (a larger shift would blank most images: 8x8 digits allow 3 pixels)."""
+    largest = (min(image_shape[:2]) - 1) // 2
+    max_shift = validate.integer("random_shift", "max_shift", max_shift, 0, largest)
 
     def augment(key, X):
         images = _images("random_shift", X, image_shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from fnn import outdir
 from fnn.experiments import registry
 
 DEFAULT_OUT = "runs/experiments"
@@ -38,10 +39,10 @@ def main(args) -> None:
     if args.list or args.name is None:
         print(registry.listing())
         return
-    registry.get(args.name)
-    out = args.out or f"{DEFAULT_OUT}/{args.name}{'-small' if args.size == 'small' else ''}"
-    numbers = registry.run(args.name, out, size=args.size, seed=args.seed, settings=dict(args.settings),
-                           progress=not args.no_progress)
+    config = registry.config(args.name, size=args.size, seed=args.seed, settings=dict(args.settings))
+    out = outdir.writable_folder(args.out or f"{DEFAULT_OUT}/{args.name}{'-small' if args.size == 'small' else ''}",
+                                 "--out")
+    numbers = registry.get(args.name).run(config, out, progress=not args.no_progress)
     for what, value in numbers["summary"].items():
         print(f"{what}: {_format(value)}")
     print("wrote " + ", ".join(numbers["files"]))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
-from fnn import validate
+from fnn import ranges, validate
 from fnn.experiments import (batchnorm, dropout_ensemble, glorot, he, optimizer_paths, overfitting, schedules,
                              transfer, universal_approximation, zero_init)
 
@@ -59,11 +60,21 @@ def config(name: str, *, size: str = "full", seed: int | None = None, settings: 
     if seed is not None:
         if "seed" not in fields:
             raise ValueError(f"experiment {name}: draws nothing at random; expected no seed, got {seed!r}")
-        changes["seed"] = validate.integer("experiment", "seed", seed, low=0)
+        changes["seed"] = ranges.check("experiment", "seed", seed)
     for field, text in (settings or {}).items():
         validate.choice(f"experiment {name}", "setting", field, fields)
         changes[field] = _parse(f"experiment {name}", field, getattr(chosen, field), text)
+        _check_number(f"experiment {name}", field, changes[field])
     return dataclasses.replace(chosen, **changes)
+
+
+def _check_number(where: str, field: str, value) -> None:
+    """A setting named in ``fnn.ranges.RANGES`` in its range (each item of a tuple); any other number finite."""
+    for item in value if isinstance(value, tuple) else (value,):
+        if field in ranges.RANGES:
+            ranges.check(where, field, item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{where}: expected {field} to be a finite number, got {item!r}")
 
 
 def run(name: str, out, *, size: str = "full", seed: int | None = None, settings: dict | None = None,

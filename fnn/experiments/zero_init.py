@@ -4,9 +4,17 @@ Math (hidden layer k, unit j): when every weight of the network starts at the sa
 (0 included) and b = 0, every unit of layer k computes the same a_j = g(sum_i a_i c), so
 dJ/dW_k[:, j] = A_{k-1}^T dZ_k[:, j] is the same column for every j, and every update keeps the
 columns equal: the layer acts as one unit however wide it is. With c = 0 and g(0) = 0 (tanh)
-not even that unit moves: dA_L = dZ_{L+1} W_{L+1}^T = 0, so only the output biases learn.
-Measured: spread_k = max_j max_i |[W_k; b_k][i, j] - [W_k; b_k][i, 1]|, the largest difference
-between two units' incoming weights, after training.
+not even that unit moves: dA_L = dZ_{L+1} W_{L+1}^T = 0, so only the output biases learn
+(exactly, on any machine: every product has a zero factor).
+In floating point only rounding can tell equal units apart (a compiled kernel may sum one
+unit's products in another order than its neighbour's), and equal units are a saddle, not a
+valley: training amplifies such a difference. The "nudged" start (every weight c moved by at
+most one ulp, at random) shows how far.
+Measured: U_k = [W_k; b_k] (a column per unit); spread_k = max_{i,j} |U_k[i, j] - U_k[i, 1]| /
+max_{i,j} |U_k[i, j]| (0 for U_k = 0), the largest difference between unit 1's incoming weights
+and another unit's, relative to the layer's largest; units within ``TOLERANCE`` of one another
+in that measure count as one (``distinct_units``), so a layer has one distinct unit exactly
+when spread_k <= ``TOLERANCE``.
 Reference: the lecture's initialisation slides ("never initialise every weight to the same value").
 """
 
@@ -23,8 +31,13 @@ from fnn import optim
 from fnn.experiments import common
 from fnn.models import mlp
 
-STARTS = ("zeros", "constant", "random")
-"""Every weight 0; every weight ``Config.constant``; Glorot uniform. Biases start at 0."""
+STARTS = ("zeros", "constant", "nudged", "random")
+"""Every weight 0; every weight ``Config.constant``; the same moved by -1, 0 or +1 ulp at random;
+Glorot uniform. Biases start at 0."""
+
+TOLERANCE = 1e-2
+"""Relative spread below which units count as one: far above float32 rounding (1e-7) and above
+what the small run amplifies a one-ulp nudge to (1e-3), far below randomly initialised units' (~1)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,26 +55,55 @@ SIZES = {"small": Config(hidden=(8, 8), epochs=3), "full": Config()}
 
 
 def initial_params(model, start: str, *, key, constant: float):
-    """Glorot-uniform parameters, with every weight matrix set to 0 ("zeros") or ``constant``."""
+    """Glorot-uniform parameters ("random"), or with every weight set to 0 ("zeros") or ``constant``
+    ("constant"; "nudged": then each moved one ulp down, not at all or up, drawn from ``key``)."""
     params = model.init(key, (64,), dtype=common.DTYPE)[1]
     if start == "random":
         return params
     value = 0.0 if start == "zeros" else constant
-    return jax.tree.map(lambda leaf, weight: jnp.full_like(leaf, value) if weight else leaf,
-                        params, model.weight_mask(params))
+    params = jax.tree.map(lambda leaf, weight: jnp.full_like(leaf, value) if weight else leaf,
+                          params, model.weight_mask(params))
+    if start != "nudged":
+        return params
+    leaves, tree = jax.tree.flatten(params)
+    weights = jax.tree.leaves(model.weight_mask(params))
+    keys = jax.random.split(jax.random.fold_in(key, 1), len(leaves))
+    return jax.tree.unflatten(tree, [_nudge(leaf, k) if weight else leaf
+                                     for leaf, weight, k in zip(leaves, weights, keys)])
+
+
+def _nudge(W, key):
+    """W with each entry moved down, kept or moved up by one ulp, uniformly at random."""
+    step = jax.random.randint(key, W.shape, -1, 2)
+    return jnp.where(step == 0, W, jnp.nextafter(W, jnp.where(step > 0, jnp.inf, -jnp.inf).astype(W.dtype)))
+
+
+def _units(model, params) -> list[np.ndarray]:
+    """U_k = [W_k; b_k] of every hidden dense layer, a column per unit."""
+    return [np.asarray(jnp.concatenate([p.W, p.b[None]])) for p in common.hidden_dense(model, params)]
 
 
 def unit_spread(model, params) -> list[float]:
-    """spread_k of every hidden dense layer: the largest difference between two units' incoming
-    weights and bias (0 exactly when the layer's units are copies of one another)."""
-    incoming = [jnp.concatenate([p.W, p.b[None]]) for p in common.hidden_dense(model, params)]
-    return [float(jnp.max(jnp.abs(U - U[:, :1]))) for U in incoming]
+    """spread_k of every hidden dense layer: the largest difference between unit 1's incoming weights
+    and bias and another unit's, relative to the layer's largest |entry| (0 when the units are copies)."""
+    spreads = []
+    for U in _units(model, params):
+        scale = float(np.max(np.abs(U)))
+        spreads.append(float(np.max(np.abs(U - U[:, :1]))) / scale if scale else 0.0)
+    return spreads
 
 
-def distinct_units(model, params) -> list[int]:
-    """How many different units (columns of [W_k; b_k]) each hidden dense layer has."""
-    return [int(np.unique(np.asarray(jnp.concatenate([p.W, p.b[None]])), axis=1).shape[1])
-            for p in common.hidden_dense(model, params)]
+def distinct_units(model, params, tolerance: float = TOLERANCE) -> list[int]:
+    """How many different units each hidden dense layer has: unit j is new unless its column of
+    U_k is within ``tolerance`` x max |U_k| of an earlier new unit (1 exactly when spread_k <= tolerance)."""
+    counts = []
+    for U in _units(model, params):
+        limit, kept = tolerance * np.max(np.abs(U)), []
+        for column in U.T:
+            if not any(np.max(np.abs(column - other)) <= limit for other in kept):
+                kept.append(column)
+        counts.append(len(kept))
+    return counts
 
 
 def run(config: Config, out, *, progress: bool = False) -> dict:

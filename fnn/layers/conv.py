@@ -9,9 +9,16 @@ Math (per spatial axis; n input size, k kernel, s stride, d dilation, p_lo + p_h
     n_out = floor((n + p_lo + p_hi - d (k - 1) - 1) / s) + 1
     "valid": p = 0;  "same": p_lo + p_hi = max((ceil(n / s) - 1) s + d (k - 1) + 1 - n, 0),
     p_lo = floor of half (n_out = ceil(n / s)).
-Transposed convolution is the adjoint of the convolution's input map: each input value
-scatters k weighted copies, s apart,
-    n_out = (n - 1) s + d (k - 1) + 1 - p_lo - p_hi;   "same": n_out = n s.
+Transposed convolution is the adjoint of the convolution's input map (the kernel's channel
+axes swapped, the same p_lo): each input value scatters k weighted copies, s apart, and the
+full output is cropped by p_lo at the start and p_hi at the end,
+    Y[n, m, o] = b[o] + sum_{y, j, i: y s + j d = m + p_lo} X[n, y, i] W[j, i, o]
+    n_out = (n - 1) s + d (k - 1) + 1 - p_lo - p_hi
+    "same": the adjoint of the convolution's "same" on n s inputs, so n_out = n s:
+    t = d (k - 1) + 1 - s,  p_lo = floor(max(t, 0) / 2),  p_hi = t - p_lo.
+A negative p_hi (s > d (k - 1) + 1) extends the output by -p_hi positions that no input
+reaches (Y = b there), as PyTorch's ``output_padding``: kernel 1, stride 2 maps [1, 2, 3] to
+[1, 0, 2, 0, 3, 0].
 The convolution carries its own VJP (``_correlate_backward``): the same gradient as
 autodiff's, in a form XLA:CPU runs about 100 times faster inside a ``lax.scan``. Forward-mode
 differentiation (``jax.jvp``, ``jax.hessian``) does not pass through it.
@@ -127,7 +134,8 @@ _correlate.defvjp(_correlate_forward, _correlate_backward)
 
 def conv_transpose(X, W, b, *, stride, padding, dilation):
     """The transposed convolution: zeros between inputs (s - 1 per gap), then a full correlation
-    with the flipped kernel, cropped by (p_lo, p_hi). W is (k..., C_in, C_out) of this layer."""
+    with the flipped kernel, cropped by (p_lo, p_hi) (a negative p_hi appends zeros). W is
+    (k..., C_in, C_out) of this layer."""
     dims = DIMENSIONS[X.ndim - 2]
     spatial = tuple(range(W.ndim - 2))
     full = [(d * (k - 1) - lo, d * (k - 1) - hi) for k, d, (lo, hi) in zip(W.shape[:-2], dilation, padding)]
@@ -192,13 +200,13 @@ class Conv:
 @dataclasses.dataclass(frozen=True)
 class ConvTranspose(Conv):
     """Transposed convolution (learnable unpooling): the same settings as ``Conv``; "same"
-    padding gives n s outputs per axis."""
+    padding gives n s outputs per axis, the adjoint of ``Conv(padding="same")`` on n s inputs."""
 
     def geometry(self, in_shape):
         kernel, stride, dilation, pads = super().geometry(in_shape)
-        if self.padding == "same":
+        if self.padding == "same":  # the convolution's p_lo on n s inputs; p_hi < 0 pads the end
             totals = [d * (k - 1) + 1 - s for k, s, d in zip(kernel, stride, dilation)]
-            pads = tuple((t // 2, t - t // 2) for t in totals)
+            pads = tuple((max(t, 0) // 2, t - max(t, 0) // 2) for t in totals)
         return kernel, stride, dilation, pads
 
     def out_sizes(self, in_shape, kernel, stride, dilation, pads) -> tuple[int, ...]:

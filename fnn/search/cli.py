@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fnn import trainflags
+from fnn import outdir, trainflags
 from fnn.search.rounds import METHODS
 from fnn.search.space import Grid, LogUniform, Uniform
 
@@ -78,16 +78,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _out_folder(args, dataset: str) -> Path:
-    """``--out``, refused when it holds a search (unless ``--overwrite``), or the first free default."""
+    """``--out``, refused when it holds a search (unless ``--overwrite``), or the first free default;
+    created and checked to be writable (``fnn.outdir.writable_folder``) before any work."""
     if args.out is not None:
-        out = Path(args.out)
+        out = outdir.writable_folder(args.out, "--out")
         if (out / "trials.json").exists() and not args.overwrite:
             raise ValueError(f"--out {out} holds a search (trials.json); pass --overwrite or choose another folder")
         return out
     base, number = Path(DEFAULT_OUT) / dataset, 1
     while (out := base if number == 1 else base.with_name(f"{base.name}-{number}")).joinpath("trials.json").exists():
         number += 1
-    return out
+    return outdir.writable_folder(out, "--out")
 
 
 def main(args, *, value_and_grad=None) -> dict:

@@ -112,10 +112,10 @@ def save_best(out, retrained: Retrained) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     parts, state = retrained.parts, retrained.result.state
     saved = {"best_config": files.atomic_write_json(out / CONFIG_FILE, parts.config.to_dict())}
-    saved |= {f"best_{k}": v for k, v in trained.save(out, state.params, state.model_state, parts.data).items()}
     summary = {"config": parts.config.to_dict(), "model": repr(parts.objective.model), "in_shape": list(parts.in_shape),
                "output_units": parts.output_units, "trained_on": "train+val",
                "train_samples": int(parts.data.train[1].shape[0]), "test": retrained.test,
                "test_report": retrained.test_report, "epochs_run": len(retrained.result.history)}
-    saved["best_run"] = files.atomic_write_json(out / "run.json", summary)
+    written = trained.save(out, state.params, state.model_state, parts.data, summary)
+    saved |= {f"best_{k}": v for k, v in written.items()}
     return saved

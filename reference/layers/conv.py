@@ -8,9 +8,12 @@ Convolution Y[n, y, o] = b[o] + sum_{j, i} X_pad[n, y s + j d, i] W[j, i, o] (pe
                   (the full convolution of dY, with s - 1 zeros between its values, with the
                   flipped kernel: the transposed convolution), then the padding is cut off.
 The transposed convolution is the adjoint of a convolution, so its backward swaps the
-two: dX is the strided correlation of dY with its kernel, dW the correlation of dY (padded)
-with X. ``loop_backward`` writes the convolution's sums as the lecture's sliding-window
-loops, for small shapes.
+two: dX is the strided correlation of dY with its kernel, dW the correlation of dY with X,
+where dY is first padded back by the (p_lo, p_hi) its forward pass cropped. Its "same"
+padding (``fnn.layers.conv``: t = d (k - 1) + 1 - s, p_lo = floor(max(t, 0) / 2), p_hi =
+t - p_lo) has p_hi < 0 when s > d (k - 1) + 1: the last -p_hi outputs reach no input, and
+that "padding" cuts their dY off. ``loop_backward`` writes the convolution's sums as the
+lecture's sliding-window loops, for small shapes.
 """
 
 from __future__ import annotations
@@ -79,9 +82,7 @@ def conv_transpose_backward(layer: fc.ConvTranspose, cache: ConvCache, dY):
     """(ConvParams(dW, db), dX) of a transposed convolution, the adjoint of a convolution."""
     X, W = cache
     kernel, stride, dilation, pads = layer.geometry(X.shape[1:])
-    dY_pad = _pad(dY, pads)  # the cut-off border of the full output had no effect on the loss
-    used = [(n - 1) * s + d * (k - 1) + 1 for n, s, d, k in zip(X.shape[1:-1], stride, dilation, kernel)]
-    dY_pad = dY_pad[(slice(None), *(slice(0, u) for u in used))]
+    dY_pad = _pad(dY, pads)  # the full output: zeros where the forward cropped; p_hi < 0 cuts outputs no input reached
     dX = jax.lax.conv_general_dilated(dY_pad, jnp.swapaxes(W, -1, -2), window_strides=stride, padding="VALID",
                                       rhs_dilation=dilation, dimension_numbers=_dims(dY))
     dW = jnp.swapaxes(input_correlation(dY_pad, X, kernel, stride, dilation), -1, -2)

@@ -91,10 +91,10 @@ def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_iden
     whole = run(tmp_path / "whole", 6, key)
     dispatch = fitting._dispatch
 
-    def ctrl_c_inside_epoch_4(epoch_of, train, scored, epoch, state, chain_key):  # while epoch 4 is being computed
+    def ctrl_c_inside_epoch_4(compiled, train, scored, epoch, state, chain_key):  # while epoch 4 is being computed
         if epoch == 4:
             raise KeyboardInterrupt
-        return dispatch(epoch_of, train, scored, epoch, state, chain_key)
+        return dispatch(compiled, train, scored, epoch, state, chain_key)
 
     monkeypatch.setattr(fitting, "_dispatch", ctrl_c_inside_epoch_4)
     with pytest.raises(fitting.Interrupted) as stop:
@@ -357,3 +357,44 @@ def test_a_file_of_other_entries_is_named(tmp_path, params):
     with pytest.raises(ValueError, match=rf"^load_params: expected {re.escape(str(path))} to hold only .npy "
                                          r"arrays, got other entries \['a'\]$"):
         checkpoint.load_params(path, params)
+
+
+def planted(path, leaf: str, value: float) -> None:
+    """Write ``path`` again with ``value`` in the first entry of one leaf."""
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    arrays[leaf] = arrays[leaf].copy()
+    arrays[leaf].reshape(-1)[0] = value
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("leaf, value", [("['state'].params[0].W", np.nan),
+                                         ("['state'].opt_state.inner_state.v[0].W", np.inf),
+                                         ("['state'].model_state[1].var", -np.inf),
+                                         ("['best_params'][1].beta", np.nan)])
+def test_a_non_finite_value_in_any_floating_leaf_is_named(leaf, value, tmp_path, key):
+    result = run(tmp_path, 2, key)
+    path = tmp_path / "last.npz"
+    planted(path, leaf, value)
+    like = {"state": result.state, "loop_key": key, "best_params": result.state.params}
+    with pytest.raises(ValueError, match=rf"^load_checkpoint: {re.escape(str(path))} leaf {re.escape(leaf)} holds 1 "
+                                         "NaN or infinite values; training saves only finite ones, so the file is "
+                                         "damaged: train again$"):
+        checkpoint.load_checkpoint(path, like)
+
+
+def test_non_finite_parameters_are_named(params, tmp_path):
+    path = checkpoint.save_params(tmp_path / "p.npz", params)
+    planted(path, "[0].b", np.nan)
+    with pytest.raises(ValueError, match=r"^load_params: .*p.npz leaf \[0\].b holds 1 NaN or infinite values"):
+        checkpoint.load_params(path, params)
+
+
+@pytest.mark.parametrize("name", sorted(optim.aliases.BY_NAME))
+def test_every_optimizers_trained_state_is_finite_and_loads(name, tmp_path, key):
+    X = jax.random.normal(jax.random.key(1), (60, 4))
+    y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
+    result = fit(Objective(RUN), optim.injectable(name), init_run(jax.random.key(2)), (X, y), epochs=2,
+                 batch_size=16, key=key, checkpoint_dir=tmp_path)
+    like = {"state": result.state, "loop_key": key, "best_params": result.state.params}
+    assert checkpoint.load_checkpoint(tmp_path / "last.npz", like).epoch == 2

@@ -81,3 +81,41 @@ def test_orphans_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["last.npz", "sub", *kept])
     assert (tmp_path / "last.npz").read_text() == "good" and len(list((tmp_path / "sub").iterdir())) == 1
     assert files.remove_orphans(tmp_path) == []
+
+
+def test_a_failed_write_names_the_file_keeps_its_errno_and_the_previous_file(tmp_path):
+    import errno
+
+    path = files.atomic_write_text(tmp_path / "a.npz", "good")
+
+    def full_disk(f):
+        f.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match=r"^\[Errno 28\] cannot write .*a.npz: No space left on device$") as error:
+        files.atomic_write(path, full_disk)
+    assert error.value.errno == errno.ENOSPC
+    assert path.read_text() == "good" and [p.name for p in tmp_path.iterdir()] == ["a.npz"]
+    with pytest.raises(FileExistsError, match=r"^\[Errno 17\] cannot write .*a.npz/b.txt: File exists$"):
+        files.atomic_write_text(path / "b.txt", "x")
+
+
+def test_files_written_together_are_all_replaced_or_none(tmp_path, monkeypatch):
+    import os
+
+    first, second = tmp_path / "params.npz", tmp_path / "run.json"
+    assert files.atomic_write_all({first: b"old params", second: b"old run"}) == [first, second]
+    fsync = os.fsync
+    calls = []
+
+    def disk_full_on_the_second(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", disk_full_on_the_second)
+    with pytest.raises(OSError, match=r"cannot write .*run.json: No space left on device"):
+        files.atomic_write_all({first: b"new params", second: b"new run"})
+    assert first.read_bytes() == b"old params" and second.read_bytes() == b"old run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.npz", "run.json"]

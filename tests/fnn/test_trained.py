@@ -1,6 +1,8 @@
 """A finished run is a model you can use: ``fnn.run.load``, ``fnn.run.evaluate``, ``fnn predict``, ``fnn evaluate``."""
 
 import json
+import re
+import shutil
 
 import jax
 import numpy as np
@@ -88,23 +90,28 @@ def test_predict_and_evaluate_from_the_command_line(digits_run, tmp_path, capsys
     assert capsys.readouterr().err.startswith(f"fnn predict: error: predict: expected {tmp_path / 'words.csv'} to be a")
 
 
-def test_a_failed_overwrite_leaves_no_model_to_load(tmp_path, capsys):
+def test_a_failed_overwrite_keeps_the_finished_model_whole(tmp_path, capsys):
     assert cli.main(["train", "--hidden", "16", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 0
-    run.load(tmp_path)
+    rows = np.random.default_rng(0).uniform(0, 16, (5, 64))
+    expected = np.asarray(run.load(tmp_path).predict(rows))
     diverging = ["train", "--hidden", "32", "--optimizer", "sgd", "--lr", "1e30", "--overwrite", "--out", str(tmp_path),
                  "--no-progress"]
     assert cli.main(diverging) == 2
-    with pytest.raises(ValueError, match=r"load: expected a finished run in .*, got no run.json"):
-        run.load(tmp_path)  # the old parameters are not paired with the new configuration
-    capsys.readouterr()
-    assert cli.main(["predict", str(tmp_path), str(tmp_path / "config.json"), "--output", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.startswith("fnn predict: error: load: expected a finished run")
+    model = run.load(tmp_path)  # run.json still describes the parameters beside it
+    assert model.config.hidden == (16,) and np.array_equal(model.predict(rows), expected)
 
 
-def test_predictions_to_an_unwritable_place_are_a_one_line_error(digits_run, tmp_path, capsys):
-    out, config = digits_run
-    np.save(tmp_path / "rows.npy", np.asarray(raw_test_rows(config)[0][:2]))
-    capsys.readouterr()
-    assert cli.main(["predict", str(out), str(tmp_path / "rows.npy"), "--output", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("fnn predict: error: [Errno 21] Is a directory") and err.count("\n") == 1
+def test_a_run_json_with_files_of_another_training_is_refused(digits_run, tmp_path):
+    out = shutil.copytree(digits_run[0], tmp_path / "run")
+    other = run.run(RunConfig(hidden=(32,), batchnorm="before", epochs=2, seed=4), out=tmp_path / "other")
+    shutil.copy(other.files["model"], out / "model.npz")  # as a crash between two renames of fnn.trained.save would
+    with pytest.raises(ValueError, match=rf"^load: {re.escape(str(out / 'model.npz'))} is not the file "
+                                         rf"{re.escape(str(out / 'run.json'))} was written with "
+                                         r"\(its SHA-256 differs\)"):
+        run.load(out)
+    record = json.loads((out / "run.json").read_text())
+    del record["sha256"]
+    (out / "run.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"load: expected config, in_shape, output_units and sha256 in .*run.json, "
+                                         r"got \[.*\]; a run made by an older fnn has to be trained again"):
+        run.load(out)

@@ -65,5 +65,7 @@ def test_bad_input(key):
         augment.horizontal_flip(IMAGE)(key, jnp.ones((2, 10)))
     with pytest.raises(ValueError, match=r"gaussian_noise: expected std in \[0, inf\], got -1"):
         augment.gaussian_noise(-1)
-    with pytest.raises(ValueError, match=r"random_shift: expected max_shift to be an int >= 0, got 0.5"):
+    with pytest.raises(ValueError, match=r"random_shift: expected max_shift to be an int in \[0, 1\], got 0.5"):
         augment.random_shift(IMAGE, 0.5)
+    with pytest.raises(ValueError, match=r"random_shift: expected max_shift to be an int in \[0, 3\], got 4"):
+        augment.random_shift((8, 8), 4)  # a 4-pixel shift leaves most 8x8 digits half blank or empty

@@ -25,7 +25,7 @@ def test_the_configuration_takes_the_size_seed_and_settings():
 @pytest.mark.parametrize("call, message", [
     (lambda: registry.get("nope"), "experiment: unknown experiment 'nope'; expected one of .*zero-init"),
     (lambda: registry.config("he", size="huge"), "unknown size 'huge'; expected one of full, small"),
-    (lambda: registry.config("he", seed=-1), "expected seed to be an int >= 0, got -1"),
+    (lambda: registry.config("he", seed=-1), r"expected seed to be an int in \[0, 4294967295\], got -1"),
     (lambda: registry.config("he", settings={"deep": "1"}), "experiment he: unknown setting 'deep'; expected one of"),
     (lambda: registry.config("he", settings={"depth": "ten"}), "experiment he: expected depth to be int, got 'ten'"),
 ])

@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import jax
@@ -85,6 +86,63 @@ def test_transposed_conv_is_the_adjoint_of_the_conv_input_map(shape, settings, k
     forward = conv.apply(params._replace(b=jnp.zeros(4)), (), X, train=False)[0]
     np.testing.assert_allclose(jnp.vdot(forward, Z), jnp.vdot(X[(slice(None), *covered)], back[(slice(None), *covered)]),
                                rtol=1e-12)
+
+
+def same_pair(kernel, stride, dilation, sizes, seed=0):
+    """ConvTranspose("same") of a random Z (2, sizes..., 3) and jax.vjp of Conv("same") on
+    inputs of n s per axis at the cotangent Z, sharing one kernel: the convolution's W (k..., 2, 3)
+    is the transposed convolution's with its channel axes swapped (the module docstring)."""
+    rng = np.random.default_rng(seed)
+    in_shape = (2, *(n * s for n, s in zip(sizes, stride)), 2)
+    W = jnp.asarray(rng.standard_normal((*kernel, 2, 3)))
+    Z = jnp.asarray(rng.standard_normal((2, *sizes, 3)))
+    conv = Conv(3, kernel, stride=stride, padding="same", dilation=dilation)
+    linear = lambda X: conv.apply(ConvParams(W, jnp.zeros(3)), (), X, train=False)[0]  # noqa: E731
+    (adjoint,) = jax.vjp(linear, jnp.zeros(in_shape))[1](Z)
+    transposed = ConvTranspose(2, kernel, stride=stride, padding="same", dilation=dilation)
+    return transposed.apply(ConvParams(jnp.swapaxes(W, -1, -2), jnp.zeros(2)), (), Z, train=False)[0], adjoint
+
+
+@pytest.mark.parametrize("kernel, stride, dilation", list(itertools.product(range(1, 5), repeat=3)))
+def test_same_transposed_conv_is_the_adjoint_of_same_conv_1d(kernel, stride, dilation):
+    """Every (k, s, d) in 1..4, also s > d (k - 1) + 1, where the transposed padding's p_hi < 0."""
+    Y, adjoint = same_pair((kernel,), (stride,), (dilation,), (3,))
+    assert Y.shape == adjoint.shape == (2, 3 * stride, 2)
+    np.testing.assert_allclose(Y, adjoint, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel, stride, dilation, sizes", [
+    ((1, 3), (2, 2), (1, 2), (3, 2)), ((2, 1), (3, 4), (1, 3), (2, 3)), ((4, 3), (2, 3), (2, 1), (2, 2))])
+def test_same_transposed_conv_is_the_adjoint_of_same_conv_2d(kernel, stride, dilation, sizes):
+    Y, adjoint = same_pair(kernel, stride, dilation, sizes)
+    assert Y.shape == adjoint.shape == (2, *(n * s for n, s in zip(sizes, stride)), 2)
+    np.testing.assert_allclose(Y, adjoint, rtol=1e-12, atol=1e-12)
+
+
+def test_same_transposed_conv_with_the_stride_past_the_kernel_pads_the_end():
+    """Issue 19: kernel 1, stride 2 maps [1, 2, 3] to [1, 0, 2, 0, 3, 0] (was [0, 1, 0, 2, 0, 3])."""
+    layer = ConvTranspose(1, 1, stride=2, padding="same")
+    assert layer.geometry((3, 1))[3] == ((0, -1),)
+    X = jnp.array([1.0, 2.0, 3.0]).reshape(1, 3, 1)
+    Y = jax.jit(lambda X: layer.apply(ConvParams(jnp.ones((1, 1, 1)), jnp.zeros(1)), (), X, train=False)[0])(X)
+    np.testing.assert_array_equal(Y.ravel(), [1.0, 0.0, 2.0, 0.0, 3.0, 0.0])
+
+
+@pytest.mark.parametrize("kernel, stride, dilation", [(1, 2, 1), (2, 4, 1), (1, 3, 2), (2, 3, 2), (3, 1, 1), (4, 2, 1)])
+def test_same_transposed_conv_equals_pytorch_with_output_padding(kernel, stride, dilation):
+    """PyTorch's conv_transpose1d crops p at both ends, then appends output_padding zeros: our
+    "same" where t = d (k - 1) + 1 - s is even (p = t / 2) or negative (p = 0, output_padding
+    = -t). Its weight (C_in, C_out, k) is ours with the axes moved."""
+    torch = pytest.importorskip("torch")
+    t = dilation * (kernel - 1) + 1 - stride
+    Z = np.random.default_rng(1).standard_normal((2, 3, 3))
+    W = np.random.default_rng(2).standard_normal((kernel, 3, 2))
+    ours = ConvTranspose(2, kernel, stride=stride, padding="same", dilation=dilation).apply(
+        ConvParams(jnp.asarray(W), jnp.zeros(2)), (), jnp.asarray(Z), train=False)[0]
+    theirs = torch.nn.functional.conv_transpose1d(
+        torch.from_numpy(Z.transpose(0, 2, 1)), torch.from_numpy(W.transpose(1, 2, 0)), stride=stride,
+        padding=max(t, 0) // 2, output_padding=max(-t, 0), dilation=dilation)
+    np.testing.assert_allclose(ours, theirs.numpy().transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
 
 
 def test_transposed_conv_output_sizes(key):
