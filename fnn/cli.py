@@ -96,13 +96,14 @@ def _train_config(args, argv):
     return runconfig.RunConfig(**trainflags.config_values(vars(args)))
 
 
-def _stopped(stop: KeyboardInterrupt, config, out: Path) -> str:
+def _stopped(stop: KeyboardInterrupt, config, out: Path, resumed: bool) -> str:
     """Where a run stopped by Ctrl-C or SIGTERM ended, and how to go on: ``Interrupted`` names its last
-    complete epoch; a bare KeyboardInterrupt (a second one while saving) leaves ``last.npz`` as it is."""
+    complete epoch; a bare KeyboardInterrupt came before training, which leaves a resumed run's
+    ``last.npz`` as it was."""
     from fnn import checkpoint
 
     epoch = getattr(stop, "epoch", None)
-    if epoch is None and (out / "last.npz").exists():
+    if epoch is None and resumed:
         epoch = checkpoint.checkpoint_epoch(out / "last.npz")
     if not epoch:
         return "before the first epoch ended; nothing was saved"
@@ -146,7 +147,7 @@ def train(args, argv) -> int:
                          overwrite=args.overwrite, progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
     except KeyboardInterrupt as stop:
         interrupts.surfaced()
-        print(f"fnn train: {interrupts.describe()} {_stopped(stop, config, out)}", file=sys.stderr)
+        print(f"fnn train: {interrupts.describe()} {_stopped(stop, config, out, bool(args.resume))}", file=sys.stderr)
         return interrupts.exit_status()
     _print_test(result.test, result.test_report, f"  ({result.epochs_trained} epochs in {result.train_seconds:.1f} s)")
     print("wrote " + ", ".join(str(p) for p in result.files.values()))
@@ -276,6 +277,7 @@ def _command(args, argv) -> int:
 
     {"predict": predict, "evaluate": evaluate, "sample": sample, "experiment": experiment_cli.main,
      "search": search}[args.command](args)
+    interrupts.check()  # a Ctrl-C a callback swallowed is no success
     return 0
 
 

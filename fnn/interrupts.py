@@ -11,7 +11,10 @@ garbage-collection callback, which prints the exception and carries on. So:
 - ``held()`` defers both signals until its block ends, then raises: a file, or an epoch's
   record with its checkpoints, is written whole.
 - ``check()`` raises ``KeyboardInterrupt`` for a signal that was received but whose
-  exception never surfaced (swallowed by a callback); ``fnn.fit`` calls it around every epoch.
+  exception never surfaced (swallowed by a callback); ``fnn.fit`` and a search call it around
+  every epoch, the command before it reports success.
+- Once one ``KeyboardInterrupt`` is raised, later signals are only recorded: the stop writes
+  its checkpoint and history whole and exits with its one line.
 - ``exit_status()`` is the shell's 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
 
 Outside ``handled()`` (fnn used as a library), ``held()`` still holds Ctrl-C where Python's
@@ -32,6 +35,11 @@ _received: list[int] = []
 _surfaced = 0
 """How many of ``_received`` have been raised where the program sees them (``check`` counts them)."""
 _holding = 0
+_handling = False
+"""Inside ``handled``."""
+_stopping = False
+"""Inside ``handled``, a ``KeyboardInterrupt`` has been raised: later signals are recorded only, so the
+stop completes its writes (a library caller may go on after one, so there it stays False)."""
 
 
 def _in_gc_callback(frame) -> bool:
@@ -45,8 +53,10 @@ def _in_gc_callback(frame) -> bool:
 
 
 def _record(signum, frame) -> None:
+    global _stopping
     _received.append(signum)
-    if not _holding and not _in_gc_callback(frame):  # there ``check`` raises it at the next epoch
+    if not (_holding or _stopping or _in_gc_callback(frame)):  # in a callback ``check`` raises it at the next epoch
+        _stopping = _handling
         raise KeyboardInterrupt
 
 
@@ -55,9 +65,9 @@ def handled():
     """While the block runs, SIGINT and SIGTERM stop the program cleanly: each is recorded, then
     raised as ``KeyboardInterrupt`` (held inside ``held``). An inherited "ignore" is kept; the
     previous handlers come back afterwards."""
-    global _surfaced
+    global _surfaced, _stopping, _handling
     _received.clear()
-    _surfaced = 0
+    _surfaced, _stopping = 0, False
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
@@ -65,9 +75,11 @@ def handled():
     for signum, handler in previous.items():
         if handler is not signal.SIG_IGN:
             signal.signal(signum, _record)
+    _handling = True
     try:
         yield
     finally:
+        _handling = _stopping = False
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -95,8 +107,10 @@ def surfaced() -> None:
 
 def check() -> None:
     """Raise ``KeyboardInterrupt`` if a signal came whose exception was lost (e.g. in a GC callback)."""
+    global _stopping
     if len(_received) > _surfaced:
         surfaced()
+        _stopping = _handling
         raise KeyboardInterrupt
 
 
@@ -109,20 +123,22 @@ def held(*, then_raise: bool = True):
     until the outermost ends. Where nothing is installed, only Python's default Ctrl-C
     handler in the main thread is held; elsewhere the block runs as is.
     """
-    global _holding
+    global _holding, _stopping
+    before = len(_received)
+    _holding += 1  # before the handler is borrowed: a signal in between is held, not raised
     borrowed = threading.current_thread() is threading.main_thread() and \
         signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    if borrowed:
-        signal.signal(signal.SIGINT, _record)
-    before = len(_received)
-    _holding += 1
     try:
+        if borrowed:
+            signal.signal(signal.SIGINT, _record)
         yield
     finally:
         _holding -= 1
         if borrowed:
             signal.signal(signal.SIGINT, signal.default_int_handler)
-    if not _holding and len(_received) > before:
-        surfaced()
-        if then_raise:
-            raise KeyboardInterrupt
+        came = not _holding and len(_received) > before
+        if came:
+            surfaced()  # raised below, or dropped with the block's own exception
+    if came and then_raise and not _stopping:
+        _stopping = _handling
+        raise KeyboardInterrupt

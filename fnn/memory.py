@@ -23,19 +23,36 @@ def tree_bytes(tree) -> int:
 
 
 def available_bytes(device=None) -> int | None:
-    """The memory a new array can still take: the accelerator's free memory, or the host's
-    available memory (``MemAvailable`` of /proc/meminfo) for a CPU; None when unknown."""
+    """The memory a new array can still take: the accelerator's free memory; for a CPU the host's
+    available memory (``MemAvailable`` of /proc/meminfo, or the free pages), within the container's
+    limit (cgroup v2 ``memory.max`` less ``memory.current``); None when unknown."""
     device = device or jax.devices()[0]
     stats = device.memory_stats() if device.platform != "cpu" else None
     if stats and "bytes_limit" in stats:
         return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
+    known = [value for value in (_meminfo_available(), _container_available()) if value is not None]
+    return min(known) if known else None
+
+
+def _meminfo_available() -> int | None:
     try:
         with open("/proc/meminfo") as f:
             fields = dict(line.split(":", 1) for line in f)
         return int(fields["MemAvailable"].split()[0]) * 1024
     except (OSError, KeyError, ValueError):
-        pages = os.sysconf("SC_AVPHYS_PAGES") if hasattr(os, "sysconf") else None
-        return pages * os.sysconf("SC_PAGE_SIZE") if pages else None
+        try:
+            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):  # no sysconf, or no such name (macOS)
+            return None
+
+
+def _container_available(root: str = "/sys/fs/cgroup") -> int | None:
+    try:
+        with open(f"{root}/memory.max") as limit, open(f"{root}/memory.current") as used:
+            text = limit.read().strip()
+            return None if text == "max" else int(text) - int(used.read())
+    except (OSError, ValueError):
+        return None
 
 
 def training_bytes(params, opt_state) -> int:

@@ -43,7 +43,7 @@ RANGES = {
     "epochs": Range(int, 1, MAX_EPOCHS), "steps": Range(int, 1, MAX_STEPS), "checkpoint_every": COUNT,
     "early_stopping": Range(int, 1, MAX_EPOCHS), "plateau": Range(int, 1, MAX_EPOCHS), "snapshots": COUNT,
     # data and model
-    "seed": SEED, "batch_size": COUNT, "devices": COUNT, "labels_per_class": COUNT, "val_fraction": FRACTION,
+    "seed": SEED, "classes": Range(int, 0, 2**16 - 1), "batch_size": COUNT, "devices": COUNT, "labels_per_class": COUNT, "val_fraction": FRACTION,
     "hidden": COUNT, "pieces": Range(int, 1, 64), "dropout": FRACTION, "batchnorm_momentum": FRACTION,
     # optimization
     "lr": POSITIVE, "strength": NON_NEGATIVE, "clip_norm": POSITIVE, "weight_decay": NON_NEGATIVE,
@@ -54,7 +54,8 @@ RANGES = {
     # fnn sample
     "length": Range(int, 1, MAX_SAMPLE_LENGTH), "temperature": POSITIVE,
 }
-"""Each named number's range; ``hidden`` is each width's (the memory they take is checked when the model is built)."""
+"""Each named number's range; ``hidden`` is each width's (the memory they take is checked when the model is
+built), ``classes`` each class label's."""
 
 
 def check(where: str, name: str, value, limits: Range | None = None):
@@ -71,13 +72,3 @@ def check(where: str, name: str, value, limits: Range | None = None):
         raise ValueError(f"{where}: expected {name} to be a finite number, got {value!r}")
     return value
 
-
-def parse(where: str, name: str, text: str, limits: Range | None = None):
-    """The number written in ``text`` (a flag's value), checked by ``check``."""
-    kind = (limits or RANGES[name]).kind
-    try:
-        value = kind(text)
-    except ValueError:
-        raise ValueError(f"{where}: expected {name} to be {'an int' if kind is int else 'a number'}, "
-                         f"got {text!r}") from None
-    return check(where, name, value, limits)

@@ -91,7 +91,7 @@ def _check_trained_with(out, stored: RunConfig) -> None:
     seed, say) would continue the checkpoint on another data split. Only ``RESUMABLE`` settings may differ."""
     trained_with = checkpoint.checkpoint_config(Path(out) / "last.npz")
     written = stored.to_dict()
-    for name in sorted(set(written) & set(trained_with) - set(RESUMABLE)):
+    for name in sorted((set(written) & set(trained_with)) - set(RESUMABLE)):
         if written[name] != trained_with[name]:
             raise ValueError(f"resume: {Path(out) / CONFIG_FILE} has {name} {written[name]!r}, but {Path(out) / 'last.npz'} "
                              f"was trained with {name} {trained_with[name]!r}; put back the run's configuration "

@@ -39,10 +39,12 @@ DTYPES = ("float32", "float64")
 COMPUTE_DTYPES = ("bfloat16",)
 DEFAULT_STRENGTH = 1e-4
 AUGMENTATIONS = ("noise", "shift", "flip")
-RANGES_CHECKED = ("epochs", "steps", "checkpoint_every", "early_stopping", "plateau", "snapshots", "seed", "batch_size",
-                  "devices", "labels_per_class", "val_fraction", "pieces", "lr", "strength", "clip_norm",
-                  "weight_decay", "body_lr_scale")
-"""The settings ``fnn.ranges.RANGES`` checks (each hidden width too)."""
+NEEDS = {"pieces": ("maxout units", "activation", lambda config: config.activation == "maxout", "activation maxout"),
+         "batchnorm_momentum": ("batch norm", "batchnorm", lambda config: config.batchnorm is not None,
+                                "batchnorm before or after"),
+         "dropout_form": ("dropout", "dropout", lambda config: config.dropout != 0, "a dropout rate above 0")}
+"""Settings that only act with another: name -> (what it applies to, the other setting, whether the
+configuration has it, what that expects). Set without it, such a setting would be silently ignored."""
 FREEZE = ("body",)
 """What ``freeze`` may hold: the body, every layer below the head (``fnn.transfer``)."""
 
@@ -174,10 +176,10 @@ class RunConfig:
 
 
 def _check_items(config: RunConfig) -> None:
-    for name, limits in (("hidden", ranges.RANGES["hidden"]), ("classes", ranges.Range(int, 0))):
+    for name in ("hidden", "classes"):
         for index, value in enumerate(getattr(config, name)):
             with about(name):
-                ranges.check("RunConfig", f"{name}[{index}]", value, limits)
+                ranges.check("RunConfig", f"{name}[{index}]", value, ranges.RANGES[name])
 
 
 def _check_choices(config: RunConfig) -> None:
@@ -195,9 +197,10 @@ def _check_choices(config: RunConfig) -> None:
 
 
 def _check_ranges(config: RunConfig) -> None:
-    """Every numeric setting in its range of ``fnn.ranges.RANGES``; dropout and batch norm by their layers' own checks."""
-    for name in RANGES_CHECKED:
-        if getattr(config, name) is not None:
+    """Every numeric setting in its range of ``fnn.ranges.RANGES`` (``_check_items``: the items of hidden
+    and classes), then dropout and batch norm by their layers' own checks."""
+    for name in (field.name for field in dataclasses.fields(config) if field.name in ranges.RANGES):
+        if getattr(config, name) is not None and not isinstance(getattr(config, name), tuple):
             with about(name):
                 ranges.check("RunConfig", name, getattr(config, name))
     with about("dropout"):
@@ -255,9 +258,9 @@ def _check_combinations(config: RunConfig) -> None:
     if config.steps is not None and config.epochs != _default("epochs"):
         raise SettingError("steps", f"steps and epochs each set the length of the run: expected one of them, got "
                                     f"steps {config.steps} and epochs {config.epochs}")
-    if config.pieces != _default("pieces") and config.activation != "maxout":
-        raise SettingError("pieces", f"is the number of linear pieces of a maxout unit: expected activation maxout, "
-                                     f"got activation {config.activation}")
+    for name, (subject, other, has_it, wanted) in NEEDS.items():
+        if getattr(config, name) != _default(name) and not has_it(config):
+            raise SettingError(name, f"applies to {subject}: expected {wanted}, got {other} {getattr(config, other)}")
     if config.strength is not None and config.regularizer is None:
         raise SettingError("strength", f"is the regularizer's lambda, got {config.strength} without a regularizer")
     if config.compute_dtype is not None and config.gradients == "manual":

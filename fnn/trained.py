@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import checkpoint, files, outdir, runparts
+from fnn import checkpoint, files, outdir, ranges, runparts
 from fnn.data import preprocessing, text
 from fnn.models import recurrent
 from fnn.objective import Objective
@@ -88,6 +88,8 @@ class TrainedModel(NamedTuple):
 
     def sample(self, prime: str, *, length: int = 300, temperature: float = 1.0, seed: int = 0) -> str:
         """The text a language-model run writes after ``prime``, drawn from softmax(logits / temperature)."""
+        for name, value in (("length", length), ("temperature", temperature), ("seed", seed)):
+            ranges.check("sample", name, value)
         if self.config.model != "rnn-lm":
             raise ValueError(f"sample: expected a run of the rnn-lm model, got model {self.config.model}")
         vocabulary = text.Vocabulary(text.corpus())

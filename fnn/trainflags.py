@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from fnn import initializers, optim, regularizers, runconfig, tasks
+from fnn import initializers, optim, ranges, regularizers, runconfig, tasks
 from fnn.data import datasets
 from fnn.layers.dense import BIAS_INITIALIZERS
 from fnn.models import autoencoder, mlp, recurrent
@@ -87,6 +87,10 @@ def _classes(text: str) -> tuple[int, ...]:
             raise argparse.ArgumentTypeError(f"expected class labels like 0-4 or 5,7,9, got {text!r}") from None
         if high < low:
             raise argparse.ArgumentTypeError(f"expected ranges from the lower label to the higher like 1-3, got {part!r}")
+        try:
+            ranges.check("flag", "classes", high)  # before the range is spelled out
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).removeprefix("flag: ")) from None
         classes += range(low, high + 1)
     return tuple(classes)
 

@@ -1,4 +1,4 @@
-"""The lecture experiments by name, their sizes, and ``run(name, ...)`` behind ``fnn experiment NAME``."""
+"""The lecture experiments by name, their sizes and configurations, behind ``fnn experiment NAME``."""
 
 from __future__ import annotations
 
@@ -76,9 +76,3 @@ def _check_number(where: str, field: str, value) -> None:
         elif isinstance(item, float) and not math.isfinite(item):
             raise ValueError(f"{where}: expected {field} to be a finite number, got {item!r}")
 
-
-def run(name: str, out, *, size: str = "full", seed: int | None = None, settings: dict | None = None,
-        progress: bool = False) -> dict:
-    """Run the experiment ``name`` at ``size``; it writes its pictures and ``results.json`` to ``out``
-    and returns its numbers (``summary`` holds the headline ones)."""
-    return get(name).run(config(name, size=size, seed=seed, settings=settings), out, progress=progress)

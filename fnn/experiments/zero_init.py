@@ -37,7 +37,8 @@ Glorot uniform. Biases start at 0."""
 
 TOLERANCE = 1e-2
 """Relative spread below which units count as one: far above float32 rounding (1e-7) and above
-what the small run amplifies a one-ulp nudge to (1e-3), far below randomly initialised units' (~1)."""
+what the small run amplified a one-ulp nudge to on the CPU it was measured on (1e-3), far below
+randomly initialised units' (~1)."""
 
 
 @dataclasses.dataclass(frozen=True)

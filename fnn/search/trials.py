@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from fnn import optim, parallel, runparts, train
+from fnn import interrupts, optim, parallel, runparts, train
 from fnn.data.prepare import Prepared
 from fnn.data.splits import kfold_indices
 from fnn.optim.injectable import hyperparameters
@@ -225,6 +225,7 @@ def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool
     for _ in tqdm(range(first.config.epochs), desc=label, unit="epoch", disable=not progress, leave=False):
         states, chains, _, scores = run(traced, states, chains, data, scored)
         history.append(scores["val"])
+        interrupts.check()
     history = jax.device_get(history)
     states = jax.tree.map(lambda a: a[:len(parts)], states)
     return states, {metric: np.stack([h[metric] for h in history])[:, :len(parts)] for metric in history[0]}

@@ -89,14 +89,14 @@ def bad_paths(tmp_path, leaf: str) -> dict:
 @pytest.mark.parametrize("command", ["train", "search", "experiment", "predict"])
 def test_a_bad_output_path_is_one_line_naming_it_before_any_work(command, finished, tmp_path, capsys, monkeypatch):
     from fnn import runparts
-    from fnn.experiments import registry
+    from fnn.experiments import schedules
 
     def no_work(*args, **kwargs):
         raise AssertionError("work started before the output path was checked")
 
     out, rows = finished
     np.save(tmp_path / "rows.npy", rows)
-    for module, name in ((runparts, "load_data"), (registry, "run"), (run, "load")):
+    for module, name in ((runparts, "load_data"), (schedules, "run"), (run, "load")):
         monkeypatch.setattr(module, name, no_work)
     argv, flag = {"train": ([*TRAIN, "--out"], "--out"),
                   "search": (["search", *TRAIN[1:], "--space", "lr=grid:0.1", "--out"], "--out"),

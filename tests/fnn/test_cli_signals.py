@@ -44,10 +44,17 @@ def handlers_installed(process) -> bool:
     return bool(caught >> (signal.SIGTERM - 1) & 1)
 
 
+def said(err: str) -> str:
+    """fnn's one line on stderr (JAX may warn on lines of its own); never a traceback."""
+    lines = [line for line in err.splitlines() if line.startswith("fnn")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
 def stopped_at(err: str, how: str, out: Path) -> int:
-    said = re.fullmatch(rf"fnn train: {how} at epoch (\d+); resume with `fnn train --resume (.+)`\n", err)
-    assert said and said.group(2) == str(out), err
-    return int(said.group(1))
+    line = re.fullmatch(rf"fnn train: {how} at epoch (\d+); resume with `fnn train --resume (.+)`", said(err))
+    assert line and line.group(2) == str(out), err
+    return int(line.group(1))
 
 
 @pytest.mark.parametrize("signum, status, how", [(signal.SIGINT, 130, "interrupted"),
@@ -81,7 +88,7 @@ def test_a_second_ctrl_c_while_the_run_saves_still_exits_130_saying_where_it_sto
     assert checkpoint.checkpoint_epoch(out / "last.npz") == epoch and not (out / ".lock").exists()
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.5, 1.5])
+@pytest.mark.parametrize("delay", [0.0, 0.5])
 def test_ctrl_c_during_start_up_stops_with_130_and_one_line(delay, tmp_path):
     """Sent while fnn imports JAX, loads the data or compiles (a Ctrl-C there used to land in JAX's
     garbage-collection callback, which dropped it): no run is made, no traceback is shown."""
@@ -92,8 +99,7 @@ def test_ctrl_c_during_start_up_stops_with_130_and_one_line(delay, tmp_path):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert err in ("fnn train: interrupted\n",
-                   "fnn train: interrupted before the first epoch ended; nothing was saved\n"), err
+    assert said(err) in ("fnn train: interrupted", "fnn train: interrupted before the first epoch ended; nothing was saved")
     assert not (out / "last.npz").exists() and not (out / ".lock").exists()
 
 

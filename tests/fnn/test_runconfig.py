@@ -61,7 +61,7 @@ def test_numpy_integers_are_accepted_and_stored_as_python_ints():
     ({"init_from": "run", "freeze": "head"}, "freeze", "unknown freeze 'head'; expected one of body"),
     ({"init_from": "run", "freeze": "body", "body_lr_scale": 0.1}, "body_lr_scale", "expected no body_lr_scale with"),
     ({"classes": [1, 1]}, "classes", "expected at least two distinct classes, got (1, 1)"),
-    ({"classes": [-1, 2]}, "classes", "expected classes[0] to be an int >= 0, got -1"),
+    ({"classes": [-1, 2]}, "classes", "expected classes[0] to be an int in [0, 65535], got -1"),
     ({"dataset": "diabetes", "labels_per_class": 3}, "labels_per_class", "expected a data set of classes, got dataset "
                                                                          "diabetes"),
 ])

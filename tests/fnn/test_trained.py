@@ -115,3 +115,13 @@ def test_a_run_json_with_files_of_another_training_is_refused(digits_run, tmp_pa
     with pytest.raises(ValueError, match=r"load: expected config, in_shape, output_units and sha256 in .*run.json, "
                                          r"got \[.*\]; a run made by an older fnn has to be trained again"):
         run.load(out)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"length": 2_000_000_000}, r"sample: expected length to be an int in \[1, 100000\], got 2000000000"),
+    ({"seed": 10**23}, r"sample: expected seed to be an int in \[0, 4294967295\]"),
+    ({"temperature": float("inf")}, "sample: expected temperature to be a finite number, got inf"),
+])
+def test_sample_in_python_checks_its_numbers_like_the_command(options, message, digits_run):
+    with pytest.raises(ValueError, match=message):
+        run.load(digits_run[0]).sample("def ", **options)
