@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 LEAKY_RELU_SLOPE = 0.1
 """Lecture default for the leaky ReLU slope (PyTorch and optax use 0.01)."""

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import files
+from fnn.util import files
 
 META = "__meta__"
 FORMAT = "fnn-checkpoint-1"

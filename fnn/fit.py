@@ -23,11 +23,13 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from fnn import checkpoint, fitinputs, interrupts, parallel, validate
+from fnn import checkpoint, fit_checks
 from fnn import monitor as fnn_monitor
+from fnn import parallel
 from fnn.optim import control
 from fnn.optim.injectable import learning_rate_of, with_learning_rate
 from fnn.train import TrainState, autodiff, init_state, make_eval_step, make_scored_epoch, make_train_epoch
+from fnn.util import interrupts, validate
 
 
 class FitResult(NamedTuple):
@@ -238,7 +240,7 @@ def _result(loop: _Loop, controls: Controls, monitored: str) -> FitResult:
 def _run_epochs(loop: _Loop, epochs: range, compiled: Callable, epoch_end: _EpochEnd, progress: bool,
                 on_epoch) -> None:
     """Run ``epochs``, each by the compiled function ``compiled(epoch)``; Ctrl-C or SIGTERM becomes
-    ``Interrupted`` (also one whose exception a callback swallowed: ``fnn.interrupts.check``).
+    ``Interrupted`` (also one whose exception a callback swallowed: ``fnn.util.interrupts.check``).
 
     Without a plateau control (the only one that changes the state between epochs), the next
     epoch is dispatched before this one's results are read, so the device never waits for
@@ -338,11 +340,11 @@ def fit(objective, optimizer: optax.GradientTransformation, params, train: tuple
         the monitor's entries.
     """
     switches = {"shuffle": shuffle, "monitor": monitor, "progress": progress, "train_scores": train_scores}
-    fitinputs.check_arguments(objective, optimizer, key, switches)
+    fit_checks.check_arguments(objective, optimizer, key, switches)
     batch_size = validate.integer("fit", "batch_size", batch_size)
-    sets, model_state = fitinputs.data_and_state(objective, params, train, val, model_state)
+    sets, model_state = fit_checks.data_and_state(objective, params, train, val, model_state)
     per_epoch = steps_per_epoch(sets["train"][0], batch_size)
-    epochs, last_steps = fitinputs.epochs_and_last_steps(epochs, steps, per_epoch)
+    epochs, last_steps = fit_checks.epochs_and_last_steps(epochs, steps, per_epoch)
     mesh = _mesh(devices, batch_size)
     run_epoch, last_epoch, evaluate = _compiled_epochs(objective, optimizer, batch_size, last_steps, augment=augment,
                                                        value_and_grad=value_and_grad, monitor=monitor,

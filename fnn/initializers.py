@@ -13,7 +13,7 @@ import math
 
 import jax.numpy as jnp
 
-from fnn import draws, validate
+from fnn.util import random_draws, validate
 
 
 def fans(shape) -> tuple[int, int]:
@@ -27,11 +27,11 @@ def fans(shape) -> tuple[int, int]:
 
 
 def _uniform(key, shape, dtype, limit: float):
-    return draws.uniform(key, shape, dtype, -limit, limit)
+    return random_draws.uniform(key, shape, dtype, -limit, limit)
 
 
 def _normal(key, shape, dtype, stddev: float):
-    return draws.normal(key, shape, dtype, stddev)
+    return random_draws.normal(key, shape, dtype, stddev)
 
 
 def zeros(key, shape, dtype=jnp.float32):
@@ -117,7 +117,7 @@ def orthogonal(key, shape, dtype=jnp.float32):
     if len(shape) != 2:
         raise ValueError(f"initializers.orthogonal: expected a 2-D shape (n_in, n_out), got {tuple(shape)}")
     n_in, n_out = shape
-    A = draws.normal(key, (max(n_in, n_out), min(n_in, n_out)), dtype)
+    A = random_draws.normal(key, (max(n_in, n_out), min(n_in, n_out)), dtype)
     Q, R = jnp.linalg.qr(A)
     Q = Q * jnp.sign(jnp.diagonal(R))
     return Q if n_in >= n_out else Q.T

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from fnn import activations, validate
+from fnn import activations
+from fnn.util import validate
 
 
 def one_hot(where: str, labels, num_classes: int, dtype):
@@ -144,10 +145,6 @@ BY_NAME = {
     "huber": huber,
     "multiclass_hinge": multiclass_hinge,
 }
-
-CLASSIFICATION = ("softmax_cross_entropy", "multiclass_hinge")
-"""Losses whose targets are class labels over K outputs (prediction = argmax)."""
-
 
 def get(name: str):
     """Return the loss called ``name`` (see ``BY_NAME``)."""

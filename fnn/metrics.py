@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import losses, validate
+from fnn import losses
+from fnn.util import validate
 
 
 def _check_pair(where: str, y_true, y_pred):

@@ -12,12 +12,9 @@ Per hidden representation k, once per epoch on its last minibatch (evaluation mo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import files
 from fnn.layers import Activation, Maxout, Residual, Sequential
 from fnn.layers.base import split_state
 from fnn.regularizers import weights
@@ -72,56 +69,6 @@ def activation_statistics(objective, params, model_state, X) -> dict:
 def records(epoch_statistics: dict) -> dict[str, float]:
     """Flatten ``{"grad_norm": (L,), ...}`` into history entries ``grad_norm_1 .. grad_norm_L``."""
     return {f"{name}_{k + 1}": float(v) for name, values in epoch_statistics.items() for k, v in enumerate(values)}
-
-
-PANELS = (
-    ("grad_norm", r"gradient norm $\|\partial J / \partial W_k\|$", "log"),
-    ("grad_std", r"gradient std $\mathrm{std}(\partial J / \partial W_k)$", "log"),
-    ("update_ratio", r"update / weight ratio $\|\Delta W_k\| \,/\, \|W_k\|$", "log"),
-    ("grad_mean", r"gradient mean $\mathrm{mean}(\partial J / \partial W_k)$", "linear"),
-    ("act_mean", r"activation mean $\mathrm{mean}(A_k)$", "linear"),
-    ("act_std", r"activation std $\mathrm{std}(A_k)$", "linear"),
-)
-"""(statistic, y label, y scale) of the panels of ``figure``, two per row."""
-
-
-def figure(history: list[dict], *, title: str = ""):
-    """The per-layer statistics over epochs: one panel per statistic, one line per layer.
-
-    Weight statistics are labelled W1, W2, ... (the model's weight matrices in order),
-    activation statistics A1, A2, ... (its hidden representations); a history without
-    activation statistics gets no activation row.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = [r["epoch"] for r in history]
-    panels = [p for p in PANELS if f"{p[0]}_1" in history[0]]
-    rows = len(panels) // 2  # the four weight statistics, then the two activation ones if recorded
-    fig, axes = plt.subplots(rows, 2, figsize=(11, 3.2 * rows + 0.6), sharex=True, squeeze=False)
-    for ax, (name, ylabel, scale) in zip(axes.ravel(), panels):
-        symbol = "A" if name.startswith("act_") else "W"
-        layers = sorted(int(key.rsplit("_", 1)[1]) for key in history[0] if key.rsplit("_", 1)[0] == name)
-        for k in layers:
-            ax.plot(epochs, [r[f"{name}_{k}"] for r in history], label=f"{symbol}{k}")
-        if name == "update_ratio":
-            ax.axhline(1e-3, color="grey", ls=":", lw=1, label="1e-3 (healthy)")
-        ax.set_yscale(scale)
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, title="hidden layer" if symbol == "A" else "weight matrix", title_fontsize=7)
-    for ax in axes[-1]:
-        ax.set_xlabel("epoch")
-    fig.suptitle(title or "per-layer statistics")
-    fig.tight_layout()
-    return fig
-
-
-def plot(history: list[dict], path, *, title: str = "") -> Path:
-    """Draw ``figure(history, title=title)`` to the PNG ``path`` (atomically)."""
-    return files.save_figure(figure(history, title=title), path, dpi=100)
 
 
 def mean_over_steps(step_statistics: dict) -> dict:

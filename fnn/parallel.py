@@ -26,7 +26,7 @@ import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
-from fnn import validate
+from fnn.util import validate
 
 AXIS = "batch"
 

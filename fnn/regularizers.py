@@ -17,7 +17,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 
 def weights(params, mask) -> list:

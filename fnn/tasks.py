@@ -25,7 +25,8 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import losses, metrics, validate
+from fnn import losses, metrics
+from fnn.util import validate
 
 CLASSIFICATION_LOSSES = ("softmax_cross_entropy", "multiclass_hinge")
 REGRESSION_LOSSES = ("mse", "mae", "huber")

@@ -32,8 +32,8 @@ import optax
 from fnn import monitor as fnn_monitor
 from fnn import parallel
 from fnn.data.batching import minibatch_indices
-from fnn.reuse import reuse
 from fnn.optim.transforms import global_norm
+from fnn.util.memo import get_or_build
 
 
 class TrainState(NamedTuple):
@@ -122,7 +122,7 @@ def make_train_step(loss_fn: Callable, optimizer: optax.GradientTransformation, 
         optimizer: any ``optax.GradientTransformation``.
         value_and_grad: ``autodiff`` or ``reference.backprop.value_and_grad`` (see the module).
     """
-    return reuse(_BUILT, (_jitted_step, loss_fn, optimizer.update, value_and_grad, grad_norm),
+    return get_or_build(_BUILT, (_jitted_step, loss_fn, optimizer.update, value_and_grad, grad_norm),
                  lambda: _jitted_step(loss_fn, optimizer.update, value_and_grad, grad_norm))
 
 
@@ -160,7 +160,7 @@ def make_train_epoch(
     if mesh is not None:
         parallel.check_batch_size("make_train_epoch", batch_size, mesh)
     args = (loss_fn, optimizer.update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh)
-    return reuse(_BUILT, (_jitted_epoch, *args), lambda: _jitted_epoch(*args))
+    return get_or_build(_BUILT, (_jitted_epoch, *args), lambda: _jitted_epoch(*args))
 
 
 def _jitted_epoch(loss_fn, update, batch_size, value_and_grad, augment, monitor, shuffle, steps, grad_norm, mesh):
@@ -205,7 +205,7 @@ def make_scored_epoch(epoch, evaluate):
     ``evaluate(params, scored[name], model_state)`` of the new parameters. Everything the
     host needs between epochs then comes back in one transfer.
     """
-    return reuse(_BUILT, (_jitted_scored_epoch, epoch, evaluate), lambda: _jitted_scored_epoch(epoch, evaluate))
+    return get_or_build(_BUILT, (_jitted_scored_epoch, epoch, evaluate), lambda: _jitted_scored_epoch(epoch, evaluate))
 
 
 def _jitted_scored_epoch(epoch, evaluate):
@@ -230,7 +230,7 @@ def make_eval_step(objective):
     MSE, RMSE, MAE, R^2 for regression). Evaluation mode: running batch-norm statistics
     from ``model_state``, no dropout.
     """
-    return reuse(_BUILT, (_jitted_evaluate, objective), lambda: _jitted_evaluate(objective))
+    return get_or_build(_BUILT, (_jitted_evaluate, objective), lambda: _jitted_evaluate(objective))
 
 
 def _jitted_evaluate(objective):

@@ -29,8 +29,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
-from fnn.reuse import reuse
+from fnn.util import validate
+from fnn.util.memo import get_or_build
 
 
 def _layers(where: str, params) -> tuple:
@@ -124,4 +124,4 @@ def fine_tuning(optimizer: optax.GradientTransformation, head: int, *,
             return _scaled_body(updates, head, body_scale), state
         return update
 
-    return optax.GradientTransformation(init, reuse(_UPDATES, (optimizer.update, head, body_scale), build))
+    return optax.GradientTransformation(init, get_or_build(_UPDATES, (optimizer.update, head, body_scale), build))

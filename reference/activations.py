@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import activations as fa
-from fnn import validate
+from fnn.util import validate
 
 
 class ActivationCache(NamedTuple):

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from fnn import validate
+from fnn.util import validate
 
 
 def numerical_gradient(f, params, *, eps: float = 1e-6, chunk: int = 256):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from fnn import activations as fa
 from fnn import losses as fl
-from fnn import validate
+from fnn.util import validate
 from reference import activations as ra
 
 

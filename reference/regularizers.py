@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import regularizers as fr
-from fnn import validate
+from fnn.util import validate
 
 
 def _at_weights(params, mask, rule):

@@ -9,7 +9,7 @@ conv 32 (3x3, same) - relu - max-pool 2 - conv 64 - relu - max-pool 2 - dense 12
 The peer writes it in plain JAX as one would by hand: ``lax.conv_general_dilated``,
 ``lax.reduce_window`` max-pooling, ``jax.grad`` of the cross-entropy, ``optax.adam``, a
 permutation and ``lax.scan``. Candidates alternate and the median of the repeats is
-reported (``fnn.benchmark.interleaved``).
+reported (``fnn.bench.timing.interleaved``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import benchmark, optim, train
+from fnn import optim, train
+from fnn.bench import timing
+from fnn.cli import script
 from fnn.models import cnn
 from fnn.objective import Objective
 from reference.backprop import value_and_grad as hand_derived
@@ -53,7 +55,7 @@ def hand_written_loss(params, X, y):
 def hand_written_epoch(batch_size: int):
     """The peer: the same CNN and Adam in plain JAX, ``(params, opt_state, X, y, key)``."""
     optimizer = optax.adam(1e-3)
-    return benchmark.scan_epoch(hand_written_loss, optimizer, batch_size), optimizer
+    return timing.scan_epoch(hand_written_loss, optimizer, batch_size), optimizer
 
 
 def main(config: Config) -> dict:
@@ -66,7 +68,7 @@ def main(config: Config) -> dict:
     params = model.init(key, (64,), dtype=jnp.float32)[1]
     peer, peer_optimizer = hand_written_epoch(config.batch_size)
     plain = [(layer.W, layer.b) for layer in params if layer != ()]
-    return benchmark.against_peer(
+    return timing.against_peer(
         objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
         gradients={"autodiff": train.autodiff, "hand-derived": hand_derived},
         peer=(peer, (plain, peer_optimizer.init(plain), X, y, key)), step_calls=config.step_calls,
@@ -75,8 +77,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
+    return script.parse_config(Config, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

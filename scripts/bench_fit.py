@@ -24,7 +24,9 @@ import time
 import jax
 import jax.numpy as jnp
 
-from fnn import benchmark, optim, train
+from fnn import optim, train
+from fnn.bench import timing
+from fnn.cli import script
 from fnn.data.prepare import prepare
 from fnn.fit import fit
 from fnn.models import mlp
@@ -78,7 +80,7 @@ def bookkeeping(config: Config) -> dict:
 
     candidates = {"bare epochs": (bare, ()), "fit, train + val scores": (fitted(data.val, True), ()),
                   "fit, val scores": (fitted(data.val, False), ()), "fit, no scores": (fitted(None, False), ())}
-    total = benchmark.interleaved(candidates, number=1, repeats=config.repeats)
+    total = timing.interleaved(candidates, number=1, repeats=config.repeats)
     return {name: seconds / config.epochs for name, seconds in total.items()}
 
 
@@ -100,8 +102,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
+    return script.parse_config(Config, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

@@ -7,12 +7,12 @@ a hand-written JAX ``lax.scan`` epoch, PyTorch eager and scikit-learn's ``MLPCla
 Every peer starts from fnn's initial weights and trains the same epoch: N = steps x B
 samples (the first N standardised digits; standard normal inputs and uniform random labels
 for the wide MLP), N / B Adam steps (learning rate 1e-3, b1 0.9, b2 0.999, eps 1e-8), all in
-float32; ``fnn.peers`` maps the libraries' conventions. Runs alternate between the peers
+float32; ``fnn.bench.peers`` maps the libraries' conventions. Runs alternate between the peers
 (``epoch_calls`` epochs a sample) and the median of the repeats is reported with the time
 over fnn's, GFLOP/s (6 x weights x samples per epoch) and its share of a float32 matmul peak
 measured in the same run (a ``peak_size``^3 ``jnp.dot``, 2 n^3 FLOPs). "matmuls alone" is the
-epoch's matrix products and nothing else (``fnn.benchmark.matmuls_epoch``), "Adam updates
-alone" its optimizer steps (``fnn.benchmark.updates_epoch``). PyTorch runs on as many threads
+epoch's matrix products and nothing else (``fnn.bench.timing.matmuls_epoch``), "Adam updates
+alone" its optimizer steps (``fnn.bench.timing.updates_epoch``). PyTorch runs on as many threads
 as XLA:CPU (the CPUs this process may use; ``--torch-threads`` to change it), scikit-learn on
 NumPy's BLAS threads. A peer whose package is missing (``pip install .[peers]``) is skipped
 with a note. The load average before and after is printed: on a shared machine other jobs
@@ -29,7 +29,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import benchmark, optim, peers
+from fnn import optim
+from fnn.bench import peers, timing
+from fnn.cli import script
 from fnn.data import datasets, preprocessing
 from fnn.models import mlp
 from fnn.objective import Objective
@@ -65,7 +67,7 @@ def epoch_data(dataset: str, sizes, n: int, *, seed: int) -> tuple[np.ndarray, n
 
 
 def make_peers(objective, params, data, *, batch_size: int, learning_rate: float, seed: int) -> dict:
-    """name -> ``fnn.peers.Peer``, every one from ``params``; a peer without its package is left out."""
+    """name -> ``fnn.bench.peers.Peer``, every one from ``params``; a peer without its package is left out."""
     weights = peers.dense_weights(params)
     key = jax.random.key(seed)
     options = dict(batch_size=batch_size, learning_rate=learning_rate)
@@ -90,13 +92,13 @@ def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: floa
     trainers = make_peers(objective, params, data, batch_size=batch_size, learning_rate=config.learning_rate,
                           seed=config.seed)
     candidates = {name: (peer.epoch, ()) for name, peer in trainers.items()}
-    candidates["matmuls alone"] = benchmark.matmuls_epoch(sizes, batch_size, config.steps_per_epoch)
-    candidates["Adam updates alone"] = benchmark.updates_epoch(optim.adam(config.learning_rate), params,
+    candidates["matmuls alone"] = timing.matmuls_epoch(sizes, batch_size, config.steps_per_epoch)
+    candidates["Adam updates alone"] = timing.updates_epoch(optim.adam(config.learning_rate), params,
                                                                config.steps_per_epoch)
-    seconds = benchmark.interleaved(candidates, number=config.epoch_calls, repeats=config.repeats)
+    seconds = timing.interleaved(candidates, number=config.epoch_calls, repeats=config.repeats)
     model = "-".join(map(str, sizes))
     print(f"{model} on {dataset} data, batch {batch_size}, {config.steps_per_epoch} Adam steps per epoch")
-    rows = benchmark.print_epochs(seconds, baseline="fnn", flops=benchmark.training_flops(sizes, samples), peak=peak,
+    rows = timing.print_epochs(seconds, baseline="fnn", flops=timing.training_flops(sizes, samples), peak=peak,
                                   no_flops=("Adam updates alone",))
     parts = seconds["matmuls alone"] + seconds["Adam updates alone"]
     print(f"  fnn / matmuls alone {seconds['fnn'] / seconds['matmuls alone']:.3f}; "
@@ -112,7 +114,7 @@ def main(config: Config) -> dict:
         import torch
 
         torch.set_num_threads(threads)
-    peak = benchmark.matmul_gflops(config.peak_size)
+    peak = timing.matmul_gflops(config.peak_size)
     results = {"device": str(jax.devices()[0]), "matmul_gflops": peak, "peak_size": config.peak_size,
                "torch_threads": threads, "load_average_before": os.getloadavg()[0]}
     print(f"device {results['device']}; float32 matmul peak ({config.peak_size}^3) {peak:.1f} GFLOP/s; "
@@ -125,9 +127,9 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv,
+    return script.parse_config(Config, __doc__.splitlines()[0], argv,
                                   fields=("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "torch_threads", "seed"))
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

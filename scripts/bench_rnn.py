@@ -10,7 +10,7 @@ embedding 32 - simple RNN 128 (s_t = tanh(x_t U + s_{t-1} W + b), one ``lax.scan
 it in plain JAX as one would by hand: an embedding lookup, a ``lax.scan`` over time,
 ``jax.grad`` of the cross-entropy, ``optax.adam``, a permutation and ``lax.scan`` over
 minibatches. Candidates alternate and the median of the repeats is reported
-(``fnn.benchmark.interleaved``).
+(``fnn.bench.timing.interleaved``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import benchmark, optim, tasks, train
+from fnn import optim, tasks, train
+from fnn.bench import timing
+from fnn.cli import script
 from fnn.models import recurrent
 from fnn.objective import Objective
 from reference.backprop import value_and_grad as hand_derived
@@ -74,8 +76,8 @@ def main(config: Config) -> dict:
     y = jax.random.randint(jax.random.fold_in(key, 1), (n, WINDOW), 0, VOCABULARY)
     params = net.init(key, (WINDOW,), dtype=jnp.float32)[1]
     peer_optimizer = optax.adam(1e-3)
-    peer = benchmark.scan_epoch(hand_written_loss, peer_optimizer, config.batch_size)
-    return benchmark.against_peer(
+    peer = timing.scan_epoch(hand_written_loss, peer_optimizer, config.batch_size)
+    return timing.against_peer(
         objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
         gradients={"autodiff": train.autodiff, "hand-derived": hand_derived},
         peer=(peer, (plain(params), peer_optimizer.init(plain(params)), X, y, key)), step_calls=config.step_calls,
@@ -85,8 +87,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
+    return script.parse_config(Config, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

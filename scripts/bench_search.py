@@ -26,7 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import benchmark, optim, train
+from fnn import optim, train
+from fnn.bench import timing
+from fnn.cli import script
 from fnn.data.prepare import prepare
 from fnn.models import mlp
 from fnn.objective import Objective
@@ -59,7 +61,7 @@ def _flops(config: Config, n_train: int, n_val: int) -> int:
     """One trial's epoch: forward and backward over the trained minibatches, forward over the validation set."""
     sizes = (64, config.width, config.width, 10)
     trained = n_train // config.batch_size * config.batch_size
-    return benchmark.training_flops(sizes, trained) + benchmark.training_flops(sizes, n_val) // 3
+    return timing.training_flops(sizes, trained) + timing.training_flops(sizes, n_val) // 3
 
 
 def _candidates(config: Config, objective, states, optimizer, data) -> dict:
@@ -86,9 +88,9 @@ def main(config: Config) -> dict:
     data = prepare("digits", key=jax.random.key(config.seed))
     objective = Objective(mlp.mlp((config.width, config.width), 10))
     states, optimizer = _states(config, objective, data.train[0].shape[1])
-    seconds = benchmark.interleaved(_candidates(config, objective, states, optimizer, data), number=config.epochs,
+    seconds = timing.interleaved(_candidates(config, objective, states, optimizer, data), number=config.epochs,
                                     repeats=config.repeats)
-    peak = benchmark.matmul_gflops(1024)
+    peak = timing.matmul_gflops(1024)
     one = seconds.pop("one trial")
     flops = _flops(config, len(data.train[1]), len(data.val[1]))
     gflops = {"one trial": flops / one / 1e9} | {name: flops * config.trials / value / 1e9
@@ -109,8 +111,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
+    return script.parse_config(Config, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

@@ -18,10 +18,11 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-
 import optax
 
-from fnn import benchmark, optim, peers, train
+from fnn import optim, train
+from fnn.bench import peers, timing
+from fnn.cli import script
 from fnn.models import mlp
 from fnn.objective import Objective
 from reference.backprop import value_and_grad as hand_derived
@@ -42,7 +43,7 @@ class Config:
 def hand_written_epoch(batch_size: int):
     """The peer: a plain-JAX epoch of the MLP with Adam, ``(params, opt_state, X, y, key)``."""
     optimizer = optax.adam(1e-3)
-    return benchmark.scan_epoch(peers.plain_mlp_loss, optimizer, batch_size), optimizer
+    return timing.scan_epoch(peers.plain_mlp_loss, optimizer, batch_size), optimizer
 
 
 def bench_model(sizes, batch_size, config: Config) -> dict:
@@ -67,9 +68,9 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
     peer, peer_optimizer = hand_written_epoch(batch_size)
     plain = [(layer.W, layer.b) for layer in params if layer != ()]
     epochs["hand-written scan"] = (peer, (plain, peer_optimizer.init(plain), X, y, key))
-    step_s = benchmark.interleaved(steps, number=config.step_calls, repeats=config.repeats)
-    epoch_s = benchmark.interleaved(epochs, number=config.epoch_calls, repeats=config.repeats)
-    flops_per_step = benchmark.training_flops(sizes, batch_size)
+    step_s = timing.interleaved(steps, number=config.step_calls, repeats=config.repeats)
+    epoch_s = timing.interleaved(epochs, number=config.epoch_calls, repeats=config.repeats)
+    flops_per_step = timing.training_flops(sizes, batch_size)
     return {
         "model": "-".join(map(str, sizes)),
         "batch_size": batch_size,
@@ -86,7 +87,7 @@ def bench_model(sizes, batch_size, config: Config) -> dict:
 
 
 def main(config: Config) -> dict:
-    peak = benchmark.matmul_gflops()
+    peak = timing.matmul_gflops()
     results = {"device": str(jax.devices()[0]), "matmul_gflops": peak,
                "models": [bench_model(sizes, b, config) for sizes, b in config.models]}
     print(f"device {results['device']}; measured float32 matmul peak {peak:.1f} GFLOP/s")
@@ -105,8 +106,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv, fields=("steps_per_epoch", "step_calls", "epoch_calls", "repeats", "seed"))
+    return script.parse_config(Config, __doc__.splitlines()[0], argv, fields=("steps_per_epoch", "step_calls", "epoch_calls", "repeats", "seed"))
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

@@ -26,8 +26,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from fnn import benchmark, optim
-
+from fnn import optim
+from fnn.bench import timing
+from fnn.cli import script
 
 ONE_LOOP_PASSES = 7
 """Passes over a weight matrix of an Adam update in one loop: read p, m, v and g, write p, m and v."""
@@ -57,7 +58,7 @@ def batched_products(config: Config) -> dict:
     candidates = {f"{T} batched products": (_looped(lambda a, w: jnp.einsum("tbd,tde->tbe", a, w), config.steps),
                                             (A, W)),
                   "one product, same FLOPs": (_looped(lambda a, w: a @ w, config.steps), (A.reshape(T * B, D), W[0]))}
-    seconds = benchmark.interleaved(candidates, number=1, repeats=config.repeats)
+    seconds = timing.interleaved(candidates, number=1, repeats=config.repeats)
     flops = 2 * T * B * D * D
     return {name: {"ms": 1e3 * s / config.steps, "gflops": flops * config.steps / s / 1e9}
             for name, s in seconds.items()}
@@ -100,7 +101,7 @@ def adam_loops(config: Config) -> dict:
     candidates = {"Adam step": (_looped(adam_step, config.steps), ((p, adam.init(p)), g)),
                   "moments alone": (_looped(moments, config.steps), ((p, p), g))}
     seconds = {name: s / config.steps for name, s in
-               benchmark.interleaved(candidates, number=1, repeats=config.repeats).items()}
+               timing.interleaved(candidates, number=1, repeats=config.repeats).items()}
     nbytes = p.size * p.dtype.itemsize
     loops = matrix_loops(config.size)
     passes = sum(reads + 1 for reads in loops)
@@ -126,8 +127,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return benchmark.parse_config(Config, __doc__.splitlines()[0], argv)
+    return script.parse_config(Config, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
-    benchmark.run_script(main, parse)
+    script.run_script(main, parse)

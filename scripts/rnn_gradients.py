@@ -33,10 +33,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import files, optim, tasks, train
+from fnn import optim, tasks, train
 from fnn.layers import Dense, Sequential, gated, rnn
 from fnn.models import recurrent
 from fnn.objective import Objective
+from fnn.plots import figures
+from fnn.util import files
 
 CELL_STEPS = {"rnn": rnn.cell, "gru": gated.gru_cell, "lstm": gated.lstm_cell}
 
@@ -182,7 +184,7 @@ def plot_norms(norms: dict, path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    return files.save_figure(fig, path, dpi=110)
+    return figures.save(fig, path, dpi=110)
 
 
 def plot_runs(runs: dict, path, title: str) -> Path:
@@ -201,7 +203,7 @@ def plot_runs(runs: dict, path, title: str) -> Path:
         ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    return files.save_figure(fig, path, dpi=110)
+    return figures.save(fig, path, dpi=110)
 
 
 def parse(argv=None) -> Config:

@@ -11,7 +11,6 @@ jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 import hypothesis  # noqa: E402
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from fnn.objective import Objective  # noqa: E402
@@ -43,13 +42,6 @@ HAND_VS_AUTODIFF = {"rtol": 1e-10, "atol": 1e-12}
 @pytest.fixture
 def key():
     return jax.random.key(0)
-
-
-def assert_trees_close(actual, expected, *, rtol, atol):
-    """Assert two pytrees have one structure and allclose leaves."""
-    assert jax.tree.structure(actual) == jax.tree.structure(expected)
-    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
 
 
 def compilations_during(run) -> int:

@@ -30,8 +30,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
 from fnn.classic import stumps
+from fnn.util import validate
 
 
 class AdaBoost(NamedTuple):

@@ -35,9 +35,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import activations, losses, validate
+from fnn import activations, losses
 from fnn.classic import stumps
 from fnn.classic.learners import StumpLearner
+from fnn.util import validate
 
 LOSSES = ("squared", "log")
 

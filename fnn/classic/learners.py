@@ -18,9 +18,10 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from fnn import optim, validate
+from fnn import optim
 from fnn.classic import stumps
 from fnn.models.mlp import mlp
+from fnn.util import validate
 
 
 @dataclasses.dataclass(frozen=True)

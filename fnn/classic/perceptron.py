@@ -17,7 +17,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 
 class Perceptron(NamedTuple):
@@ -56,7 +56,7 @@ def _check(where: str, X, y=None) -> None:
                          f"map 0/1 labels with 2 y - 1")
 
 
-def train(X, y, *, max_epochs: int = 100) -> Perceptron:
+def fit(X, y, *, max_epochs: int = 100) -> Perceptron:
     r"""Train a perceptron from w~ = 0 until an epoch without mistakes, or ``max_epochs``.
 
     Math:
@@ -74,8 +74,8 @@ def train(X, y, *, max_epochs: int = 100) -> Perceptron:
     Raises:
         ValueError: X not (N, D), y not (N,) or (when concrete) not in {-1, +1}, max_epochs < 1.
     """
-    _check("perceptron.train", X, jnp.asarray(y))
-    max_epochs = validate.integer("perceptron.train", "max_epochs", max_epochs)
+    _check("perceptron.fit", X, jnp.asarray(y))
+    max_epochs = validate.integer("perceptron.fit", "max_epochs", max_epochs)
     Xa, t = augment(X), jnp.asarray(y).astype(X.dtype)
 
     def visit(w, sample):

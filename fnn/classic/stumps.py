@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 CRITERIA = ("error", "gini")
 

@@ -20,9 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import validate
 from fnn.layers import dense
 from fnn.layers.dense import DenseParams
+from fnn.util import validate
 
 
 def step(Z):

@@ -14,7 +14,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 
 def _images(where: str, X, image_shape):

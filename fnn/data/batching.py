@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 
 def minibatch_indices(key, n: int, batch_size: int, *, shuffle: bool = True):

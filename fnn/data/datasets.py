@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import validate
 from fnn.data import text
+from fnn.util import validate
 
 
 class Dataset(NamedTuple):
@@ -159,8 +159,14 @@ def moons(key, n: int = 1000, *, noise: float = 0.1) -> Dataset:
 
 
 GENERATED = {"xor": xor, "spirals": two_spirals, "moons": moons}
+def pysource() -> Dataset:
+    """The Python standard library's source as a character corpus (``fnn.data.text``): windows of ids."""
+    X, y, size, held_out = text.pysource_windows()
+    return Dataset(X, y, size, test=held_out)
+
+
 FIXED = {"digits": digits, "iris": iris, "wine": wine, "breast_cancer": breast_cancer, "mnist1d": mnist1d,
-         "diabetes": diabetes, "pysource": text.pysource}
+         "diabetes": diabetes, "pysource": pysource}
 NAMES = (*FIXED, "mnist", *GENERATED)
 IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 """(H, W) of the data sets whose rows are images (for flips and shifts)."""

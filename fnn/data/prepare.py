@@ -6,8 +6,8 @@ from typing import NamedTuple
 
 import jax
 
-from fnn import validate
 from fnn.data import datasets, preprocessing, splits
+from fnn.util import validate
 
 
 class Prepared(NamedTuple):

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import validate
+from fnn.util import validate
 
 
 class Split(NamedTuple):

@@ -2,7 +2,7 @@ r"""A character corpus that ships with every Python: standard-library source fil
 
 ``corpus()`` joins the source of ``MODULES`` (read from the running interpreter's standard
 library, so the text is fixed by the Python version: this project runs 3.11);
-``Vocabulary`` maps its characters to ids and back; ``pysource()`` cuts the ids into
+``Vocabulary`` maps its characters to ids and back; ``pysource_windows()`` cuts the ids into
 windows of ``WINDOW`` characters for next-character prediction, x = c_{i..i+T-1},
 y = c_{i+1..i+T}, and holds out the last ``TEST_FRACTION`` of the text as the test split.
 
@@ -82,15 +82,13 @@ def split_text(text: str):
     return text[:cut], text[cut:]
 
 
-def pysource():
-    """``Dataset``: the corpus as (X, y) windows of ``WINDOW`` ids (X as float32, like every data
-    set's features, exact for ids below 2^24), its vocabulary size, the held-out windows."""
-    from fnn.data.datasets import Dataset
-
+def pysource_windows():
+    """(X, y, vocabulary size, held-out (X, y)): the corpus as windows of ``WINDOW`` ids (X as float32,
+    like every data set's features, exact for ids below 2^24); ``fnn.data.datasets.pysource`` wraps them."""
     vocabulary = Vocabulary(corpus())
     train, held_out = (windows(vocabulary.encode(part), WINDOW) for part in split_text(corpus()))
     as_set = lambda X, y: (jnp.asarray(X, jnp.float32), jnp.asarray(y))  # noqa: E731 (X float32 as every data set's)
-    return Dataset(*as_set(*train), len(vocabulary), test=as_set(*held_out))
+    return (*as_set(*train), len(vocabulary), as_set(*held_out))
 
 
 def unigram_perplexity(train, test, size: int) -> float:

@@ -15,12 +15,13 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from fnn import files
 from fnn.data.prepare import Prepared, prepare
 from fnn.fit import Controls, FitResult, fit
 from fnn.layers import Activation, Dense, Sequential
 from fnn.objective import Objective
 from fnn.train import make_eval_step
+from fnn.plots import figures
+from fnn.util import files
 
 DTYPE = jnp.float32
 
@@ -100,11 +101,11 @@ def subplots(rows: int = 1, cols: int = 1, *, panel=(5.5, 4.0), **kwargs):
     return plt.subplots(rows, cols, figsize=(panel[0] * cols, panel[1] * rows), squeeze=False, **kwargs)
 
 
-def finish(out, config, numbers: dict, figures: dict) -> dict:
+def finish(out, config, numbers: dict, pictures: dict) -> dict:
     """Save each figure as ``out/NAME.png`` and ``{config, numbers, files}`` as ``out/results.json``
     (strict JSON, atomic writes); return the numbers with the paths written under ``files``."""
     out = Path(out)
-    written = [str(files.save_figure(fig, out / f"{name}.png")) for name, fig in figures.items()]
+    written = [str(figures.save(fig, out / f"{name}.png")) for name, fig in pictures.items()]
     written.append(str(out / "results.json"))
     numbers = numbers | {"files": written}
     files.atomic_write_json(out / "results.json", {"config": dataclasses.asdict(config)} | numbers)

@@ -19,7 +19,6 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
 from fnn import activations, metrics, optim
 from fnn.experiments import common

@@ -21,9 +21,10 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from fnn import optim, validate
+from fnn import optim
 from fnn.experiments import common
 from fnn.models import mlp
+from fnn.util import validate
 
 INITIALIZERS = {"xavier": "lecun_normal", "he": "he_normal"}
 OPTIMIZERS = ("momentum", "adam")

@@ -20,10 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from fnn import optim, validate
+from fnn import optim
 from fnn.experiments import common
 from fnn.models import mlp
 from fnn.optim import landscapes, second_order
+from fnn.util import validate
 
 RATES = {
     "ill-conditioned quadratic": {"sgd": 0.09, "momentum": 0.02, "nesterov": 0.02, "adagrad": 1.0, "rmsprop": 0.05,

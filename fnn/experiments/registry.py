@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from fnn import ranges, validate
-from fnn.experiments import (batchnorm, dropout_ensemble, glorot, he, optimizer_paths, overfitting, schedules,
-                             transfer, universal_approximation, zero_init)
+from fnn.experiments import (batchnorm, dropout_ensemble, glorot, he, optimizer_paths, overfitting, schedules, transfer,
+                             universal_approximation, zero_init)
+from fnn.util import ranges, validate
 
 EXPERIMENTS = {"zero-init": zero_init, "glorot": glorot, "he": he, "dropout-ensemble": dropout_ensemble,
                "batchnorm": batchnorm, "overfitting": overfitting, "universal-approximation": universal_approximation,
@@ -69,7 +69,7 @@ def config(name: str, *, size: str = "full", seed: int | None = None, settings: 
 
 
 def _check_number(where: str, field: str, value) -> None:
-    """A setting named in ``fnn.ranges.RANGES`` in its range (each item of a tuple); any other number finite."""
+    """A setting named in ``fnn.util.ranges.RANGES`` in its range (each item of a tuple); any other number finite."""
     for item in value if isinstance(value, tuple) else (value,):
         if field in ranges.RANGES:
             ranges.check(where, field, item)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from fnn import activations, validate
+from fnn import activations
 from fnn.layers.base import no_weights
+from fnn.util import validate
 
 
 @dataclasses.dataclass(frozen=True)

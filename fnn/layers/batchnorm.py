@@ -18,16 +18,15 @@ PyTorch's ``momentum=0.1`` is the weight on the new batch value, i.e. ours 0.9.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import dataclasses
 import math
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
 from fnn.layers.base import no_weights
+from fnn.util import validate
 
 
 class BatchNormParams(NamedTuple):

@@ -33,7 +33,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import initializers, validate
+from fnn import initializers
+from fnn.util import validate
 
 DIMENSIONS = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC")}
 """lax dimension numbers of the 1-D and 2-D layouts."""

@@ -9,7 +9,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import draws, initializers, validate
+from fnn import initializers
+from fnn.util import random_draws, validate
+
 
 BIAS_INITIALIZERS = ("zeros", "pytorch_uniform")
 
@@ -24,7 +26,7 @@ class DenseParams(NamedTuple):
 def pytorch_uniform_bias(key, d_in: int, d_out: int, dtype):
     """PyTorch's ``nn.Linear`` bias, b ~ U(-1/sqrt(D_in), 1/sqrt(D_in)) (variance 1 / (3 D_in))."""
     limit = 1 / math.sqrt(d_in)
-    return draws.uniform(key, (d_out,), dtype, -limit, limit)
+    return random_draws.uniform(key, (d_out,), dtype, -limit, limit)
 
 
 def init(key, d_in: int, d_out: int, *, initializer=initializers.he_normal, bias: str = "zeros",

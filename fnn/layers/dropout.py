@@ -17,8 +17,9 @@ from numbers import Real
 import jax
 import jax.numpy as jnp
 
-from fnn import activations, validate
+from fnn import activations
 from fnn.layers.base import no_weights
+from fnn.util import validate
 
 FORMS = ("inverted", "lecture")
 

@@ -17,7 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import initializers, validate
+from fnn import initializers
+from fnn.util import validate
 
 
 class EmbeddingParams(NamedTuple):

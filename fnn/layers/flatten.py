@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from fnn import validate
 from fnn.layers.base import no_weights
+from fnn.util import validate
 
 
 def apply(X):

@@ -29,8 +29,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import initializers, validate
+from fnn import initializers
 from fnn.layers.rnn import check_mask, check_sequences, scan_time
+from fnn.util import validate
 
 
 class GRUParams(NamedTuple):

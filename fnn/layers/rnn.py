@@ -26,8 +26,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import initializers, validate
+from fnn import initializers
 from fnn.layers.base import Wrapper
+from fnn.util import validate
 
 
 class RNNParams(NamedTuple):

@@ -19,9 +19,9 @@ Reference: the lecture's unpooling slides; Noh et al. (2015), Badrinarayanan et 
 
 from __future__ import annotations
 
-from fnn import validate
 from fnn.layers import Activation, Conv, ConvTranspose, Flatten, Reshape, Sequential, Unpooled
 from fnn.layers.pool import MaxPool
+from fnn.util import validate
 
 DECODERS = ("transpose", "unpool")
 PRESET = dict(channels=(16, 8), kernel=3, pool=2)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 
-from fnn import validate
 from fnn.layers import Activation, Conv, Dense, Flatten, Reshape, Sequential
 from fnn.layers.pool import MaxPool
+from fnn.util import validate
 
 PRESETS = {
     "image": dict(channels=(32, 64), kernel=3, stride=1, padding="same", pool=2),

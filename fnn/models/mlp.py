@@ -15,9 +15,10 @@ other, so the generic backprop and every tool that takes a model work on it.
 
 from __future__ import annotations
 
-from fnn import activations, validate
-from fnn.layers import dropout as dropout_layer
+from fnn import activations
 from fnn.layers import Activation, BatchNorm, Dense, Dropout, Maxout, Residual, Sequential
+from fnn.layers import dropout as dropout_layer
+from fnn.util import validate
 
 BATCHNORM_PLACES = ("before", "after")
 ACTIVATIONS = (*activations.ELEMENTWISE, "maxout")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from fnn import validate
-from fnn.layers import GRU, LSTM, Bidirectional, Dense, Embedding, Flatten, Reshape, Sequential, SimpleRNN
-from fnn.layers import dense, gated, rnn
+from fnn.layers import (GRU, LSTM, Bidirectional, Dense, Embedding, Flatten, Reshape, Sequential, SimpleRNN, dense,
+                        gated, rnn)
+from fnn.util import validate
 
 CELLS = {"rnn": SimpleRNN, "gru": GRU, "lstm": LSTM}
 EMBEDDING_DIM = 32

@@ -15,9 +15,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
 from fnn.optim.sign_based import rprop
 from fnn.optim.transforms import as_dtype, check_rate, leafwise, rate, state_full
+from fnn.util import validate
 
 
 class SGDState(NamedTuple):

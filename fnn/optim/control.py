@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from fnn import activations, validate
+from fnn import activations
+from fnn.util import validate
 
 
 class EarlyStoppingState(NamedTuple):

@@ -20,7 +20,7 @@ import optax
 
 from fnn.optim import aliases, schedules
 from fnn.optim.transforms import clip_by_global_norm, decoupled_weight_decay
-from fnn.reuse import reuse
+from fnn.util.memo import get_or_build
 
 SCHEDULE_PREFIX = "schedule_"
 
@@ -100,7 +100,7 @@ def injectable(name: str, *, schedule: str | None = None, schedule_args: dict | 
         return optimizer
     mask = None if weight_decay is None else _mask_key(weight_decay_mask)  # the mask is read only with decay
     shape = (name, schedule, mask, tuple((k, "number" if k in numbers else v) for k, v in args.items()))
-    return optimizer._replace(update=reuse(_UPDATES, shape, lambda: optimizer.update))
+    return optimizer._replace(update=get_or_build(_UPDATES, shape, lambda: optimizer.update))
 
 
 def _mask_key(mask):

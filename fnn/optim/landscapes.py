@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
+from fnn.util import validate
 
 
 def ill_conditioned_quadratic(x):

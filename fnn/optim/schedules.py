@@ -12,7 +12,7 @@ import math
 
 import jax.numpy as jnp
 
-from fnn import validate
+from fnn.util import validate
 
 
 def _floats(step, *hyper):

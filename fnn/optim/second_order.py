@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
+from fnn.util import validate
 
 
 class Path(NamedTuple):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
 from fnn.optim.transforms import as_dtype, leafwise, state_full
+from fnn.util import validate
 
 
 class RpropState(NamedTuple):

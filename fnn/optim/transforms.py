@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fnn import validate
+from fnn.util import validate
 
 
 def rate(learning_rate, count):

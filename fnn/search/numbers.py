@@ -7,7 +7,7 @@ numbers back as tracers (``placed``), so the trials differ only in data of the p
 
     J_t(theta) = L(f(X; theta, rate_t), y) + lambda_t R(W),   one program for every trial t.
 
-The values are checked when a trial's configuration is built (``fnn.runconfig``); ``placed``
+The values are checked when a trial's configuration is built (``fnn.run.configuration``); ``placed``
 sets the fields without the specs' own checks, which cannot read a tracer.
 """
 

@@ -6,10 +6,10 @@ import dataclasses
 import math
 from pathlib import Path
 
-from fnn import files, history
+from fnn import history
 from fnn.search.rounds import Round
 from fnn.search.space import Grid, Uniform
-from fnn.search.trials import rank
+from fnn.util import files
 
 
 def records(rounds: list[Round]) -> list[dict]:
@@ -17,8 +17,8 @@ def records(rounds: list[Round]) -> list[dict]:
     searched settings, the last epoch's validation metrics (``val_<metric>``), group."""
     rows = []
     for number, done in enumerate(rounds, start=1):
-        for rank, result in enumerate(done.results, start=1):
-            rows.append({"round": number, "rank": rank, "score": result.score, "score_std": result.score_std,
+        for place, result in enumerate(done.results, start=1):
+            rows.append({"round": number, "rank": place, "score": result.score, "score_std": result.score_std,
                          **result.settings, **{f"val_{k}": v for k, v in result.val.items()}, "group": result.group})
     return rows
 
@@ -59,58 +59,19 @@ def format_table(results: list, metric: str, *, folds: int | None = None, limit:
     label = f"val {metric}" + (f" ({folds}-fold)" if folds else "")
     width = max(len(label), 17 if folds else 8)
     lines = [f"{'rank':>4}  {label:>{width}}  " + "  ".join(f"{n:>10}" for n in names) + "  group"]
-    for rank, result in enumerate(results[:limit], start=1):
+    for place, result in enumerate(results[:limit], start=1):
         score = "diverged" if math.isnan(result.score) else (
             f"{result.score:.4f} ± {result.score_std:.4f}" if folds else f"{result.score:.4f}")
         values = "  ".join(f"{_shown(result.settings[n]):>10}" for n in names)
-        lines.append(f"{rank:>4}  {score:>{width}}  {values}  {result.group:>5}")
+        lines.append(f"{place:>4}  {score:>{width}}  {values}  {result.group:>5}")
     return "\n".join(lines)
 
 
-def plot(rounds: list[Round], path, *, metric: str, title: str = "") -> Path:
-    """The validation ``metric`` of every trial over the two first searched settings: a scatter
-    coloured by the score (log axes for log-uniform settings; one setting: the score against it),
-    later rounds as smaller markers, the best trial starred. Diverged trials are grey crosses."""
-    import matplotlib
+def axes(space: dict) -> dict:
+    """How the search picture draws each searched setting's axis: (log scale, the grid's values as
+    ticks or None) (``fnn.plots.search``)."""
+    def ticks(dimension):
+        numeric = isinstance(dimension, Grid) and all(isinstance(v, (int, float)) for v in dimension.values)
+        return sorted(set(dimension.values)) if numeric else None
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    space = rounds[0].space
-    names = list(space)[:2]
-    trials = [r for done in rounds for r in done.results]
-    round_of = {id(r): number for number, done in enumerate(rounds) for r in done.results}
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-
-    def coordinates(chosen):
-        return ([r.settings[names[0]] for r in chosen],
-                [r.settings[names[1]] if len(names) > 1 else r.score for r in chosen])
-
-    finite = [r for r in trials if not math.isnan(r.score)]
-    if finite:
-        points = ax.scatter(*coordinates(finite), c=[r.score for r in finite], cmap="viridis", edgecolors="k",
-                            linewidths=0.3, s=[60 / (1 + round_of[id(r)]) for r in finite])
-        fig.colorbar(points, ax=ax, label=f"validation {metric}")
-        ax.scatter(*coordinates(rank(finite, metric)[:1]), marker="*", s=260, facecolors="none", edgecolors="red",
-                   label="best")
-    diverged = [r for r in trials if math.isnan(r.score)]
-    if diverged and len(names) > 1:
-        ax.scatter(*coordinates(diverged), marker="x", c="0.6", label="diverged")
-    if finite:
-        ax.legend(loc="best")
-    for axis, name in zip(("x", "y"), names):
-        _label_axis(ax, axis, name, space[name])
-    if len(names) == 1:
-        ax.set_ylabel(f"validation {metric}")
-    ax.set_title(title or f"validation {metric} of {len(trials)} trials")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return files.save_figure(fig, path)
-
-
-def _label_axis(ax, axis: str, name: str, dimension) -> None:
-    getattr(ax, f"set_{axis}label")(name + (" (log scale)" if getattr(dimension, "log", False) else ""))
-    if isinstance(dimension, Uniform) and dimension.log:
-        getattr(ax, f"set_{axis}scale")("log")
-    elif isinstance(dimension, Grid) and all(isinstance(v, (int, float)) for v in dimension.values):
-        getattr(ax, f"set_{axis}ticks")(sorted(set(dimension.values)))
+    return {name: (isinstance(dimension, Uniform) and dimension.log, ticks(dimension)) for name, dimension in space.items()}

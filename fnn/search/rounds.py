@@ -15,13 +15,14 @@ import jax
 import jax.numpy as jnp
 from tqdm.auto import tqdm
 
-from fnn import files, parallel, runparts, trained, validate
+from fnn import parallel
 from fnn.data.prepare import Prepared
 from fnn.fit import FitResult, fit
-from fnn.run import CONFIG_FILE, test_scores
-from fnn.runconfig import RunConfig
+from fnn.run import CONFIG_FILE, assembly, test_scores, trained
+from fnn.run.configuration import RunConfig
 from fnn.search import space as spaces
 from fnn.search.trials import TrialResult, check_space, rank, train_trials
+from fnn.util import files, validate
 
 METHODS = ("grid", "random")
 
@@ -42,7 +43,7 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
         base: the fixed part of every trial (``fnn.search.trials.trial_config`` applies a trial).
         space: setting name -> ``Grid``, ``Uniform`` or ``LogUniform`` (``fnn.search.space``).
         key: draws the random trials (round r uses ``fold_in(key, r)``).
-        data: the split and scaled data (default: ``runparts.load_data(base)``).
+        data: the split and scaled data (default: ``assembly.load_data(base)``).
         method: "grid" (``grid(space, points=points)``) or "random" (``trials`` draws).
         rounds: coarse-to-fine rounds; each after the first searches the space narrowed
             around the previous round's ``keep`` best trials (default: a quarter, at least 1).
@@ -60,7 +61,7 @@ def search(base: RunConfig, space: dict, *, key, data: Prepared | None = None, m
     check_space(base, space)
     if devices is not None:
         parallel.batch_mesh(devices)  # enough devices, before any data is loaded
-    data = runparts.load_data(base) if data is None else data
+    data = assembly.load_data(base) if data is None else data
     done = []
     for r in tqdm(range(rounds), desc="rounds", unit="round", disable=not progress or rounds == 1, leave=False):
         drawn = spaces.grid(space, points=points) if method == "grid" else spaces.sample(
@@ -87,7 +88,7 @@ def best(rounds: list[Round]) -> TrialResult:
 class Retrained(NamedTuple):
     """The best configuration trained on train + validation: its parts, fit result and test scores."""
 
-    parts: runparts.RunParts
+    parts: assembly.RunParts
     result: FitResult
     test: dict
     test_report: dict | None
@@ -97,7 +98,7 @@ def retrain(config: RunConfig, data: Prepared, *, value_and_grad=None, progress:
     """Train ``config`` on the training and validation parts together, then score it on the test
     part (``fnn.run.test_scores``: the task's metrics and the classification report)."""
     pooled = tuple(jnp.concatenate([a, b]) for a, b in zip(data.train, data.val))
-    parts = runparts.build(config, data=data._replace(train=pooled), value_and_grad=value_and_grad)
+    parts = assembly.build(config, data=data._replace(train=pooled), value_and_grad=value_and_grad)
     result = fit(parts.objective, parts.optimizer, parts.params, pooled, batch_size=parts.batch_size,
                  key=parts.fit_key, epochs=config.epochs, model_state=parts.model_state,
                  value_and_grad=parts.value_and_grad, augment=parts.augment, shuffle=config.shuffle,

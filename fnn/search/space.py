@@ -23,8 +23,8 @@ import math
 import jax
 import numpy as np
 
-from fnn import validate
-from fnn.settings import is_number
+from fnn.run.settings import is_number
+from fnn.util import validate
 
 
 @dataclasses.dataclass(frozen=True)

@@ -37,14 +37,16 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from fnn import interrupts, optim, parallel, runparts, train
+from fnn import optim, parallel, train
 from fnn.data.prepare import Prepared
 from fnn.data.splits import kfold_indices
 from fnn.optim.injectable import hyperparameters
-from fnn.reuse import reuse
-from fnn.runconfig import RunConfig
+from fnn.run import assembly
+from fnn.run.configuration import RunConfig
+from fnn.run.settings import SettingError, is_number
 from fnn.search import numbers
-from fnn.settings import SettingError, is_number
+from fnn.util import interrupts
+from fnn.util.memo import get_or_build
 
 TRACED = ("lr", "weight_decay", "clip_norm", "seed", "dropout", "strength")
 """Settings held as numbers in the optimizer state, the keys or the objective (besides the optimizer's own
@@ -157,7 +159,7 @@ def make_trials_epoch(objective, optimizer, *, batch_size: int, value_and_grad=N
     """
     args = (numbers.template(objective), optimizer.update, batch_size, value_and_grad or train.autodiff, augment,
             shuffle)
-    return reuse(_BUILT, (make_trials_epoch, *args), lambda: _jitted_trials_epoch(*args))
+    return get_or_build(_BUILT, (make_trials_epoch, *args), lambda: _jitted_trials_epoch(*args))
 
 
 _BUILT: dict = {}
@@ -195,7 +197,7 @@ def on_devices(devices: int | None, trials: int, stacked: tuple, data, scored):
     return stacked, *parallel.replicate(mesh, (data, scored))
 
 
-def train_together(parts: list[runparts.RunParts], val: tuple, *, progress: bool = False, label: str = "trials",
+def train_together(parts: list[assembly.RunParts], val: tuple, *, progress: bool = False, label: str = "trials",
                    devices: int | None = None):
     """Train the runs ``parts`` (one group: one program) together, as ``fit`` would train each.
 
@@ -274,7 +276,7 @@ def train_trials(base: RunConfig, trials: list[dict], data: Prepared, *, folds: 
     """Train and score the trials (``settings`` dicts applied to ``base``), best first.
 
     Args:
-        base: the fixed part of every run; ``data``: its split and scaled data (``runparts.load_data``).
+        base: the fixed part of every run; ``data``: its split and scaled data (``assembly.load_data``).
         folds: k for k-fold cross-validation (over train + val); None: score on ``data.val``.
         value_and_grad: the gradient transform for ``gradients="manual"`` (see ``fnn.run.run``).
         devices: split each group's trials over this many devices (``train_together``).
@@ -290,7 +292,7 @@ def train_trials(base: RunConfig, trials: list[dict], data: Prepared, *, folds: 
     scores: list[list[dict]] = [[] for _ in configs]  # per trial: (epochs,) arrays per metric, one dict per fold
     for number, members in enumerate(trial_groups := groups(configs)):
         for f, fold in enumerate(fold_sets):
-            parts = [runparts.build(configs[i], data=fold, value_and_grad=value_and_grad) for i in members]
+            parts = [assembly.build(configs[i], data=fold, value_and_grad=value_and_grad) for i in members]
             label = f"group {number + 1}/{len(trial_groups)}" + (f" fold {f + 1}/{folds}" if folds else "")
             _, history = train_together(parts, fold.val, progress=progress, label=label, devices=devices)
             for j, i in enumerate(members):

@@ -7,6 +7,7 @@ from fnn import monitor, optim, train
 from fnn.models import mlp
 from fnn.fit import fit
 from fnn.objective import Objective
+from fnn.plots import monitor as monitor_plot
 
 CONFIG = mlp.mlp((8, 6), 3, activation="tanh")
 DENSE = (0, 2, 4)  # the dense layers of Dense, tanh, Dense, tanh, Dense
@@ -52,7 +53,7 @@ def test_fit_records_every_layer_each_epoch_without_retracing(setup, key, tmp_pa
     assert record["grad_norm"] > 0  # the global gradient norm comes with the monitor
     assert {f"{name}_{k}" for name in monitor.WEIGHT_STATISTICS for k in (1, 2, 3)} <= set(record)
     assert {f"{name}_{k}" for name in monitor.ACTIVATION_STATISTICS for k in (1, 2)} <= set(record)
-    assert monitor.plot(result.history, tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
+    assert monitor_plot.plot(result.history, tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
     plain = fit(Objective(CONFIG), optim.sgd(0.1), params, data, epochs=3, batch_size=10, key=key)
     for a, b in zip(jax.tree.leaves(plain.state.params), jax.tree.leaves(result.state.params)):
         np.testing.assert_array_equal(a, b)  # monitoring observes, it changes nothing
@@ -74,8 +75,8 @@ def _history(epochs: int, weights: int, hidden: int) -> list[dict]:
 def test_figure_labels_every_panel_and_names_the_layers(hidden):
     import matplotlib.pyplot as plt
 
-    fig = monitor.figure(_history(epochs=4, weights=3, hidden=hidden), title="run")
-    panels = monitor.PANELS[: 6 if hidden else 4]
+    fig = monitor_plot.figure(_history(epochs=4, weights=3, hidden=hidden), title="run")
+    panels = monitor_plot.PANELS[: 6 if hidden else 4]
     assert [ax.get_ylabel() for ax in fig.axes] == [label for _, label, _ in panels]
     for ax, (name, _, _) in zip(fig.axes, panels):
         symbol, count = ("A", hidden) if name.startswith("act_") else ("W", 3)

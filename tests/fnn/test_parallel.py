@@ -46,13 +46,13 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
     state = train.init_state(params, optim.adam(0.01), model_state=runs[4].state.model_state)
     hlo = epoch.lower(state, (X, y), key).compile().as_text()
 
-    from fnn import runparts
-    from fnn.runconfig import RunConfig
+    from fnn.run import assembly
+    from fnn.run.configuration import RunConfig
     from fnn.search import trials
     base = RunConfig(dtype="float64", epochs=2, hidden=(8,), batch_size=16)
-    prepared = runparts.load_data(base)
+    prepared = assembly.load_data(base)
     prepared = prepared._replace(train=tuple(a[:100] for a in prepared.train), val=tuple(a[:50] for a in prepared.val))
-    parts = [runparts.build(trials.trial_config(base, {"lr": lr, "seed": seed, "dropout": rate}), data=prepared)
+    parts = [assembly.build(trials.trial_config(base, {"lr": lr, "seed": seed, "dropout": rate}), data=prepared)
              for lr, seed, rate in ((1e-3, 0, 0.1), (3e-3, 1, 0.2), (1e-2, 2, 0.3))]  # 3 trials, 4 devices: one copy
     searched = {devices: trials.train_together(parts, prepared.val, devices=devices) for devices in (None, 4)}
 

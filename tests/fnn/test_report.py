@@ -4,6 +4,7 @@ import pytest
 import sklearn.metrics as skm
 
 from fnn import report
+from fnn.plots import evaluation
 
 
 def test_report_equals_scikit_learn_with_a_class_never_predicted():
@@ -22,5 +23,5 @@ def test_report_equals_scikit_learn_with_a_class_never_predicted():
 
 
 def test_confusion_matrix_picture(tmp_path):
-    path = report.plot_confusion_matrix(jnp.array([0, 1, 2, 2]), jnp.array([0, 2, 2, 2]), 3, tmp_path / "c.png")
+    path = evaluation.plot_confusion_matrix(jnp.array([0, 1, 2, 2]), jnp.array([0, 2, 2, 2]), 3, tmp_path / "c.png")
     assert path.read_bytes()[:4] == b"\x89PNG"

@@ -1,3 +1,4 @@
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,6 +48,20 @@ def test_step_is_traced_once_and_changes_params(data, params):
     assert traces_during(five_steps) == 1
     assert int(state.step) == 5
     assert losses[-1] < losses[0]
+
+
+def test_a_plain_loss_function_is_traced_once_over_many_steps(data, params):
+    objective = Objective(CONFIG)
+
+    @chex.assert_max_traces(n=1)
+    def loss(p, batch):
+        return objective(p, batch)
+
+    step = train.make_train_step(loss, optim.sgd(0.1))
+    state = train.init_state(params, optim.sgd(0.1))
+    for _ in range(5):
+        state, _ = step(state, data)
+    assert int(state.step) == 5
 
 
 def test_step_applies_exactly_one_optimizer_update(data, params):

@@ -1,5 +1,6 @@
 """Check a hand-derived backward pass alone and in the middle of a network."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,9 +13,8 @@ TIGHT = {"rtol": 1e-10, "atol": 1e-12}
 
 
 def assert_close(actual, expected, rtol=TIGHT["rtol"], atol=TIGHT["atol"]):
-    assert jax.tree.structure(actual) == jax.tree.structure(expected)
-    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
+    """One tree structure and allclose leaves (``chex.assert_trees_all_close``), by default at ``TIGHT``."""
+    chex.assert_trees_all_close(actual, expected, rtol=rtol, atol=atol)
 
 
 def random_cotangent(key, shape):

@@ -1,4 +1,7 @@
 import dataclasses
+import importlib
+import inspect
+import pkgutil
 
 import jax
 import jax.numpy as jnp
@@ -128,11 +131,43 @@ def test_every_layer_type_with_a_rule_has_a_gradient_check_case():
     assert {Sequential, Residual, Unpooled, Bidirectional} <= combinators
 
 
-def test_every_fnn_layer_has_a_rule():
+COMBINATORS = (Sequential, Residual, Unpooled, Bidirectional)
+"""Layers made of layers: ``reference.backprop`` sweeps through them itself."""
+
+
+def protocol_layers() -> dict:
+    """Every layer spec fnn defines, found by the protocol (a class of an ``fnn.layers`` module with
+    ``init``, ``apply`` and ``weight_mask``), not by a list: class -> its module."""
+    import fnn.layers
+
+    found = {}
+    for info in pkgutil.iter_modules(fnn.layers.__path__):
+        module = importlib.import_module(f"fnn.layers.{info.name}")
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == module.__name__ and not getattr(cls, "_is_protocol", False) \
+                    and all(callable(getattr(cls, method, None)) for method in ("init", "apply", "weight_mask")):
+                found[cls] = module.__name__
+    return found
+
+
+def test_every_fnn_layer_has_a_rule_a_case_and_an_export():
     from fnn import layers
 
-    specs = {getattr(layers, name) for name in layers.__all__} - {layers.Layer, Sequential, Residual, Unpooled, Bidirectional}
-    assert specs == set(backprop.RULES)
+    found = protocol_layers()
+    assert len(found) > 15 and set(COMBINATORS) <= set(found)
+    in_cases = {type(leaf) for case in cases.CASES for leaf in backprop.leaves(case.layer)}
+    todo = []
+    for cls, module in sorted(found.items(), key=lambda item: item[0].__name__):
+        file, short = module.replace(".", "/") + ".py", module.rsplit(".", 1)[1]
+        if cls not in COMBINATORS and cls not in backprop.RULES:
+            todo.append(f"{cls.__name__} ({file}) has no hand-derived rule: write its forward and backward in "
+                        f"reference/layers/{short}.py and add them to reference.backprop.RULES")
+        if cls not in COMBINATORS and cls not in in_cases:
+            todo.append(f"{cls.__name__} ({file}) is in no gradient-check case: add a Case to reference/cases.py")
+        if getattr(layers, cls.__name__, None) is not cls or cls.__name__ not in layers.__all__:
+            todo.append(f"{cls.__name__} ({file}) is not exported: add it to fnn/layers/__init__.py and its __all__")
+    assert not todo, "\n".join(todo)
+    assert set(backprop.RULES) <= set(found)
 
 
 def test_a_layer_without_a_rule_is_an_error_before_tracing():

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn import optim, peers, train
+from fnn import optim, train
+from fnn.bench import peers
 from fnn.models import mlp
 from fnn.objective import Objective
 
@@ -65,7 +66,7 @@ def test_every_peer_trains_the_same_function_as_fnn(load_script, name):
 
 
 def test_matmuls_epoch_does_the_products_of_an_epoch():
-    from fnn.benchmark import matmuls_epoch
+    from fnn.bench.timing import matmuls_epoch
 
     epoch, (batches,) = matmuls_epoch((6, 5, 3), 4, 2)
     grads = epoch(batches)
@@ -73,7 +74,7 @@ def test_matmuls_epoch_does_the_products_of_an_epoch():
 
 
 def test_updates_epoch_applies_the_optimizer_steps_times():
-    from fnn.benchmark import updates_epoch
+    from fnn.bench.timing import updates_epoch
 
     params = {"W": jnp.ones((2, 3), jnp.float32)}
     run, args = updates_epoch(optim.sgd(0.5), params, 4)

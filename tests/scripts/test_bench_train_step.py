@@ -18,6 +18,6 @@ def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
 
 
 def test_training_flops_is_six_times_weights_times_samples():
-    from fnn.benchmark import training_flops
+    from fnn.bench.timing import training_flops
 
     assert training_flops((784, 1024, 10), 256) == 6 * (784 * 1024 + 1024 * 10) * 256

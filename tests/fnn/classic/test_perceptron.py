@@ -9,7 +9,7 @@ from fnn.classic import perceptron
 
 N = 60
 MAX_EPOCHS = 1000
-train = jax.jit(functools.partial(perceptron.train, max_epochs=MAX_EPOCHS))
+train = jax.jit(functools.partial(perceptron.fit, max_epochs=MAX_EPOCHS))
 
 
 def separable(seed, n=N, d=3, margin=0.1):
@@ -31,7 +31,7 @@ def separable(seed, n=N, d=3, margin=0.1):
 def test_one_epoch_by_hand():
     # w~ = 0: x~_1 = (1, 0, 1) scores 0, a mistake: w~ = (1, 0, 1); x~_2 = (0, 1, 1) scores 1 with
     # y = -1, a mistake: w~ = (1, -1, 0). The second epoch makes none.
-    result = perceptron.train(jnp.array([[1.0, 0.0], [0.0, 1.0]]), jnp.array([1, -1]), max_epochs=5)
+    result = perceptron.fit(jnp.array([[1.0, 0.0], [0.0, 1.0]]), jnp.array([1, -1]), max_epochs=5)
     np.testing.assert_array_equal(result.w, [1.0, -1.0, 0.0])
     assert int(result.mistakes) == 2 and int(result.epochs) == 2 and bool(result.converged)
     np.testing.assert_array_equal(result.epoch_mistakes, [2, 0, 0, 0, 0])
@@ -53,7 +53,7 @@ def test_mistakes_within_novikoffs_bound_on_separable_data(seed):
 def test_never_converges_on_xor():
     X = jnp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = jnp.array([-1, 1, 1, -1])
-    result = perceptron.train(X, y, max_epochs=MAX_EPOCHS)
+    result = perceptron.fit(X, y, max_epochs=MAX_EPOCHS)
     assert not bool(result.converged) and int(result.epochs) == MAX_EPOCHS
     assert np.all(np.asarray(result.epoch_mistakes) >= 1)  # every one of the 1000 epochs has a mistake
     assert np.any(np.asarray(perceptron.predict(result.w, X)) != np.asarray(y))
@@ -61,13 +61,13 @@ def test_never_converges_on_xor():
 
 def test_bad_arguments_are_named():
     X = jnp.zeros((3, 2))
-    with pytest.raises(ValueError, match=r"perceptron.train: expected labels in \{-1, \+1\}, got values \[0, 1\]"):
-        perceptron.train(X, jnp.array([0, 1, 1]))
-    with pytest.raises(ValueError, match=r"perceptron.train: expected as many labels as rows of X \(3\)"):
-        perceptron.train(X, jnp.array([1, -1]))
-    with pytest.raises(ValueError, match="perceptron.train: expected X with 2 dimensions"):
-        perceptron.train(jnp.zeros(3), jnp.array([1, -1, 1]))
-    with pytest.raises(ValueError, match="perceptron.train: expected max_epochs to be a positive int, got 0"):
-        perceptron.train(X, jnp.array([1, -1, 1]), max_epochs=0)
+    with pytest.raises(ValueError, match=r"perceptron.fit: expected labels in \{-1, \+1\}, got values \[0, 1\]"):
+        perceptron.fit(X, jnp.array([0, 1, 1]))
+    with pytest.raises(ValueError, match=r"perceptron.fit: expected as many labels as rows of X \(3\)"):
+        perceptron.fit(X, jnp.array([1, -1]))
+    with pytest.raises(ValueError, match="perceptron.fit: expected X with 2 dimensions"):
+        perceptron.fit(jnp.zeros(3), jnp.array([1, -1, 1]))
+    with pytest.raises(ValueError, match="perceptron.fit: expected max_epochs to be a positive int, got 0"):
+        perceptron.fit(X, jnp.array([1, -1, 1]), max_epochs=0)
     with pytest.raises(ValueError, match=r"perceptron.score: expected w of shape \(3,\)"):
         perceptron.score(jnp.zeros(2), X)

@@ -6,11 +6,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn import cli, run, runparts
+from fnn import cli, run
 from fnn.data import preprocessing
 from fnn.layers import ConvTranspose, Unpooled
 from fnn.models import autoencoder
-from fnn.runconfig import RunConfig
+from fnn.run import assembly
+from fnn.run.configuration import RunConfig
 
 
 def layer_types(model):
@@ -71,7 +72,7 @@ def test_the_digits_autoencoder_beats_the_mean_image_and_predicts_in_pixel_units
             "--out", str(tmp_path), "--no-progress"]
     assert cli.main(args) == 0
     assert "conv autoencoder 8x8x1 conv16-pool-conv8-pool code 2x2x8, unpool decoder relu" in capsys.readouterr().out
-    data = runparts.load_data(RunConfig(model="conv-autoencoder"))
+    data = assembly.load_data(RunConfig(model="conv-autoencoder"))
     mean_image_mse = float(jnp.mean(jnp.square(data.test[0] - jnp.mean(data.train[0], axis=0))))
     test = json.loads((tmp_path / "run.json").read_text())["test"]
     assert test["mse"] < 0.5 * mean_image_mse

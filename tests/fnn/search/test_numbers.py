@@ -5,7 +5,7 @@ from fnn.layers.base import leaves
 from fnn.models import mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
-from fnn.runconfig import RunConfig
+from fnn.run.configuration import RunConfig
 from fnn.search import numbers
 
 

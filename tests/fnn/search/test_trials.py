@@ -1,17 +1,18 @@
 import dataclasses
 import math
 
+import chex
 import jax
 import numpy as np
 import pytest
 
-from fnn import runparts
 from fnn.fit import fit
-from fnn.runconfig import RunConfig
+from fnn.run import assembly
+from fnn.run.configuration import RunConfig
+from fnn.run.settings import SettingError
 from fnn.search import trials
 from reference import backprop
-from fnn.settings import SettingError
-from tests.conftest import assert_trees_close, compilations_during
+from tests.conftest import compilations_during
 
 SETTINGS = [{"lr": 1e-3, "b1": 0.9}, {"lr": 1e-2, "b1": 0.8, "seed": 3}, {"lr": 3e-3, "b1": 0.95, "seed": 4},
             {"dropout": 0.3, "lr": 3e-3, "seed": 1}, {"dropout": 0.2, "lr": 1e-2, "seed": 2}]
@@ -53,13 +54,13 @@ def test_vmapped_trials_end_where_each_trial_trained_alone_by_fit_ends(tiny7, se
     base, data = tiny7
     configs = [trials.trial_config(base, settings) for settings in SETTINGS]
     for members in trials.groups(configs):
-        parts = [runparts.build(configs[i], data=data) for i in members]
+        parts = [assembly.build(configs[i], data=data) for i in members]
         states, scores = trials.train_together(parts, data.val)
         for j, part in enumerate(parts):
             alone = fit(part.objective, part.optimizer, part.params, data.train, val=data.val, key=part.fit_key,
                         batch_size=part.batch_size, epochs=base.epochs, model_state=part.model_state)
             mine = trials.unstack(states, j)
-            assert_trees_close(mine._replace(key=None), alone.state._replace(key=None), rtol=1e-10, atol=1e-12)
+            chex.assert_trees_all_close(mine._replace(key=None), alone.state._replace(key=None), rtol=1e-10, atol=1e-12)
             assert (jax.random.key_data(mine.key) == jax.random.key_data(alone.state.key)).all()
             for epoch, record in enumerate(alone.history):
                 assert scores["loss"][epoch, j] == pytest.approx(record["val_loss"], rel=1e-10)
@@ -90,7 +91,7 @@ def test_trials_differing_in_dropout_rate_and_penalty_strength_train_as_one_prog
     settings = [{"dropout": 0.1, "strength": 1e-3}, {"dropout": 0.4, "strength": 3e-2, "seed": 2}]
     configs = [trials.trial_config(base, s) for s in settings]
     assert trials.groups(configs) == [[0, 1]]
-    parts = [runparts.build(config, data=data, value_and_grad=backprop.value_and_grad) for config in configs]
+    parts = [assembly.build(config, data=data, value_and_grad=backprop.value_and_grad) for config in configs]
     compiled = _epochs_compiled(lambda: trials.train_together(parts, data.val))
     states, scores = trials.train_together(parts, data.val)
     assert compiled == 1
@@ -99,7 +100,7 @@ def test_trials_differing_in_dropout_rate_and_penalty_strength_train_as_one_prog
         alone = fit(part.objective, part.optimizer, part.params, data.train, val=data.val, key=part.fit_key,
                     batch_size=part.batch_size, epochs=1, value_and_grad=part.value_and_grad)
         mine = trials.unstack(states, j)
-        assert_trees_close(mine._replace(key=None), alone.state._replace(key=None), rtol=1e-10, atol=1e-12)
+        chex.assert_trees_all_close(mine._replace(key=None), alone.state._replace(key=None), rtol=1e-10, atol=1e-12)
         assert (jax.random.key_data(mine.key) == jax.random.key_data(alone.state.key)).all()
         for metric in ("loss", "accuracy"):
             assert scores[metric][0, j] == pytest.approx(alone.history[0][f"val_{metric}"], rel=1e-10)
