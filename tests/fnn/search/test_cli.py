@@ -46,7 +46,7 @@ def test_space_specs():
     (["--space", "lr=grid:1,x"], "argument --space: lr: expected grid:V1,V2,..., got 'grid:1,x'"),
     (["--space", "width=grid:3,4"], "--space width: is not a searchable setting of a run with optimizer adam; "
                                     "expected one of lr, weight_decay"),
-    (["--space", "dropout=uniform:0.5:1.5"], r"--space dropout: dropout: expected rate in \[0, 1\), got 1.5"),
+    (["--space", "dropout=uniform:0.5:1.5"], r"--space dropout: expected dropout in \[0, 1\), got 1.5"),
     (["--space", "lr=grid:0.1", "--plateau", "2"], "--plateau: is not supported by a search"),
     (["--space", "lr=grid:0.1", "--space", "lr=grid:0.2"], "--space: each setting once, got lr, lr"),
     (["--space", "lr=grid:0.1", "--trial-devices", "64"], "--trial-devices: batch_mesh: expected devices <= 1 "),
