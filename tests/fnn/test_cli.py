@@ -194,7 +194,6 @@ BAD_FLAGS = [
     (["--batchnorm-momentum", "0.5"], "--batchnorm-momentum: applies to batch norm: expected batchnorm before or after, "
                                       "got batchnorm None"),
     (["--dropout-form", "lecture"], "--dropout-form: applies to dropout: expected a dropout rate above 0, got dropout 0.0"),
-    (["--classes", "0-1000000000"], "argument --classes: expected classes to be an int in [0, 65535], got 1000000000"),
     (["--pieces", "100000", "--activation", "maxout"], "--pieces: expected pieces to be an int in [1, 64], got 100000"),
     (["--steps", "10"], "--steps: steps and epochs each set the length of the run: expected one of them, got --steps 10 "
                         "and --epochs 1"),

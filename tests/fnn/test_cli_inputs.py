@@ -81,9 +81,12 @@ def test_resume_refuses_a_config_json_edited_since_the_checkpoint(tmp_path, caps
     assert cli.main(["train", "--epochs", "2", "--resume", str(tmp_path), "--no-progress"]) == 0
 
 
-def test_a_reversed_class_range_is_refused_not_read_as_no_classes(capsys):
+@pytest.mark.parametrize("classes, message", [
+    ("3-1", "expected ranges from the lower label to the higher like 1-3, got '3-1'"),
+    ("0-1000000000", "expected classes to be an int in [0, 65535], got 1000000000"),  # refused before it is spelled out
+])
+def test_a_reversed_or_huge_class_range_is_refused(classes, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "--classes", "3-1"])
+        cli.main(["train", "--classes", classes])
     assert exit_info.value.code == 2
-    assert capsys.readouterr().err == ("fnn train: error: argument --classes: expected ranges from the lower label to "
-                                       "the higher like 1-3, got '3-1'\n")
+    assert capsys.readouterr().err == f"fnn train: error: argument --classes: {message}\n"
