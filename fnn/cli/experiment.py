@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("name", nargs="?", default=None, metavar="NAME", help=", ".join(registry.EXPERIMENTS))
     p.add_argument("--list", action="store_true", help="list the experiments, one line each")
     p.add_argument("--size", default="full", choices=registry.SIZES,
-                   help="small: a quick look in seconds; full: the README's numbers (default: full)")
+                   help="small: a quick look in seconds; full: the numbers of the docs' experiments page (default: full)")
     p.add_argument("--seed", type=int, default=None, help="the data split and the initial weights (default: 0)")
     p.add_argument("--set", type=_setting, action="append", default=[], dest="settings", metavar="FIELD=VALUE",
                    help="change one field of the experiment's configuration (repeatable), e.g. --set epochs=10")

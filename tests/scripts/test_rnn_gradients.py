@@ -44,7 +44,7 @@ def test_smoke_with_a_tiny_config(load_script, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_simple_rnn_fails_the_adding_problem_gated_cells_learn_it_and_clipping_saves_a_run(load_script, tmp_path):
-    """The README's numbers: the script at its default size (about a minute and a half)."""
+    """The numbers of the RNN page (docs/rnn.md): the script at its default size (about a minute and a half)."""
     script = load_script("rnn_gradients")
     results = script.main(script.Config(out=str(tmp_path)))
     mse = results["adding_test_mse"]

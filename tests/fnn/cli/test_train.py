@@ -413,7 +413,7 @@ def test_the_mnist1d_paper_recipe_at_a_small_size(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("hidden, published", [([""], 0.32), (["100,100", "--residual"], 0.68)])
 def test_the_mnist1d_paper_baselines_are_reproduced(hidden, published, tmp_path):
-    """6000 steps as in the paper; the README's table comes from these runs (seeds 0-2)."""
+    """6000 steps as in the paper; the MNIST-1D page's table (docs/mnist1d.md) comes from these runs (seeds 0-2)."""
     assert cli.main(["train", *MNIST1D_RECIPE, "--hidden", *hidden, "--steps", "6000", "--out", str(tmp_path)]) == 0
     accuracy = json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"]
     assert abs(accuracy - published) < 0.03
@@ -422,7 +422,7 @@ def test_the_mnist1d_paper_baselines_are_reproduced(hidden, published, tmp_path)
 @pytest.mark.slow
 def test_the_mnist1d_paper_cnn_is_reproduced(tmp_path):
     """The paper's CNN (94%) with its recipe; convolution biases start at zero (no PyTorch bias
-    initializer for them). The README's table comes from these runs (seeds 0-2)."""
+    initializer for them). The MNIST-1D page's table (docs/mnist1d.md) comes from these runs (seeds 0-2)."""
     at = MNIST1D_RECIPE.index("--bias-initializer")
     recipe = MNIST1D_RECIPE[:at] + MNIST1D_RECIPE[at + 2:]  # the flag and its value
     assert cli.main(["train", *recipe, "--model", "cnn", "--hidden", "", "--steps", "6000", "--out", str(tmp_path)]) == 0

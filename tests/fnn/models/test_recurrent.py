@@ -80,7 +80,7 @@ def test_a_language_model_run_beats_the_bigram_baseline_and_samples(tmp_path, ca
 
 @pytest.mark.slow
 def test_the_mnist1d_paper_gru_is_nearly_reproduced(tmp_path):
-    """The paper's bidirectional GRU (91%) with its recipe; the README's row comes from these runs (seeds 0-2)."""
+    """The paper's bidirectional GRU (91%) with its recipe; the MNIST-1D page's row (docs/mnist1d.md) comes from these runs (seeds 0-2)."""
     args = ["train", "--dataset", "mnist1d", "--model", "gru", "--hidden", "6", "--lr", "1e-2", "--batch-size", "100",
             "--no-shuffle", "--val-fraction", "0", "--scaling", "none", "--steps", "6000", "--no-progress",
             "--out", str(tmp_path)]
