@@ -153,10 +153,15 @@ def check_cnn(out):
 
 
 def check_rnn(out):
-    characters, vocabulary, unigram, bigram = numbers(out[0])
-    assert bigram < unigram
+    rows = lines(out[0])
+    characters, vocabulary = numbers(rows[0])
+    unigram, bigram = (float(row.split()[1]) for row in rows[1:3])
+    smoothed = {row.split()[0]: float(row.split()[1]) for row in rows[3:]}
+    assert smoothed["kneser_ney_5"] < smoothed["kneser_ney_3"] < bigram < unigram
     if sys.version_info[:2] == (3, 11):  # the page's numbers: the corpus is the running Python's source
         assert (characters, vocabulary, unigram, bigram) == (323285, 96, 21.6, 10.8)
+        assert smoothed == {"kneser_ney_3": 6.96, "kneser_ney_4": 5.43, "kneser_ney_5": 4.9,
+                            "witten_bell_3": 7.05, "witten_bell_4": 5.76, "witten_bell_5": 5.74}
 
 
 def check_classic(out):

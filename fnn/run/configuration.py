@@ -287,12 +287,8 @@ def _check_transfer(config: RunConfig) -> None:
                                             f"{config.freeze!r}, got {config.body_lr_scale}")
 
 
-def _check_optimizer(config: RunConfig) -> None:
-    """Build the optimizer one setting at a time, so a wrong value is blamed on its own setting,
-    then with every hyperparameter at once (rprop's min_step <= max_step)."""
+def _check_hyper_types(config: RunConfig) -> None:
     defaults = hyperparameters(optim.get(config.optimizer))
-    with about("lr"):
-        optim.injectable(config.optimizer, **({} if config.lr is None else {"learning_rate": config.lr}))
     for name, value in config.hyper.items():
         default = defaults.get(name)
         kind = "bool" if isinstance(default, bool) else "str" if isinstance(default, str) else "float"
@@ -300,19 +296,36 @@ def _check_optimizer(config: RunConfig) -> None:
             raise SettingError(f"hyper.{name}", f"expected {KINDS[kind][0]}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise SettingError(f"hyper.{name}", f"expected a finite number, got {value!r}")
-        with about(f"hyper.{name}"):
-            optim.injectable(config.optimizer, **{name: value})
-    with about("hyper"):
-        optim.injectable(config.optimizer, **config.hyper)
+
+
+def _optimizer_arguments(config: RunConfig) -> dict:
+    """The arguments of ``optim.injectable`` each setting gives: setting -> keyword arguments."""
+    arguments = {"lr": {} if config.lr is None else {"learning_rate": config.lr}}
+    arguments |= {f"hyper.{name}": {name: value} for name, value in config.hyper.items()}
     if config.schedule is not None:
-        with about("schedule_args"):
-            args = {"total_steps": 1} | config.schedule_args if "total_steps" in \
-                hyperparameters(schedules.get(config.schedule)) else config.schedule_args
-            optim.injectable(config.optimizer, schedule=config.schedule, schedule_args=args)
-    with about("clip_norm"):
-        optim.injectable(config.optimizer, clip_norm=config.clip_norm)
-    with about("weight_decay"):
-        optim.injectable(config.optimizer, weight_decay=config.weight_decay, weight_decay_mask=lambda params: params)
+        schedule_args = dict(config.schedule_args)
+        if "total_steps" in hyperparameters(schedules.get(config.schedule)):
+            schedule_args.setdefault("total_steps", 1)  # the run's length is known only when it is built
+        arguments["schedule_args"] = {"schedule": config.schedule, "schedule_args": schedule_args}
+    arguments["clip_norm"] = {"clip_norm": config.clip_norm}
+    arguments["weight_decay"] = {"weight_decay": config.weight_decay, "weight_decay_mask": lambda params: params}
+    return arguments
+
+
+def _check_optimizer(config: RunConfig) -> None:
+    """Build the optimizer once, with every setting; only when that fails, once per setting, so the
+    error names the setting at fault (or the hyperparameters together: rprop's min_step <= max_step)."""
+    _check_hyper_types(config)
+    arguments = _optimizer_arguments(config)
+    try:
+        optim.injectable(config.optimizer, **{k: v for part in arguments.values() for k, v in part.items()})
+    except (ValueError, TypeError) as error:
+        for setting, part in arguments.items():
+            with about(setting):
+                optim.injectable(config.optimizer, **part)
+        with about("hyper"):
+            optim.injectable(config.optimizer, **config.hyper)
+        raise SettingError("optimizer", str(error)) from None
 
 
 def enable_dtype(config: RunConfig):

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import checkpoint, history, metrics, report, tasks
-from fnn.data import datasets, text
+from fnn.data import datasets, ngrams, text
 from fnn.fit import Interrupted, fit
 from fnn.layers.receptive import receptive_fields
 from fnn.optim import control, schedules
@@ -143,6 +143,9 @@ def _test_metrics(parts: assembly.RunParts, result) -> tuple[dict, dict | None]:
     if parts.config.dataset in datasets.TEXT:
         for name, baseline in (("unigram", text.unigram_perplexity), ("bigram", text.bigram_perplexity)):
             test[f"{name}_perplexity"] = baseline(parts.data.train, parts.data.test, parts.data.num_classes)
+        rows = [ngrams.window_rows(*split) for split in (parts.data.train, parts.data.test)]
+        smoothed = ngrams.baselines(*rows, vocabulary_size=parts.data.num_classes, prefix=1)
+        test |= {f"{name}_perplexity": value for name, value in smoothed.items()}
     return test, test_report
 
 

@@ -85,3 +85,15 @@ def test_an_unset_loss_is_the_data_and_models_default():
     assert RunConfig(dataset="diabetes").task == tasks.Regression("mse")
     assert RunConfig(model="conv-autoencoder").task == tasks.Reconstruction("mse")
     assert RunConfig(model="conv-autoencoder", loss="mae").task == tasks.Reconstruction("mae")
+
+
+def test_a_configuration_builds_its_optimizer_once_to_check_it(monkeypatch):
+    from fnn import optim
+
+    built = []
+    injectable = optim.injectable
+    monkeypatch.setattr(optim, "injectable", lambda *args, **kwargs: built.append(1) or injectable(*args, **kwargs))
+    RunConfig(lr=0.01, hyper={"b1": 0.8}, clip_norm=1.0, weight_decay=1e-4)
+    assert len(built) == 1
+    with pytest.raises(ValueError, match="RunConfig: hyper.b1: adam: expected b1 in"):
+        RunConfig(lr=0.01, hyper={"b1": 1.5})  # a wrong value: built once more per setting, to name it
