@@ -13,6 +13,7 @@ import argparse
 import sys
 
 import fnn
+from fnn.cli import flags
 from fnn.util import interrupts
 
 # Everything else is imported inside the functions, after ``main`` has installed the handlers of
@@ -26,29 +27,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _subcommand(p: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    commands = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    return commands.choices[name]
-
-
 def _explicit(argv) -> dict:
-    """Only the flags given on the command line (every default suppressed)."""
+    """Only the flags given on the command line of ``fnn train`` (every default left out)."""
     quiet = parser()
-    for action in _subcommand(quiet, "train")._actions:
-        action.default = argparse.SUPPRESS
+    flags.suppress_defaults("train")
     return vars(quiet.parse_args(argv))
 
 
 def flag(setting: str, command: str = "train") -> str:
-    """The flag of ``command`` that sets a setting: ``checkpoint_every`` -> ``--checkpoint-every``,
-    ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``; a flag that turns a setting
-    off names it too: ``shuffle`` -> ``--no-shuffle (shuffle)``."""
+    """The flag of ``command`` that sets a setting (``fnn.cli.flags``): ``checkpoint_every`` ->
+    ``--checkpoint-every``, ``hyper.b1`` -> ``--b1``, ``augment.flip`` -> ``--augment flip``, a
+    switch that turns a setting off names it too: ``shuffle`` -> ``--no-shuffle (shuffle)``."""
     group, _, name = setting.partition(".")
     if group == "hyper":
         return f"--{name.replace('_', '-')}" if name else "optimizer flags"
-    flags = {action.dest: action.option_strings[0] + (f" ({action.dest})" if action.const is False else "")
-             for action in _subcommand(parser(), command)._actions if action.option_strings}
-    base = flags.get(group, group)
+    if command not in flags.DECLARED:
+        parser()
+    base = flags.flag(group, command)
     return f"{base} {name}" if name else base
 
 
@@ -80,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
     """The ``fnn`` command's parser: one subparser per module of ``COMMANDS``."""
     p = _Parser(prog="fnn", description="Multilayer perceptrons from the lectures, in JAX.")
     p.add_argument("--version", action="version", version=f"fnn {fnn.__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = flags.Subcommands(p.add_subparsers(dest="command", required=True, parser_class=_Parser))
     for command in COMMANDS:
         _module(command).add_parser(sub)
     return p

@@ -1,7 +1,6 @@
 """Numbers out of range, inputs that would not fit in memory, and an edited run folder: every one a
 one-line error naming the flag or file, from any subcommand, before anything is trained."""
 
-import argparse
 import json
 
 import pytest
@@ -38,9 +37,11 @@ def test_every_numeric_flag_of_every_subcommand_is_checked_by_one_table(argv, me
 
 
 def _numeric_flags():
-    commands = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for name, command in commands.choices.items():
-        for action in command._actions:
+    from fnn.cli import flags
+
+    cli.parser()
+    for name, declared in flags.DECLARED.items():
+        for action in declared.values():
             if action.type in (int, float) or getattr(action.type, "__name__", "") == "_int_tuple":
                 yield name, action
 

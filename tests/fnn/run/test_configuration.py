@@ -13,8 +13,10 @@ from fnn.run.configuration import RunConfig, SettingError
 
 
 def train_options() -> set:
-    train = cli._subcommand(cli.parser(), "train")
-    return {option for action in train._actions for option in action.option_strings}
+    from fnn.cli import flags
+
+    cli.parser()
+    return {option for action in flags.DECLARED["train"].values() for option in action.option_strings}
 
 
 def test_every_setting_maps_to_a_flag_of_fnn_train():
