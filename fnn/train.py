@@ -173,7 +173,7 @@ def epoch_function(loss_fn, update, *, batch_size: int, value_and_grad=autodiff,
                    shuffle: bool = True, steps: int | None = None, grad_norm: bool = False, mesh=None):
     """The epoch of ``make_train_epoch`` (the same arguments, the optimizer's ``update`` in place of
     the optimizer) as a plain function, not compiled: for a caller that traces it inside its own
-    program, e.g. with numbers of ``loss_fn`` that are tracers (``fnn.search.numbers``)."""
+    program, e.g. with numbers of ``loss_fn`` that are tracers (``fnn.search.traced_numbers``)."""
     step = _step_fn(loss_fn, update, value_and_grad, monitor=monitor, grad_norm=grad_norm)
 
     def epoch(state: TrainState, data, key):

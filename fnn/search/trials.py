@@ -7,7 +7,7 @@ changes decides how trials share work:
   betas, eps, ...), the weight-decay lambda and the clipping norm all live in the optimizer
   state (``fnn.optim.injectable``: ``opt_state.hyperparams``); the seed only gives the
   initial parameters and the keys; the dropout rate and the penalty strength are put into the
-  group's objective as tracers (``fnn.search.numbers``). Trials that differ only in these
+  group's objective as tracers (``fnn.search.traced_numbers``). Trials that differ only in these
   train TOGETHER: their ``TrainState``s, keys and objective numbers are stacked on a leading
   trial axis and one jitted call per epoch runs ``jax.vmap`` of ``fit``'s scored epoch over
   that axis, the data shared (``in_axes=None``).
@@ -44,7 +44,7 @@ from fnn.optim.injectable import hyperparameters
 from fnn.run import assembly
 from fnn.run.configuration import RunConfig
 from fnn.run.settings import SettingError, is_number
-from fnn.search import numbers
+from fnn.search import traced_numbers
 from fnn.util import interrupts
 from fnn.util.memo import get_or_build
 
@@ -153,11 +153,11 @@ def make_trials_epoch(objective, optimizer, *, batch_size: int, value_and_grad=N
     objective numbers, states and chain keys, the data and the scored sets shared; jit-compiled:
     ``run(numbers, states, chain_keys, data, scored) -> (states, chain_keys, metrics, scores)``.
 
-    ``numbers`` (``fnn.search.numbers.stacked``) holds each trial's dropout rate and penalty
+    ``numbers`` (``fnn.search.traced_numbers.stacked``) holds each trial's dropout rate and penalty
     strength, placed into ``objective`` inside the program; one program is built per template
-    (``numbers.template``), optimizer ``update`` and settings, whatever the numbers.
+    (``traced_numbers.template``), optimizer ``update`` and settings, whatever the numbers.
     """
-    args = (numbers.template(objective), optimizer.update, batch_size, value_and_grad or train.autodiff, augment,
+    args = (traced_numbers.template(objective), optimizer.update, batch_size, value_and_grad or train.autodiff, augment,
             shuffle)
     return get_or_build(_BUILT, (make_trials_epoch, *args), lambda: _jitted_trials_epoch(*args))
 
@@ -167,7 +167,7 @@ _BUILT: dict = {}
 
 def _jitted_trials_epoch(objective, update, batch_size, value_and_grad, augment, shuffle):
     def trial_epoch(trial_numbers: dict, state, chain_key, data, scored):
-        traced = numbers.placed(objective, trial_numbers)
+        traced = traced_numbers.placed(objective, trial_numbers)
         epoch = train.epoch_function(traced, update, batch_size=batch_size, value_and_grad=value_and_grad,
                                      augment=augment, shuffle=shuffle)
         return train.scored_epoch_function(epoch, train.evaluate_function(traced))(state, chain_key, data, scored)
@@ -213,8 +213,8 @@ def train_together(parts: list[assembly.RunParts], val: tuple, *, progress: bool
     first = parts[0]
     run = make_trials_epoch(first.objective, first.optimizer, batch_size=first.batch_size,
                             value_and_grad=first.value_and_grad, augment=first.augment, shuffle=first.config.shuffle)
-    traced = numbers.stacked([part.config for part in parts], numbers.names(first.objective),
-                             jax.tree.leaves(first.params)[0].dtype)
+    traced = traced_numbers.stacked([part.config for part in parts], traced_numbers.names(first.objective),
+                                    jax.tree.leaves(first.params)[0].dtype)
     chains, states = [], []
     for part in parts:
         chain, state_key = jax.random.split(part.fit_key)
