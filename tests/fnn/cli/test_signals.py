@@ -116,14 +116,18 @@ def test_an_interrupt_a_callback_swallowed_still_stops_the_next_epoch(tmp_path, 
         if phase == "start":
             signal.raise_signal(signal.SIGINT)  # the handler runs inside the callback
 
-    with interrupts.handled():
-        gc.callbacks.append(ctrl_c_in_a_gc_callback)
-        try:
-            gc.collect()
-        finally:
-            gc.callbacks.remove(ctrl_c_in_a_gc_callback)
-        with pytest.raises(fit.Interrupted) as stop:
-            run(tmp_path, 3, key)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # pytest may run with SIGINT ignored
+    try:
+        with interrupts.handled():
+            gc.callbacks.append(ctrl_c_in_a_gc_callback)
+            try:
+                gc.collect()
+            finally:
+                gc.callbacks.remove(ctrl_c_in_a_gc_callback)
+            with pytest.raises(fit.Interrupted) as stop:
+                run(tmp_path, 3, key)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert stop.value.epoch == 0 and not (tmp_path / "last.npz").exists()
 
 

@@ -6,6 +6,14 @@ import pytest
 from fnn.util import interrupts
 
 
+@pytest.fixture(autouse=True)
+def sigint_as_python_sets_it():
+    """Python's own Ctrl-C handler for each test: a suite started in the background runs with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_held_defers_a_signal_to_the_end_of_the_block_and_handled_restores_the_handlers():
     before = signal.getsignal(signal.SIGTERM)
     finished = []
