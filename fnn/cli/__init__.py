@@ -86,7 +86,8 @@ def _command(args, argv) -> int:
     _check_numbers(args)
     module = _module(args.command)
     status = module.main(args, _explicit(argv)) if args.command == "train" else module.main(args)
-    interrupts.check()  # a Ctrl-C a callback swallowed is no success
+    if not status:
+        interrupts.check()  # a Ctrl-C a callback swallowed is no success
     return status or 0
 
 

@@ -67,6 +67,9 @@ def test_a_language_model_run_beats_the_bigram_baseline_and_samples(tmp_path, ca
     test = json.loads((tmp_path / "run.json").read_text())["test"]
     assert test["perplexity"] == pytest.approx(np.exp(test["loss"]), rel=1e-5)
     assert test["perplexity"] < test["bigram_perplexity"] < test["unigram_perplexity"]
+    smoothed = {f"{method}_{order}": test[f"{method}_{order}_perplexity"]
+                for method in ("kneser_ney", "witten_bell") for order in (3, 4, 5)}  # the run reports them (docs/rnn.md)
+    assert smoothed["kneser_ney_5"] < smoothed["kneser_ney_3"] < smoothed["witten_bell_3"] < test["bigram_perplexity"]
     assert (tmp_path / "samples.txt").read_text().startswith("--- temperature 0.5, prime 'def ' ---\ndef ")
     capsys.readouterr()
     assert cli.main(["sample", str(tmp_path), "--prime", "class ", "--length", "40", "--temperature", "0.7"]) == 0
