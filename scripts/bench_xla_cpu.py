@@ -1,6 +1,7 @@
-"""Two costs of XLA:CPU behind the speed goals of the search and the wide MLP, timed alone.
+"""Three costs of XLA:CPU behind the speed goals of the search, the wide MLP and the CNN, timed alone.
 
-    python scripts/bench_xla_cpu.py                 # 64 products of 64x128 by 128x128; Adam on 1024x1024
+    python scripts/bench_xla_cpu.py                 # 64 products of 64x128 by 128x128; Adam on 1024x1024;
+                                                    # a 3x3x32x64 kernel's gradient on 64 maps of 8x8
     python scripts/bench_xla_cpu.py --trials 8 --size 256 --repeats 3
 
 Batched products: ``jax.vmap`` over T trials turns a layer's product into T independent
@@ -14,6 +15,11 @@ g, writes m), the second (reads v and g, writes v) and the parameters (reads p a
 and v, writes p), 10 passes over the matrix where one loop would make 7 (read p, m, v, g;
 write p, m, v). It times the step and the moments alone, and reports the bandwidth of those
 passes; 7 passes at that bandwidth is the floor of a one-loop update.
+
+A convolution's weight gradient in a loop: autodiff's dW of ``lax.conv_general_dilated`` (the
+plain-JAX CNN's) against fnn's own rule (``fnn.layers.conv.conv``, channels as the batch), each
+taking ``steps`` gradient steps on a 3 x 3 x ``channels`` x 2 ``channels`` kernel for ``batch_size``
+maps of 8 x 8 in a ``fori_loop``, as a fused epoch does.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import numpy as np
 import optax
 
 from fnn import optim
+from fnn.layers import conv
 from fnn.bench import timing
 from fnn.cli import script
 
@@ -40,6 +47,7 @@ class Config:
     batch_size: int = 64
     width: int = 128
     size: int = 1024
+    channels: int = 32
     steps: int = 20
     repeats: int = 5
 
@@ -111,8 +119,33 @@ def adam_loops(config: Config) -> dict:
             "one_loop_floor_ms": 1e3 * ONE_LOOP_PASSES * nbytes / bandwidth}
 
 
+def conv_weight_gradients(config: Config) -> dict:
+    """Milliseconds per weight gradient of a "same" 3x3 convolution in a loop: autodiff's form and fnn's."""
+    rng = np.random.default_rng(2)
+    C = config.channels
+    X = jnp.asarray(rng.standard_normal((config.batch_size, 8, 8, C)), jnp.float32)
+    dY = jnp.asarray(rng.standard_normal((config.batch_size, 8, 8, 2 * C)), jnp.float32)
+    W = jnp.asarray(rng.standard_normal((3, 3, C, 2 * C)) / (3 * C), jnp.float32)
+    same = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1))
+
+    def plain(w):
+        return jax.lax.conv_general_dilated(X, w, (1, 1), same["padding"], dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    def fnns(w):
+        return conv.conv(X, w, 0.0, **same)
+
+    def descent(forward):
+        return lambda w, _: w - 1e-6 * jax.vjp(forward, w)[1](dY)[0]
+
+    candidates = {"autodiff's dW": (_looped(descent(plain), config.steps), (W, None)),
+                  "fnn's dW": (_looped(descent(fnns), config.steps), (W, None))}
+    return {name: 1e3 * s / config.steps for name, s in
+            timing.interleaved(candidates, number=1, repeats=config.repeats).items()}
+
+
 def main(config: Config) -> dict:
-    results = {"device": str(jax.devices()[0]), "products": batched_products(config), "adam": adam_loops(config)}
+    results = {"device": str(jax.devices()[0]), "products": batched_products(config), "adam": adam_loops(config),
+               "conv_weight_gradient_ms": conv_weight_gradients(config)}
     print(f"device {results['device']}; {config.steps} calls in a fori_loop, median of {config.repeats}")
     for name, row in results["products"].items():
         print(f"  {name:<26} {row['ms']:8.3f} ms {row['gflops']:8.1f} GFLOP/s")
@@ -123,6 +156,8 @@ def main(config: Config) -> dict:
           f"{adam['passes']} passes")
     print(f"  its passes move {adam['gb_per_s']:.1f} GB/s; one loop of {ONE_LOOP_PASSES} passes at that bandwidth: "
           f"{adam['one_loop_floor_ms']:.3f} ms")
+    for name, ms in results["conv_weight_gradient_ms"].items():
+        print(f"  {name + f' (3x3x{config.channels}x{2 * config.channels})':<26} {ms:8.3f} ms")
     return results
 
 

@@ -14,7 +14,7 @@ import pytest
 from fnn import parallel
 
 PROBLEM = textwrap.dedent("""
-    import contextlib, io, json, sys
+    import contextlib, dataclasses, io, json, sys
     import jax
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
@@ -52,9 +52,16 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
     base = RunConfig(dtype="float64", epochs=2, hidden=(8,), batch_size=16)
     prepared = assembly.load_data(base)
     prepared = prepared._replace(train=tuple(a[:100] for a in prepared.train), val=tuple(a[:50] for a in prepared.val))
-    parts = [assembly.build(trials.trial_config(base, {"lr": lr, "seed": seed, "dropout": rate}), data=prepared)
-             for lr, seed, rate in ((1e-3, 0, 0.1), (3e-3, 1, 0.2), (1e-2, 2, 0.3))]  # 3 trials, 4 devices: one copy
-    searched = {devices: trials.train_together(parts, prepared.val, devices=devices) for devices in (None, 4)}
+    def search(config):
+        parts = [assembly.build(trials.trial_config(config, {"lr": lr, "seed": seed, "dropout": rate}), data=prepared)
+                 for lr, seed, rate in ((1e-3, 0, 0.1), (3e-3, 1, 0.2), (1e-2, 2, 0.3))]  # 3 trials, 4 devices: one copy
+        return {devices: trials.train_together(parts, prepared.val, devices=devices) for devices in (None, 4)}
+
+    def largest_gap(searched):
+        return max(float(np.max(np.abs(searched[4][1][m] - searched[None][1][m]))) for m in searched[None][1])
+
+    searched = search(base)
+    with_batchnorm = search(dataclasses.replace(base, batchnorm="before"))
 
     out = sys.argv[1]
     command = {}
@@ -74,9 +81,8 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
         "sharded_params": len(runs[4].state.params[0].W.sharding.device_set),
         "command": command,
         "one_device_params": leaves(runs[None]),
-        "trials": {"shape": list(searched[4][1]["loss"].shape),
-                   "largest_difference": max(float(np.max(np.abs(searched[4][1][m] - searched[None][1][m])))
-                                             for m in searched[None][1]),
+        "trials": {"shape": list(searched[4][1]["loss"].shape), "largest_difference": largest_gap(searched),
+                   "largest_difference_with_batchnorm": largest_gap(with_batchnorm),
                    "sharded_over": len(jax.tree.leaves(searched[4][0].params)[0].sharding.device_set)},
     }))
 """)
@@ -130,6 +136,12 @@ def test_search_trials_split_over_four_devices_score_like_one_device(four_device
     validation curves as on one device, and the trial axis lives on all four devices."""
     assert four_devices["trials"]["shape"] == [2, 3] and four_devices["trials"]["sharded_over"] == 4
     assert four_devices["trials"]["largest_difference"] <= 1e-13
+
+
+def test_search_trials_with_batch_norm_split_over_four_devices_score_like_one_device_to_1e_10(four_devices):
+    """With batch norm the sharded program sums each trial's batch statistics in another order, so the
+    validation curves agree to rounding of a larger sum, not to 1e-13: printed by this test's script."""
+    assert four_devices["trials"]["largest_difference_with_batchnorm"] <= 1e-10
 
 
 def _free_port() -> int:
