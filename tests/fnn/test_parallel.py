@@ -112,8 +112,8 @@ def four_devices(tmp_path_factory):
 
 def test_four_devices_train_like_one_up_to_reassociation(four_devices):
     """Batch norm and dropout included, in float64: the same parameters and running statistics after
-    three epochs to 1e-13 (2e-16 measured). SGD, because Adam divides the rounding noise of an exactly
-    zero gradient (the bias before batch norm) by eps = 1e-8: 3e-11 apart after one step (fnn.parallel)."""
+    three epochs to 1e-13 (2e-16 measured). SGD, because Adam turns the rounding noise of an exactly
+    zero gradient (the bias before batch norm) into a step of the learning rate's size."""
     result = four_devices
     assert result["devices"] == 4 and result["all_reduce"] and result["sharded_params"] == 4
     assert result["largest_difference"] < 1e-13

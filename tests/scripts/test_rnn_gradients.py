@@ -52,3 +52,7 @@ def test_the_simple_rnn_fails_the_adding_problem_gated_cells_learn_it_and_clippi
     trained = results["gradient_norm_at_steps_1_and_T"]["trained on the adding problem"]
     assert trained["rnn"][0] < 1e-10 < 1e-3 < min(trained["gru"][0], trained["lstm"][0])
     assert results["clipping_test_mse"]["no clipping"] is None and results["clipping_test_mse"]["clip_norm 1"] < 0.05
+    at_init = results["gradient_norm_at_steps_1_and_T"]["at initialisation"]  # [step 1, step T]
+    assert at_init["simple RNN, radius 0.5"][0] < 1e-20 and at_init["GRU"][0] < 1e-9 < at_init["LSTM"][0] < 0.1
+    assert at_init["simple RNN, radius 1.5"][0] > 100 * at_init["simple RNN, radius 1.5"][1]
+    assert results["clipping_largest_gradient_norm"]["no clipping"] > 1e6

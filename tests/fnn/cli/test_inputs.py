@@ -65,6 +65,9 @@ def test_a_model_too_large_for_memory_is_refused_with_the_estimate(tmp_path, cap
     assert "GiB of memory available, got one that needs at least 1,396,983.9 GiB (75,000,000,000,010 float32 " \
            "parameters, their gradients and adam's state)" in err and err.count("\n") == 1
     assert not (tmp_path / "run" / "last.npz").exists()
+    argv[2] = "1000000000"  # the troubleshooting page's example: over a terabyte
+    assert cli.main(argv) == 2
+    assert "needs at least 1,397.0 GiB (75,000,000,010 float32 parameters" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_config_json_edited_since_the_checkpoint(tmp_path, capsys):

@@ -1,4 +1,7 @@
 import math
+import sys
+import sysconfig
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,15 @@ def test_the_corpus_is_the_standard_library_modules_and_the_windows_shift_by_one
     train_text, held_out = text.split_text(corpus)
     assert vocabulary.decode(data.test[0][0]) == held_out[:text.WINDOW]
     assert len(data.X) == (len(train_text) - 1) // text.WINDOW
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the page describes Python 3.11's standard library")
+def test_the_held_out_text_is_the_end_of_random_py_and_all_of_pprint_py():
+    """The RNN page: the test set is the last 7,839 characters of random.py and the whole of pprint.py."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    random_py, pprint_py = ((root / f"{name}.py").read_text(encoding="utf-8") for name in ("random", "pprint"))
+    assert text.MODULES[-2:] == ("random", "pprint")
+    assert text.split_text(text.corpus())[1] == random_py[-7839:] + "\n" + pprint_py
 
 
 def test_the_vocabulary_round_trips_and_names_an_unknown_character():

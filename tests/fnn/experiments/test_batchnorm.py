@@ -14,7 +14,11 @@ def test_batch_norm_trains_the_deep_sigmoid_network_that_is_stuck_without_it(tmp
 
 @pytest.mark.slow
 def test_the_readme_numbers(tmp_path):
-    summary = batchnorm.run(batchnorm.SIZES["full"], tmp_path)["summary"]
+    numbers = batchnorm.run(batchnorm.SIZES["full"], tmp_path)
+    summary, runs = numbers["summary"], numbers["runs"]
     assert summary["sigmoid, plain final train loss"] > 2.2 and summary["sigmoid, plain test accuracy"] < 0.15
     assert summary["sigmoid, batch norm final train loss"] < 0.2 and summary["sigmoid, batch norm test accuracy"] > 0.9
     assert summary["tanh, plain test accuracy"] > 0.9 and summary["tanh, batch norm test accuracy"] > 0.9
+    assert summary["tanh, plain final train loss"] < 0.02 and summary["tanh, batch norm final train loss"] < 0.02
+    early = zip(runs["tanh, batch norm"]["train_loss"][:12], runs["tanh, plain"]["train_loss"][:12])
+    assert all(normed < plain for normed, plain in early)  # with tanh, batch norm is ahead in the first 12 epochs

@@ -39,7 +39,10 @@ def test_one_pass_of_monte_carlo_is_one_training_mode_pass(key):
 
 @pytest.mark.slow
 def test_the_readme_numbers(tmp_path):
-    summary = dropout_ensemble.run(dropout_ensemble.SIZES["full"], tmp_path)["summary"]
+    numbers = dropout_ensemble.run(dropout_ensemble.SIZES["full"], tmp_path)
+    summary, passes = numbers["summary"], numbers["passes"]
     assert summary["K=1 test accuracy"] < summary["weight scaling test accuracy"] - 0.01
     assert abs(summary["K=64 test accuracy"] - summary["weight scaling test accuracy"]) < 0.01
     assert summary["K=64 test log-loss"] < 0.5 * summary["weight scaling test log-loss"] < summary["K=1 test log-loss"]
+    assert all(summary[f"K={K} test log-loss"] < summary["weight scaling test log-loss"] for K in passes if K >= 2)
+    assert all(abs(summary[f"K={K} test accuracy"] - summary["weight scaling test accuracy"]) < 0.005 for K in (8, 16))

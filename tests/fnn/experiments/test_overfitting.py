@@ -23,3 +23,5 @@ def test_the_readme_numbers(tmp_path):
     assert summary["last training loss"] < 1e-3
     assert summary["last validation loss"] > 1.05 * summary["lowest validation loss"]
     assert summary["early stopping test accuracy"] > 0.85 and summary["whole run test accuracy"] > 0.85
+    assert abs(summary["early stopping test accuracy"] - summary["whole run test accuracy"]) < 0.01
+    assert summary["early stopping test loss"] < summary["whole run test loss"]

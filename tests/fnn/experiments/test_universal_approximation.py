@@ -42,3 +42,4 @@ def test_the_readme_numbers(tmp_path):
     assert np.all(np.diff(rmse[:5]) < 0)  # k = 1, 2, 4, 8, 16
     assert rmse[4] < 2e-3 * rmse[0] and largest[4] < 0.005
     assert max(largest[3:]) < 0.02  # k >= 8: within 0.02 everywhere on [-2, 2]
+    assert rmse[5] < rmse[4] < rmse[6] and errors["train_mse"][6] > errors["train_mse"][4]  # k = 32 best, 64 worse

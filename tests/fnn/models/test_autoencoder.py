@@ -81,3 +81,16 @@ def test_the_digits_autoencoder_beats_the_mean_image_and_predicts_in_pixel_units
     predicted = np.asarray(run.load(tmp_path).predict(raw))
     assert predicted.shape == (4, 64) and 0 <= predicted.min() and predicted.max() <= 16 + 1e-4
     assert np.sqrt(np.mean((predicted - np.asarray(raw)) ** 2)) < np.sqrt(mean_image_mse) * 16
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("decoder, at_100, at_300", [("transpose", 0.0176, 0.0148), ("unpool", 0.0094, 0.0055)])
+def test_the_cnn_page_reconstruction_errors(decoder, at_100, at_300, tmp_path):
+    """The CNN page's table (seed 0): the test MSE after 100 and after 300 epochs, to 10% (the digits
+    move with the CPU's rounding), and the unpool decoder ahead of the transposed one."""
+    for epochs, published in (("100", at_100), ("300", at_300)):
+        args = ["train", "--model", "conv-autoencoder", "--decoder", decoder, "--lr", "0.003", "--epochs", epochs,
+                "--out", str(tmp_path / epochs), "--no-progress"]
+        assert cli.main(args) == 0
+        assert json.loads((tmp_path / epochs / "run.json").read_text())["test"]["mse"] == pytest.approx(published,
+                                                                                                        rel=0.1)
