@@ -7,17 +7,19 @@ import numpy as np
 from fnn import metrics
 
 
-def classification_report(y_true, y_pred, num_classes: int) -> dict:
+def classification_report(y_true, y_pred, num_classes: int, labels: tuple = ()) -> dict:
     """Precision, recall, F1 and support per class, their macro average, and accuracy.
 
     Returns:
         ``{"0": {"precision", "recall", "f1", "support"}, ..., "macro": {...}, "accuracy": a}``
-        (the numbers of scikit-learn's ``classification_report``, with zero_division=0).
+        (the numbers of scikit-learn's ``classification_report``, with zero_division=0); with
+        ``labels`` (the value of each class number), the classes are named by them.
     """
     scores = {name: np.asarray(getattr(metrics, name)(y_true, y_pred, num_classes, average=None))
               for name in ("precision", "recall", "f1")}
     support = np.asarray(metrics.confusion_matrix(y_true, y_pred, num_classes)).sum(axis=1)
-    report = {str(k): {**{name: float(s[k]) for name, s in scores.items()}, "support": int(support[k])}
+    names = [str(label) for label in labels] if labels else [str(k) for k in range(num_classes)]
+    report = {names[k]: {**{name: float(s[k]) for name, s in scores.items()}, "support": int(support[k])}
               for k in range(num_classes)}
     report["macro"] = {**{name: float(np.mean(s)) for name, s in scores.items()}, "support": int(support.sum())}
     report["accuracy"] = float(metrics.accuracy(y_true, y_pred))

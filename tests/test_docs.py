@@ -205,6 +205,9 @@ def check_cli(out):
     assert [(t, p) for p, t in zip(predicted, true) if p != t] == [(5, 9)]  # one mistake: a 5 read as 9
     accuracy, shape = out[1].split(" ", 1)
     assert float(accuracy) > 0.85 and shape.strip() == "(1,)"
+    scores, predicted = lines(out[2])
+    assert numbers(scores)[0] > 0.85 and numbers(scores)[1] > 0  # wine from a CSV file of the user's
+    assert predicted == "['barolo' 'barolo' 'barolo'] classification"
 
 
 def check_troubleshooting(out):
@@ -278,3 +281,15 @@ def test_every_fnn_command_in_the_docs_parses():
             except SystemExit:
                 failed.append(f"{name(page)}: {line}")
     assert found > 80 and not failed, failed
+
+
+def test_every_toml_block_is_a_run_configuration(tmp_path):
+    """The TOML examples are ``fnn train --config`` files: read as the command reads them, they make a RunConfig."""
+    from fnn.run import config_file
+    from fnn.run.configuration import RunConfig
+
+    examples = [(page, body) for page in PAGES for body in blocks(page, "toml")]
+    assert examples
+    for index, (page, body) in enumerate(examples):
+        (tmp_path / f"{index}.toml").write_text(body)
+        assert isinstance(RunConfig(**config_file.read(tmp_path / f"{index}.toml")), RunConfig), name(page)

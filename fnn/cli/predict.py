@@ -9,7 +9,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     """Add ``fnn predict`` to the ``fnn`` parser's sub-commands."""
     p = sub.add_parser("predict", help="labels (or regression values) of a trained run for new rows")
     p.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
-    p.add_argument("input", metavar="INPUT", help="rows in the data set's units: a .npy array or a CSV file (no header)")
+    p.add_argument("input", metavar="INPUT",
+                   help="rows in the data set's units: a .npy array or a CSV file (no header; for a run on a CSV "
+                        "table, with a header naming its feature columns)")
     p.add_argument("--output", default=None, help="write the predictions to this .csv, .npy or .npz file (default: print)")
     return p
 
@@ -23,7 +25,8 @@ def main(args) -> None:
 
     if args.output is not None:
         trained.check_output(args.output, "--output")
-    predictions = np.asarray(run.load(args.run_dir).predict(trained.read_rows(args.input)))
+    model = run.load(args.run_dir)
+    predictions = np.asarray(model.predict(trained.read_inputs(model, args.input)))
     if args.output is None:
         print(trained.format_rows(predictions), end="")
     else:

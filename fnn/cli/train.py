@@ -8,6 +8,7 @@ stopped by Ctrl-C or SIGTERM can be resumed.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -47,9 +48,18 @@ def _train_config(args, explicit: dict):
     if {"steps", "epochs"} <= set(explicit):
         raise SettingError("steps", f"steps and epochs each set the length of the run: expected one of them, got "
                                     f"--steps {args.steps} and --epochs {args.epochs}")
+    if args.resume and args.config:
+        raise ValueError(f"--config starts a run from a file and --resume continues the stored one: expected one "
+                         f"of them, got both (--config {args.config})")
     if args.resume:
         return run.resume_config(args.resume, train_flags.config_values(explicit))
-    return configuration.RunConfig(**train_flags.config_values(vars(args)))
+    given = train_flags.config_values(explicit)
+    if args.config:
+        from fnn.run import config_file
+
+        return configuration.RunConfig(**train_flags.with_file_dataset(config_file.merged(
+            config_file.read(args.config), given), given))
+    return configuration.RunConfig(**train_flags.with_file_dataset(train_flags.config_values(vars(args)), given))
 
 
 def _stopped(stop: KeyboardInterrupt, config, out: Path, resumed: bool) -> str:
@@ -77,6 +87,9 @@ def main(args, explicit: dict) -> int:
     from fnn.run import outdir
 
     config = _train_config(args, explicit)
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return 0
     if args.out:
         outdir.writable_folder(args.out, "--out")
     value_and_grad = None
@@ -124,6 +137,8 @@ def _summary(facts: dict, shuffle: bool) -> str:
         f"  loss J = {facts['loss']} (every loss below is J)",
         f"  {facts['steps_per_epoch']} steps per epoch; {left_out} of {train_n} training samples left out per "
         f"epoch{which}",
+        *([f"  warning: these feature columns hold one value in every training row and tell the model nothing: "
+           f"{', '.join(facts['constant_columns'])}"] if facts["constant_columns"] else []),
         *(["  receptive fields: " + ", ".join(
             f"{f.layer} {'x'.join(map(str, f.size))} sees {'x'.join(map(str, f.field))} inputs (jump {'x'.join(map(str, f.jump))})"
             for f in facts["receptive_fields"])] if facts["receptive_fields"] else [])])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from fnn import initializers, optim, regularizers, tasks
-from fnn.data import datasets
+from fnn.data import datasets, tabular
 from fnn.layers.dense import BIAS_INITIALIZERS
 from fnn.models import autoencoder, mlp, recurrent
 from fnn.models.mlp import BATCHNORM_PLACES
@@ -107,6 +107,7 @@ def add_train(sub):
     _add_output_flags(p)
     return p
 
+
 def add_run_flags(p):
     """The flags of the run itself: data, model and training (``fnn search`` shares them)."""
     _add_data_and_model_flags(p)
@@ -130,8 +131,16 @@ def _add_transfer_flags(p):
 
 
 def _add_data_and_model_flags(p):
-    p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
+    p.add_argument("--dataset", default="digits", choices=datasets.NAMES,
+                   help=f"a built-in data set, or {datasets.FILE}: your own, given by --data")
     p.add_argument("--data-dir", default=None, help="folder of the IDX files for --dataset mnist")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="your own data: a CSV file with a header row, a .npz with arrays X and y, or a 2-D .npy")
+    p.add_argument("--target", default=None, metavar="COLUMN",
+                   help="the target column of --data: its name in a CSV file, its index in a .npy array")
+    p.add_argument("--target-type", default=None, choices=tabular.TASKS,
+                   help="what to predict from --data (default: classification for text and whole numbers, "
+                        "regression for other numbers)")
     p.add_argument("--stratify", action="store_true", help="stratified train/val/test split")
     p.add_argument("--scaling", default=None, choices=["standardize", "min_max", "none"],
                    help="feature scaling fitted on the training split (none: the data as published; "
@@ -188,7 +197,8 @@ def _add_training_flags(p):
                    help="skip scoring the training set after every epoch (a forward pass over it); "
                         "the records keep the mean minibatch loss (fnn search never scores it)")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="minibatch size (default 64; the whole training set for rprop, a full-batch method)")
+                   help="minibatch size (default 64, or the training set when it is smaller; the whole training set "
+                        "for rprop, a full-batch method)")
     p.add_argument("--epochs", type=int, default=30, help="passes over the training set")
     p.add_argument("--steps", type=int, default=None, help="train for this many optimizer steps instead of --epochs")
     p.add_argument("--no-shuffle", action="store_false", dest="shuffle",
@@ -213,11 +223,20 @@ def _add_output_flags(p):
     p.add_argument("--resume", default=None, metavar="DIR",
                    help="continue the run stored in DIR with its configuration (--epochs or --steps may grow)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="start from the settings in FILE (JSON or TOML, e.g. a run's config.json); the flags given "
+                        "beside it change single settings")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved configuration as JSON (a --config file) and stop before training")
 
 
-
-INVOCATION = ("command", "out", "resume", "no_progress", "overwrite")
+INVOCATION = ("command", "out", "resume", "no_progress", "overwrite", "config", "print_config")
 """Flags about this invocation, not about the run."""
+
+
+def with_file_dataset(values: dict, given: dict) -> dict:
+    """``values`` with the data set ``file`` when ``--data`` was given without ``--dataset``."""
+    return values | {"dataset": datasets.FILE} if "data" in given and "dataset" not in given else values
 
 
 def config_values(values: dict) -> dict:

@@ -20,17 +20,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn.data import text
+from fnn.data import tabular, text
 from fnn.util import validate
 
 
 class Dataset(NamedTuple):
-    """Samples X (N, D), integer labels y (N,), the number of classes, an optional test split."""
+    """Samples X (N, D), integer labels y (N,), the number of classes, an optional test split; for a
+    table from a file, its class ``labels`` (the value of each class number) and ``features`` (the
+    names of X's columns)."""
 
     X: jax.Array
     y: jax.Array
     num_classes: int
     test: tuple | None = None
+    labels: tuple = ()
+    features: tuple = ()
 
 
 def _bundled(loader) -> Dataset:
@@ -165,9 +169,19 @@ def pysource() -> Dataset:
     return Dataset(X, y, size, test=held_out)
 
 
+def from_file(path, target, target_type: str | None) -> Dataset:
+    """The user's table in ``path`` (``fnn.data.tabular``): class labels numbered 0..K-1 for
+    classification, float32 targets (``num_classes`` 0) for regression; ``target_type`` None: inferred."""
+    table = tabular.read(path, target)
+    y, labels = tabular.encode_target(table.y, target_type or tabular.infer_task(table.y), path)
+    return Dataset(jnp.asarray(table.X), jnp.asarray(y), len(labels), labels=labels, features=table.features)
+
+
+FILE = "file"
+"""The name of the user's own data set, read from a file (``from_file``)."""
 FIXED = {"digits": digits, "iris": iris, "wine": wine, "breast_cancer": breast_cancer, "mnist1d": mnist1d,
          "diabetes": diabetes, "pysource": pysource}
-NAMES = (*FIXED, "mnist", *GENERATED)
+NAMES = (*FIXED, "mnist", *GENERATED, FILE)
 IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
 """(H, W) of the data sets whose rows are images (for flips and shifts)."""
 SAMPLE_SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "mnist1d": (40, 1)}
@@ -182,12 +196,18 @@ REGRESSION = ("diabetes",)
 """The data sets with real-valued targets (``num_classes`` 0); every other one has class labels."""
 
 
-def load(name: str, *, key, data_dir=None) -> Dataset:
+def load(name: str, *, key, data_dir=None, table=None) -> Dataset:
     """Load the data set called ``name`` (one of ``NAMES``).
 
-    ``key`` draws the generated sets; ``data_dir`` is the folder of MNIST's IDX files.
+    ``key`` draws the generated sets; ``data_dir`` is the folder of MNIST's IDX files; ``table``
+    the (path, target, target type) of the ``FILE`` data set (``from_file``).
     """
     validate.choice("datasets.load", "dataset", name, NAMES)
+    if name == FILE:
+        if table is None:
+            raise ValueError("datasets.load: the file data set is read from a table; give table=(path, target, "
+                             "target type)")
+        return from_file(*table)
     if name == "mnist":
         if data_dir is None:
             raise ValueError("datasets.load: the mnist data set is read from disk; give data_dir, the folder of its IDX files")

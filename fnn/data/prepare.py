@@ -24,6 +24,8 @@ class Prepared(NamedTuple):
     scaler: preprocessing.Scaler
     num_classes: int
     target_scaler: preprocessing.Scaler | None = None
+    labels: tuple = ()
+    features: tuple = ()
 
 
 def prepare(
@@ -35,15 +37,18 @@ def prepare(
     test_fraction: float = 0.2,
     stratify: bool = False,
     data_dir=None,
+    table=None,
 ) -> Prepared:
     """Load ``name``, split it with ``key``, fit ``scaling`` on train and apply it to all splits.
 
     A data set with a published test split (MNIST, MNIST-1D) keeps it, and only its training
-    part is cut into train and validation (``test_fraction`` is then unused).
+    part is cut into train and validation (``test_fraction`` is then unused). ``data_dir`` and
+    ``table`` locate MNIST and the user's file (``datasets.load``); a file's class labels and
+    feature names are kept.
     """
     validate.choice("prepare", "scaling", scaling, preprocessing.FITTERS)
     data_key, split_key = jax.random.split(key)
-    data = datasets.load(name, key=data_key, data_dir=data_dir)
+    data = datasets.load(name, key=data_key, data_dir=data_dir, table=table)
     parts = splits.train_val_test_split(
         split_key, data.X, data.y, val_fraction=val_fraction,
         test_fraction=0.0 if data.test is not None else test_fraction, stratify=stratify,
@@ -58,7 +63,8 @@ def prepare(
         target_scaler = preprocessing.fit_standardize(parts.train[1][:, None])
         parts = [(X, preprocessing.transform(target_scaler, y[:, None])[:, 0]) for X, y in parts]
     scaled = [(preprocessing.transform(scaler, X), y) for X, y in parts]
-    return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes, target_scaler=target_scaler)
+    return Prepared(*scaled, scaler=scaler, num_classes=data.num_classes, target_scaler=target_scaler,
+                    labels=data.labels, features=data.features)
 
 
 def select_classes(data: Prepared, classes=(), *, labels_per_class: int | None = None) -> Prepared:

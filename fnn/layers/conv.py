@@ -20,7 +20,7 @@ A negative p_hi (s > d (k - 1) + 1) extends the output by -p_hi positions that n
 reaches (Y = b there), as PyTorch's ``output_padding``: kernel 1, stride 2 maps [1, 2, 3] to
 [1, 0, 2, 0, 3, 0].
 The convolution carries its own VJP (``_correlate_backward``): the same gradient as
-autodiff's, in a form XLA:CPU runs about 100 times faster inside a ``lax.scan``. Forward-mode
+autodiff's, in a form XLA:CPU runs tens of times faster inside a loop (scripts/bench_xla_cpu.py). Forward-mode
 differentiation (``jax.jvp``, ``jax.hessian``) does not pass through it.
 """
 
@@ -117,8 +117,8 @@ def _correlate_backward(stride, padding, dilation, saved, dY):
     r"""(dX, dW) of Y = X * W: dX by JAX's own transpose of the convolution; dW[j, i, o] =
     sum_{n, y} X_pad[n, y s + j d, i] dY[n, y, o], computed as a convolution of X_pad (channels
     as the batch, samples as the features) with dY as the kernel, strided by d, dilated by s.
-    The same dW as autodiff's; it is written out because XLA:CPU runs autodiff's form about
-    100 times slower inside a ``lax.scan`` (the fused epoch), a measured 13 ms against 0.13 ms."""
+    The same dW as autodiff's; it is written out because XLA:CPU runs autodiff's form tens of
+    times slower inside a loop such as the fused epoch (``python scripts/bench_xla_cpu.py``)."""
     X, W = saved
     dX = jax.vjp(lambda x: _lax_correlate(stride, padding, dilation, x, W), X)[1](dY)[0]
     spatial = X.ndim - 2

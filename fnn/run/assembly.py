@@ -86,7 +86,7 @@ def load_data(config: RunConfig) -> Prepared:
     its reconstructions map back to the data's units)."""
     dtype = enable_dtype(config)
     data = prepare(config.dataset, key=_keys(config)[0], stratify=config.stratify, data_dir=config.data_dir,
-                   val_fraction=config.val_fraction, scaling=config.feature_scaling)
+                   table=config.table, val_fraction=config.val_fraction, scaling=config.feature_scaling)
     if config.classes or config.labels_per_class is not None:
         with about("classes"):
             check_classes(data, config.classes)
@@ -145,9 +145,10 @@ def build(config: RunConfig, *, value_and_grad: Callable | None = None, initiali
     output_units = task.output_units(data.num_classes) if task.is_classifier else task.targets(data.train[1]).shape[1]
     model = build_model(config, output_units)
     in_shape = data.train[0].shape[1:]
-    batch_size = config.batch_size or (len(data.train[1]) if config.optimizer in FULL_BATCH else DEFAULT_BATCH_SIZE)
-    if batch_size > len(data.train[1]):
-        raise SettingError("batch_size", f"expected at most the {len(data.train[1])} training samples, got {batch_size}")
+    samples = len(data.train[1])
+    batch_size = config.batch_size or (samples if config.optimizer in FULL_BATCH else min(DEFAULT_BATCH_SIZE, samples))
+    if batch_size > samples:
+        raise SettingError("batch_size", f"expected at most the {samples} training samples, got {batch_size}")
     if mesh is not None:
         with about("devices"):
             parallel.check_batch_size("run", batch_size, mesh)

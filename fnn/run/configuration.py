@@ -27,7 +27,7 @@ from fnn.layers.dense import BIAS_INITIALIZERS
 from fnn.models import autoencoder, mlp, recurrent
 from fnn.optim import control, schedules
 from fnn.optim.injectable import hyperparameters
-from fnn.run import models
+from fnn.run import data_settings, models
 from fnn.run.settings import KINDS, SettingError, about, check_types, normalise
 from fnn.util import ranges, validate
 
@@ -55,7 +55,8 @@ class RunConfig:
     ``augment`` the training-batch augmentation (``noise``, ``shift``, ``flip``).
     ``val_fraction`` 0 trains on the whole training part (no validation set; the controls
     then watch the training loss). ``steps``, when set, replaces ``epochs`` as the length
-    of the run. ``batch_size`` None means 64, or the whole training set for the full-batch
+    of the run. ``batch_size`` None means 64 (or all training samples when there are fewer), or the
+    whole training set for the full-batch
     methods (``fnn.run.assembly.FULL_BATCH``). ``strength`` is the regularizer's lambda (None:
     ``DEFAULT_STRENGTH``; it needs a regularizer). ``loss`` None means the data's default:
     softmax cross-entropy for class labels, MSE for real-valued targets and for the
@@ -71,6 +72,9 @@ class RunConfig:
 
     dataset: str = "digits"
     data_dir: str | None = None
+    data: str | None = None
+    target: str | None = None
+    target_type: str | None = None
     stratify: bool = False
     val_fraction: float = 0.2
     scaling: str | None = None
@@ -126,7 +130,7 @@ class RunConfig:
         _check_items(self)
         _check_choices(self)
         _check_ranges(self)
-        _check_data(self)
+        data_settings.check(self)
         _check_model(self)
         _check_combinations(self)
         _check_transfer(self)
@@ -150,7 +154,17 @@ class RunConfig:
         fixed = models.get(self.model).task
         if fixed is not None:
             return fixed(self.loss)
-        return tasks.for_loss(self.loss or ("mse" if self.dataset in datasets.REGRESSION else "softmax_cross_entropy"))
+        return tasks.for_loss(self.loss or ("mse" if self.regression else "softmax_cross_entropy"))
+
+    @property
+    def regression(self) -> bool:
+        """Whether the data's targets are real values: a regression data set, or a file's regression target."""
+        return self.dataset in datasets.REGRESSION or self.target_type == "regression"
+
+    @property
+    def table(self) -> tuple | None:
+        """The (path, target, target type) of the file data set (``fnn.data.datasets.from_file``); None for others."""
+        return (self.data, self.target, self.target_type) if self.dataset == datasets.FILE else None
 
     @property
     def penalty_strength(self) -> float:
@@ -205,23 +219,6 @@ def _check_ranges(config: RunConfig) -> None:
         batchnorm_layer.check(config.batchnorm_momentum, 1e-5)
     if config.residual and len(set(config.hidden)) > 1:
         raise SettingError("residual", f"expected equal hidden widths for residual blocks, got {config.hidden!r}")
-
-
-def _check_data(config: RunConfig) -> None:
-    if config.data_dir is not None and config.dataset != "mnist":
-        raise SettingError("data_dir", f"is for the mnist data set, got dataset {config.dataset!r}")
-    if config.dataset == "mnist" and config.data_dir is None:
-        raise SettingError("data_dir", "the mnist data set is read from disk: expected the folder of its IDX files, "
-                                       "got none")
-    if config.loss is None:
-        return
-    reconstructs = models.get(config.model).reconstructs
-    is_regression = config.dataset in datasets.REGRESSION or reconstructs
-    if tasks.for_loss(config.loss).is_classifier == is_regression:
-        target = (f"the {config.model}, whose targets are its inputs" if reconstructs else
-                  f"{config.dataset}, which has {'real-valued targets' if is_regression else 'class labels'}")
-        fitting = [loss for loss in tasks.BY_LOSS if tasks.for_loss(loss).is_classifier != is_regression]
-        raise SettingError("loss", f"{config.loss} does not fit {target}; expected one of {', '.join(fitting)}")
 
 
 def _check_model(config: RunConfig) -> None:

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn import checkpoint
-from fnn.data import preprocessing, text
+from fnn.data import preprocessing, tabular, text
 from fnn.models import recurrent
 from fnn.objective import Objective
 from fnn.run import models, outdir
@@ -53,6 +53,8 @@ class TrainedModel(NamedTuple):
     model_state: Any
     scaler: preprocessing.Scaler
     target_scaler: preprocessing.Scaler | None
+    labels: tuple = ()
+    features: tuple = ()
 
     @property
     def in_shape(self) -> tuple:
@@ -79,9 +81,12 @@ class TrainedModel(NamedTuple):
         return preprocessing.transform(self.scaler, X).astype(self.config.dtype)
 
     def predict(self, X):
-        """Class labels (N,) (the data set's own, for a run on a subset of its ``classes``), or
-        regression targets (N, T) in the data's units (float32), of raw rows X."""
+        """Class labels (N,) (the data set's own, for a run on a subset of its ``classes``; a data
+        file's own values, text or numbers, as a NumPy array), or regression targets (N, T) in the
+        data's units (float32), of raw rows X."""
         predictions = self.objective.predict(self.params, self.scaled(X), self.model_state)
+        if self.labels:
+            return np.asarray(self.labels)[np.asarray(predictions)]
         if self.config.classes:
             return jnp.asarray(self.config.classes, predictions.dtype)[predictions]
         if self.target_scaler is None:
@@ -137,7 +142,7 @@ def load(out) -> TrainedModel:
     saved = checkpoint.load_params(out / MODEL_FILE, {"model_state": state, "scaler": features, "target_scaler": target})
     params = checkpoint.load_params(out / PARAMS_FILE, params)
     return TrainedModel(config, Objective(model, task), params, saved["model_state"], saved["scaler"],
-                        saved["target_scaler"])
+                        saved["target_scaler"], tuple(record.get("labels", ())), tuple(record.get("features", ())))
 
 
 def _record(out: Path) -> dict:
@@ -157,6 +162,14 @@ def _record(out: Path) -> dict:
                              "differs): it was changed or damaged, or a run was cut short while replacing it; "
                              "train again")
     return record
+
+
+def read_inputs(model: TrainedModel, path) -> np.ndarray:
+    """The rows of ``path`` for ``model``: for a run trained on a CSV table, a CSV file whose header
+    names the run's feature columns (``fnn.data.tabular.feature_rows``); otherwise ``read_rows``."""
+    if model.config.data is not None and Path(model.config.data).suffix == Path(path).suffix == ".csv":
+        return tabular.feature_rows(path, model.features)
+    return read_rows(path)
 
 
 def read_rows(path) -> np.ndarray:

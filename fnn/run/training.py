@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from fnn import checkpoint, history, metrics, report, tasks
-from fnn.data import datasets, ngrams, text
+from fnn.data import datasets, ngrams, tabular, text
 from fnn.fit import Interrupted, fit
 from fnn.layers.receptive import receptive_fields
 from fnn.optim import control, schedules
@@ -126,7 +126,7 @@ def test_scores(objective, params, model_state, data) -> tuple[dict, dict | None
         return test, None
     predictions = objective.predict(params, X, model_state)
     if objective.is_classifier:
-        return test, report.classification_report(y, predictions, data.num_classes)
+        return test, report.classification_report(y, predictions, data.num_classes, data.labels)
     test["rmse_in_target_units"] = float(metrics.rmse(*(assembly.target_units(data, v) for v in (y, predictions))))
     return test, None
 
@@ -251,7 +251,8 @@ def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, o
     summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "in_shape": list(parts.in_shape),
                "output_units": parts.output_units, "test": test,
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
-               "best_epoch": result.best_epoch}
+               "best_epoch": result.best_epoch, "labels": list(parts.data.labels),
+               "features": list(parts.data.features)}
     # last, all at once: a finished model in the folder stays whole until its replacement is (fnn.run.trained)
     saved |= trained.save(out, result.state.params, result.state.model_state, parts.data, summary)
     return RunResult(result.history, test, test_report, saved, seconds, len(result.history) - done, result.best_epoch)
@@ -287,11 +288,13 @@ def evaluate(out) -> tuple[dict, dict | None]:
 def describe(parts: assembly.RunParts) -> dict[str, Any]:
     """The facts the start of a run shows: set sizes, model and its parameter count, optimizer,
     batch, gradients, dtype, the loss J (with the penalty it includes), what an epoch leaves out
-    (the N mod B samples past the last full minibatch), every setting, "off" when unset, and a
-    CNN's receptive fields (``fnn.layers.receptive``)."""
+    (the N mod B samples past the last full minibatch), every setting, "off" when unset, a
+    CNN's receptive fields (``fnn.layers.receptive``) and a data file's constant feature columns."""
     config, train_n = parts.config, len(parts.data.train[1])
     penalty = f" + {config.regularizer} penalty (lambda {config.penalty_strength:g})" if config.regularizer else ""
-    return {"dataset": config.dataset,
+    data = (f"{config.data}, target {'y' if config.target is None else config.target} ({config.target_type}"
+            f"{f', {len(parts.data.labels)} classes' if parts.data.labels else ''})")
+    return {"dataset": data if config.data else config.dataset,
             "sizes": tuple(len(split[1]) for split in (parts.data.train, parts.data.val, parts.data.test)),
             "model": assembly.model_name(config, parts.in_shape, parts.output_units),
             "parameters": sum(int(jnp.size(leaf)) for leaf in jax.tree.leaves(parts.params)),
@@ -299,7 +302,8 @@ def describe(parts: assembly.RunParts) -> dict[str, Any]:
             "dtype": config.dtype, "loss": config.task.loss + penalty, "steps_per_epoch": parts.steps_per_epoch,
             "left_out": train_n - parts.steps_per_epoch * parts.batch_size, "settings": _settings(config),
             "receptive_fields": receptive_fields(parts.objective.model, parts.in_shape)
-                                if models.get(config.model).receptive_fields else []}
+                                if models.get(config.model).receptive_fields else [],
+            "constant_columns": tabular.constant_columns(parts.data.train[0], parts.data.features)}
 
 
 def _settings(config: RunConfig) -> dict[str, str]:
