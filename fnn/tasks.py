@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -67,6 +68,16 @@ class Classification(_Classes):
     def predict(self, outputs):
         return jnp.argmax(outputs, axis=-1)
 
+    @property
+    def probabilities(self) -> bool:
+        """Whether ``class_scores`` are probabilities: softmax of the outputs the cross-entropy was fitted to."""
+        return self.loss == "softmax_cross_entropy"
+
+    def class_scores(self, outputs):
+        """A score per class (N, K): p_k = softmax(a)_k for the cross-entropy; the outputs themselves
+        for the hinge, whose scores are no probabilities."""
+        return jax.nn.softmax(outputs, axis=-1) if self.probabilities else outputs
+
     def labels(self, y):
         """Integer labels (N,) from integer labels or one-hot rows (N, K)."""
         return jnp.argmax(y, axis=-1) if y.ndim == 2 else y
@@ -95,6 +106,13 @@ class Binary(_Classes):
 
     def predict(self, outputs):
         return (outputs > 0).astype(jnp.int32).reshape(outputs.shape[0])
+
+    probabilities = True
+
+    def class_scores(self, outputs):
+        """(1 - p, p) per sample, p = sigmoid(a): the probabilities of classes 0 and 1."""
+        p = jax.nn.sigmoid(outputs.reshape(outputs.shape[0]))
+        return jnp.stack([1 - p, p], axis=-1)
 
     def labels(self, y):
         return y.reshape(y.shape[0])

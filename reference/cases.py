@@ -100,18 +100,18 @@ class Result(NamedTuple):
     network_vs_autodiff: float
 
 
-def _generator(key) -> np.random.Generator:
+def generator(key) -> np.random.Generator:
     """A NumPy generator seeded by a JAX key: the cases' random values are drawn on the host,
     because every eager ``jax.random`` draw of a new shape compiles a program of its own."""
     return np.random.default_rng(np.asarray(jax.random.key_data(key)).tolist())
 
 
-def _drawn(layer, case: Case, key):
+def draw(layer, case: Case, key):
     """Float64 parameters of ``layer`` moved off their initial values (gamma != 1, beta != 0,
     biases != 0), its initial state, and a random batch X for the case's inputs."""
     k_init, k_draws = jax.random.split(key)
     _, params, state = layer.init(k_init, case.in_shape, dtype=jnp.float64)
-    rng = _generator(k_draws)
+    rng = generator(k_draws)
     params = jax.tree.map(lambda p: p + 0.2 * rng.standard_normal(p.shape), params)
     shape = (BATCH, *case.in_shape)
     X = rng.integers(0, case.vocabulary, shape) if case.vocabulary is not None else 1.5 * rng.standard_normal(shape)
@@ -120,7 +120,7 @@ def _drawn(layer, case: Case, key):
 
 def setup(case: Case, key):
     """Perturbed parameters, the initial state and a random batch X for a case."""
-    return _drawn(case.layer, case, key)
+    return draw(case.layer, case, key)
 
 
 def _alone(case: Case, params, state, X, key):
@@ -155,8 +155,8 @@ def network(case: Case) -> Sequential:
 def _inside(case: Case, key):
     model = network(case)
     k_draw, k_y, k_drop = jax.random.split(key, 3)
-    params, state, X = _drawn(model, case, k_draw)
-    y = jnp.asarray(_generator(k_y).integers(0, 3, BATCH))
+    params, state, X = draw(model, case, k_draw)
+    y = jnp.asarray(generator(k_y).integers(0, 3, BATCH))
     objective = Objective(model, tasks.Classification())
 
     @jax.jit

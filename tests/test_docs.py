@@ -132,6 +132,15 @@ def check_tutorial(out):
 def check_layers(out):
     assert len(lines(out[0])) == 2 and all(numbers(line)[-1] < 1e-14 for line in lines(out[0]))
     assert numbers(out[1]) == [72, 72, 102, 102, 132, 132]
+    first_try = lines(out[3])  # the LayerNorm rule that treats the mean and variance as constants
+    assert first_try[0] == "False" and [row.split()[-1] for row in first_try[1:]] == ["allclose", "exact", "WRONG"]
+    assert [row.split()[3] for row in first_try[1:]] == ["dparams.gamma", "dparams.beta", "dX"]
+    report = lines(out[4])
+    assert report[0] == "LayerNorm: every gradient agrees" and len(report) == 2 + 3 * 3 + 6
+    rows = [row.split() for row in report[2:]]
+    assert all(row[-1] in ("exact", "allclose") for row in rows)
+    assert all(float(row[-2]) < 1e-14 for row in rows if row[0] != "alone" or row[2] == "autodiff")
+    assert all(float(row[-2]) < 1e-8 for row in rows)
 
 
 def check_optimizers(out):

@@ -1,4 +1,5 @@
-"""``fnn predict``: the predictions of a trained run for new rows."""
+"""``fnn predict``: the predictions of a trained run for new rows, their class probabilities, or,
+for a language model, the characters it expects next in lines of text."""
 
 from __future__ import annotations
 
@@ -11,23 +12,64 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a finished fnn train run")
     p.add_argument("input", metavar="INPUT",
                    help="rows in the data set's units: a .npy array or a CSV file (no header; for a run on a CSV "
-                        "table, with a header naming its feature columns)")
-    p.add_argument("--output", default=None, help="write the predictions to this .csv, .npy or .npz file (default: print)")
+                        "table, with a header naming its feature columns); for a language model, a text file")
+    p.add_argument("--proba", action="store_true",
+                   help="the probability of each class instead of the class (the class scores for a model trained "
+                        "with the hinge loss), after a header line naming the classes")
+    p.add_argument("--output", default=None,
+                   help="write the predictions to this .csv, .npy or .npz file (.txt for a language model; "
+                        "default: print)")
     return p
 
 
 def main(args) -> None:
     """Run ``fnn predict``: print the predictions of a trained run for the rows of INPUT (or write them)."""
+    from fnn import run
+    from fnn.run import models
+
+    model = run.load(args.run_dir)
+    if models.get(model.config.model).writes_text:
+        _predict_text(model, args)
+    else:
+        _predict_rows(model, args)
+
+
+def _predict_rows(model, args) -> None:
     import numpy as np
 
-    from fnn import run
     from fnn.run import trained
 
     if args.output is not None:
         trained.check_output(args.output, "--output")
-    model = run.load(args.run_dir)
-    predictions = np.asarray(model.predict(trained.read_inputs(model, args.input)))
-    if args.output is None:
-        print(trained.format_rows(predictions), end="")
+    rows, header = trained.read_inputs(model, args.input), ""
+    if args.proba:
+        try:
+            predictions = np.asarray(model.predict_proba(rows))
+        except ValueError as error:
+            raise ValueError(f"--proba: {str(error).removeprefix('predict_proba: ')}") from None
+        header = ",".join(map(str, model.class_names)) + "\n"
     else:
-        print(f"wrote {len(predictions)} predictions to {trained.write_rows(args.output, predictions)}")
+        predictions = np.asarray(model.predict(rows))
+    if args.output is None:
+        print(header + trained.format_rows(predictions), end="")
+    else:
+        print(f"wrote {len(predictions)} predictions to {trained.write_rows(args.output, predictions, header)}")
+
+
+def _predict_text(model, args) -> None:
+    """Each line of the text file INPUT, followed by the line of characters the model expects next."""
+    from fnn.run import outdir
+    from fnn.util import files
+
+    if args.proba:
+        raise ValueError("--proba: expected a run that classifies rows, got a language model (fnn sample draws from "
+                         "its probabilities)")
+    if args.output is not None and not args.output.endswith(".txt"):
+        raise ValueError(f"--output {args.output}: a language model's predictions are text: expected a .txt file")
+    lines = files.read_text(args.input, "predict").splitlines()
+    shown = "".join(f"{line}\n{predicted}\n" for line, predicted in zip(lines, model.predict_text(lines)))
+    if args.output is None:
+        print(shown, end="")
+    else:
+        files.atomic_write_text(outdir.writable_file(args.output, "--output"), shown)
+        print(f"wrote the predictions for {len(lines)} lines to {args.output}")

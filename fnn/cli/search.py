@@ -103,8 +103,9 @@ def search(args, *, value_and_grad=None) -> dict:
     from fnn.run.settings import SettingError
     from fnn.search import rounds, trials
 
-    values = {k: v for k, v in vars(args).items() if k not in SEARCH_FLAGS}
-    config = configuration.RunConfig(**train_flags.config_values(values))
+    values = train_flags.config_values({k: v for k, v in vars(args).items() if k not in SEARCH_FLAGS})
+    given = {"data": values["data"]} if values["data"] is not None else {}  # --data with the default --dataset
+    config = configuration.RunConfig(**train_flags.with_file_dataset(values, given))
     space = dict(args.space)
     if len(space) < len(args.space):
         raise ValueError(f"--space: each setting once, got {', '.join(name for name, _ in args.space)}")

@@ -93,29 +93,66 @@ class TrainedModel(NamedTuple):
             return predictions
         return preprocessing.inverse_transform(self.target_scaler, predictions.astype(jnp.float32))
 
+    @property
+    def class_names(self) -> tuple:
+        """What each class number stands for: a data file's own values, the data set's labels kept by
+        ``classes``, or the numbers 0..K-1."""
+        units = self.objective.model.layers[-1].units
+        return self.labels or self.config.classes or tuple(range(self.objective.task.num_classes(units)))
+
+    def predict_proba(self, X):
+        """Class probabilities (N, K) of raw rows X, columns in the order of ``class_names``: softmax
+        of the outputs (sigmoid for one output unit); for a model fitted with the multiclass hinge,
+        whose outputs are no probabilities, the class scores themselves.
+
+        Raises:
+            ValueError: the run predicts no classes (a regression, a language model).
+        """
+        task = self.objective.task
+        if not task.is_classifier or models.get(self.config.model).writes_text:
+            raise ValueError(f"predict_proba: expected a run that classifies rows, got a {self.config.model} run with "
+                             f"{'a language model' if task.is_classifier else 'real-valued targets'}")
+        return task.class_scores(self.objective.outputs(self.params, self.scaled(X), self.model_state))
+
     def sample(self, prime: str, *, length: int = 300, temperature: float = 1.0, seed: int = 0) -> str:
         """The text a language-model run writes after ``prime``, drawn from softmax(logits / temperature)."""
         for name, value in (("length", length), ("temperature", temperature), ("seed", seed)):
             ranges.check("sample", name, value)
-        if not models.get(self.config.model).writes_text:
-            raise ValueError(f"sample: expected a run of a language model (rnn-lm), got model {self.config.model}")
-        vocabulary = text.Vocabulary(text.corpus())
-        if len(vocabulary) != self.objective.model.layers[-1].units:
-            raise ValueError(f"sample: the run has {self.objective.model.layers[-1].units} characters, this Python's "
-                             f"corpus {len(vocabulary)}: its standard library differs from the one the run was trained on")
+        vocabulary = self._vocabulary("sample")
         ids = recurrent.generate(self.objective.model, self.params, vocabulary.encode(prime), length=length,
                                  temperature=temperature, key=jax.random.key(seed))
         return vocabulary.decode(ids)
+
+    def predict_text(self, lines) -> list[str]:
+        """For each line of text, the character a language-model run finds most likely after each
+        of the line's prefixes: argmax_k p(c_{t+1} = k | c_1..c_t), decoded, as long as the line."""
+        vocabulary, predicted = self._vocabulary("predict"), []
+        for line in lines:
+            ids = jnp.asarray(vocabulary.encode(line), self.config.dtype)[None]
+            outputs = self.objective.outputs(self.params, ids, self.model_state) if ids.size else ids[..., None]
+            predicted.append(vocabulary.decode(jnp.argmax(outputs[0], axis=-1)))
+        return predicted
+
+    def _vocabulary(self, where: str) -> text.Vocabulary:
+        """The characters of a language-model run: those of this Python's corpus, which it was trained on."""
+        if not models.get(self.config.model).writes_text:
+            raise ValueError(f"{where}: expected a run of a language model (rnn-lm), got model {self.config.model}")
+        vocabulary = text.Vocabulary(text.corpus())
+        if len(vocabulary) != self.objective.model.layers[-1].units:
+            raise ValueError(f"{where}: the run has {self.objective.model.layers[-1].units} characters, this Python's "
+                             f"corpus {len(vocabulary)}: its standard library differs from the one the run was trained on")
+        return vocabulary
 
 
 def save(out, params, model_state, data, record: dict) -> dict[str, Path]:
     """Write ``params.npz``, ``model.npz`` (model state, the scalers of ``data``, an
     ``fnn.data.prepare.Prepared``) and ``run.json`` (``record``, which holds at least the config,
-    in_shape and output_units, and the hashes of the two) of a finished run to ``out`` together
-    (module docstring); return their paths."""
+    in_shape and output_units; a data file's class labels and feature names; the hashes of the
+    two) of a finished run to ``out`` together (module docstring); return their paths."""
     tree = {"model_state": model_state, "scaler": data.scaler, "target_scaler": data.target_scaler}
     contents = {PARAMS_FILE: checkpoint.params_bytes(params), MODEL_FILE: checkpoint.params_bytes(tree)}
-    record = record | {"sha256": {name: hashlib.sha256(blob).hexdigest() for name, blob in contents.items()}}
+    record = record | {"labels": list(data.labels), "features": list(data.features),
+                       "sha256": {name: hashlib.sha256(blob).hexdigest() for name, blob in contents.items()}}
     contents[RUN_FILE] = json.dumps(record, indent=1, allow_nan=False).encode()
     paths = files.atomic_write_all({Path(out) / name: blob for name, blob in contents.items()})
     return dict(zip(("params", "model", "run"), paths))
@@ -233,9 +270,10 @@ def check_output(path, name: str) -> Path:
     return outdir.writable_file(path, name)
 
 
-def write_rows(path, rows) -> Path:
-    """Predictions to ``.csv`` (``format_rows``), ``.npy`` or ``.npz`` (one array, ``predictions``), atomically."""
+def write_rows(path, rows, header: str = "") -> Path:
+    """Predictions to ``.csv`` (``header``, a line, then ``format_rows``), ``.npy`` or ``.npz`` (one
+    array, ``predictions``), atomically."""
     path, rows = check_output(path, "write_rows"), np.asarray(rows)
-    writers = {".csv": lambda f: f.write(format_rows(rows).encode()), ".npy": lambda f: np.save(f, rows),
+    writers = {".csv": lambda f: f.write((header + format_rows(rows)).encode()), ".npy": lambda f: np.save(f, rows),
                ".npz": lambda f: np.savez(f, predictions=rows)}
     return files.atomic_write(path, writers[path.suffix])

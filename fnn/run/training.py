@@ -251,8 +251,7 @@ def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, o
     summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "in_shape": list(parts.in_shape),
                "output_units": parts.output_units, "test": test,
                "test_report": test_report, "train_seconds": seconds, "epochs_run": len(result.history),
-               "best_epoch": result.best_epoch, "labels": list(parts.data.labels),
-               "features": list(parts.data.features)}
+               "best_epoch": result.best_epoch}
     # last, all at once: a finished model in the folder stays whole until its replacement is (fnn.run.trained)
     saved |= trained.save(out, result.state.params, result.state.model_state, parts.data, summary)
     return RunResult(result.history, test, test_report, saved, seconds, len(result.history) - done, result.best_epoch)

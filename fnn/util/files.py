@@ -109,12 +109,20 @@ def atomic_write_json(path, value, *, indent: int | None = 1) -> Path:
     return atomic_write_text(path, json.dumps(value, indent=indent, allow_nan=False))
 
 
-def read_json(path, where: str):
-    """The JSON value in ``path``; a missing or malformed file is a ValueError naming it."""
+def read_text(path, where: str) -> str:
+    """The UTF-8 text in ``path``; a missing or undecodable file is a ValueError naming it."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValueError(f"{where}: expected the file {path}, got none") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{where}: expected UTF-8 text in {path}, got {error}") from None
+
+
+def read_json(path, where: str):
+    """The JSON value in ``path``; a missing or malformed file is a ValueError naming it."""
+    try:
+        return json.loads(read_text(path, where))
+    except json.JSONDecodeError as error:
         raise ValueError(f"{where}: expected JSON in {path}, got {error}") from None

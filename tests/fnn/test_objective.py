@@ -141,3 +141,13 @@ def test_mixed_precision_keeps_the_running_statistics_in_float32(key):
     for m, p in zip(jax.tree.leaves(mixed), jax.tree.leaves(plain)):
         assert m.dtype == jnp.float32
         np.testing.assert_allclose(m, p, rtol=1e-2, atol=1e-2)
+
+
+def test_class_scores_are_probabilities_for_the_log_losses_and_the_scores_for_the_hinge():
+    a = jnp.array([[2.0, -1.0, 0.5], [0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(tasks.Classification().class_scores(a), np.exp(a) / np.exp(a).sum(1, keepdims=True),
+                               rtol=1e-6)
+    hinge = tasks.Classification("multiclass_hinge")
+    assert not hinge.probabilities and np.array_equal(hinge.class_scores(a), a)
+    p = tasks.Binary().class_scores(jnp.array([[0.0], [2.0]]))
+    np.testing.assert_allclose(p, [[0.5, 0.5], [1 - 1 / (1 + np.exp(-2)), 1 / (1 + np.exp(-2))]], rtol=1e-6)

@@ -1,4 +1,8 @@
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -43,10 +47,13 @@ def test_smoke_with_a_tiny_config(load_script, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_the_simple_rnn_fails_the_adding_problem_gated_cells_learn_it_and_clipping_saves_a_run(load_script, tmp_path):
-    """The numbers of the RNN page (docs/rnn.md): the script at its default size (about a minute and a half)."""
-    script = load_script("rnn_gradients")
-    results = script.main(script.Config(out=str(tmp_path)))
+def test_the_simple_rnn_fails_the_adding_problem_gated_cells_learn_it_and_clipping_saves_a_run(tmp_path):
+    """The numbers of the RNN page (docs/rnn.md): ``python scripts/rnn_gradients.py`` at its default size
+    (about a minute and a half), in a fresh process as the page runs it (float32, no float64 mode)."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "rnn_gradients.py"
+    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True,
+                   env=os.environ | {"JAX_ENABLE_X64": "0"})
+    results = json.loads((tmp_path / "results.json").read_text())
     mse = results["adding_test_mse"]
     assert mse["rnn"] > 0.15 and mse["gru"] < 0.01 and mse["lstm"] < 0.01
     trained = results["gradient_norm_at_steps_1_and_T"]["trained on the adding problem"]
@@ -55,4 +62,4 @@ def test_the_simple_rnn_fails_the_adding_problem_gated_cells_learn_it_and_clippi
     at_init = results["gradient_norm_at_steps_1_and_T"]["at initialisation"]  # [step 1, step T]
     assert at_init["simple RNN, radius 0.5"][0] < 1e-20 and at_init["GRU"][0] < 1e-9 < at_init["LSTM"][0] < 0.1
     assert at_init["simple RNN, radius 1.5"][0] > 100 * at_init["simple RNN, radius 1.5"][1]
-    assert results["clipping_largest_gradient_norm"]["no clipping"] > 1e6
+    assert results["clipping_largest_gradient_norm"]["no clipping"] is None  # it overflowed: inf or NaN

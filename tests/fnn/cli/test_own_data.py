@@ -90,3 +90,40 @@ def test_mistakes_with_a_data_file_are_one_line_errors_naming_the_flag(tmp_path,
         assert cli.main(["train", *flags, "--print-config"]) == 2, flags
         err = capsys.readouterr().err
         assert err.startswith("fnn train: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_a_search_trains_on_a_data_file(tmp_path, capsys):
+    rows = [[i % 7, (i * 3) % 5, "ab"[i % 2]] for i in range(60)]
+    data = write_csv(tmp_path / "s.csv", ["u", "v", "label"], rows)
+    assert cli.main(["search", "--data", str(data), "--target", "label", "--space", "lr=grid:0.01,0.1", "--method",
+                     "grid", "--hidden", "4", "--epochs", "1", "--out", str(tmp_path / "s"), "--no-progress"]) == 0
+    assert json.loads((tmp_path / "s" / "best" / "run.json").read_text())["labels"] == ["a", "b"]
+
+
+def test_proba_prints_each_class_s_probability_under_a_header_naming_the_classes(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(90, 2))
+    data = write_csv(tmp_path / "p.csv", ["a", "b", "size"], [[*x, ("S", "M", "L")[i % 3]] for i, x in enumerate(X)])
+    assert cli.main(["train", *QUICK, "--data", str(data), "--target", "size", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert cli.main(["predict", str(tmp_path / "run"), str(data), "--proba"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    model = run.load(tmp_path / "run")
+    assert header == "L,M,S" and model.class_names == ("L", "M", "S") and len(rows) == 90
+    probabilities = np.array([[float(v) for v in row.split(",")] for row in rows])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
+    expected = np.asarray(model.predict_proba(X))
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-8)
+    assert [model.class_names[k] for k in expected.argmax(axis=1)] == model.predict(X).tolist()
+    assert cli.main(["predict", str(tmp_path / "run"), str(data), "--proba", "--output", str(tmp_path / "p.csv")]) == 0
+    assert (tmp_path / "p.csv").read_text().startswith("L,M,S\n")
+
+
+def test_proba_of_a_regression_run_is_refused_naming_the_flag(tmp_path, capsys):
+    np.savez(tmp_path / "r.npz", X=np.arange(40.0).reshape(20, 2), y=np.linspace(0, 1, 20) ** 2)
+    assert cli.main(["train", *QUICK, "--data", str(tmp_path / "r.npz"), "--out", str(tmp_path / "run")]) == 0
+    np.save(tmp_path / "rows.npy", np.zeros((2, 2)))
+    capsys.readouterr()
+    assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.npy"), "--proba"]) == 2
+    assert capsys.readouterr().err == ("fnn predict: error: --proba: expected a run that classifies rows, got a mlp run "
+                                       "with real-valued targets\n")

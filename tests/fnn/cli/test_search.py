@@ -40,7 +40,7 @@ def test_the_search_page_run(tmp_path, capsys):
             "--rounds", "2", "--epochs", "20", "--out", str(tmp_path), "--no-progress"]
     assert cli.main(argv) == 0
     best = json.loads((tmp_path / "best" / "run.json").read_text())
-    assert best["config"]["hidden"] == [128] and 0.002 < best["config"]["lr"] < 0.004
+    assert best["config"]["hidden"] == [128, 128] and 0.002 < best["config"]["lr"] < 0.004  # width 128
     assert abs(best["test"]["accuracy"] - 0.9889) <= 0.01
     assert "best: lr=0.00" in capsys.readouterr().out
 

@@ -13,8 +13,8 @@ def test_batch_norm_trains_the_deep_sigmoid_network_that_is_stuck_without_it(tmp
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    numbers = batchnorm.run(batchnorm.SIZES["full"], tmp_path)
+def test_the_readme_numbers(page_command):
+    numbers = page_command("batchnorm")
     summary, runs = numbers["summary"], numbers["runs"]
     assert summary["sigmoid, plain final train loss"] > 2.2 and summary["sigmoid, plain test accuracy"] < 0.15
     assert summary["sigmoid, batch norm final train loss"] < 0.2 and summary["sigmoid, batch norm test accuracy"] > 0.9

@@ -38,8 +38,8 @@ def test_one_pass_of_monte_carlo_is_one_training_mode_pass(key):
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    numbers = dropout_ensemble.run(dropout_ensemble.SIZES["full"], tmp_path)
+def test_the_readme_numbers(page_command):
+    numbers = page_command("dropout-ensemble")
     summary, passes = numbers["summary"], numbers["passes"]
     assert summary["K=1 test accuracy"] < summary["weight scaling test accuracy"] - 0.01
     assert abs(summary["K=64 test accuracy"] - summary["weight scaling test accuracy"]) < 0.01

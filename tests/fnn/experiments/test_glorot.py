@@ -46,8 +46,8 @@ def test_the_back_propagated_gradients_are_those_of_the_summed_loss(key):
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    by_layer = glorot.run(glorot.SIZES["full"], tmp_path)["by_layer"]
+def test_the_readme_numbers(page_command):
+    by_layer = page_command("glorot")["by_layer"]
     standard, normalised = by_layer["standard"], by_layer["normalised"]
     assert standard["activation_std"][-1] < 0.15 * standard["activation_std"][0]
     assert standard["gradient_std"][0] < 0.15 * standard["gradient_std"][-1]

@@ -1,5 +1,3 @@
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -30,8 +28,8 @@ def test_the_variance_is_that_of_the_pre_activations(key):
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    summary = he.run(he.SIZES["full"], tmp_path)["summary"]
+def test_the_readme_numbers(page_command):
+    summary = page_command("he")["summary"]
     assert summary["xavier Var Z_30 / Var Z_1"] < 1e-8 and 0.5 < summary["he Var Z_30 / Var Z_1"] < 2
     assert summary["xavier, momentum test accuracy"] < 0.15 < 0.9 < summary["he, momentum test accuracy"]
     assert summary["he, adam test accuracy"] > 0.9 and summary["xavier, adam test accuracy"] > 0.5
@@ -39,9 +37,8 @@ def test_the_readme_numbers(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rate, xavier_stuck, he_above_0_9", [(1e-3, True, True), (1e-2, False, False)])
-def test_the_outcome_at_other_momentum_rates(rate, xavier_stuck, he_above_0_9, tmp_path):
+def test_the_outcome_at_other_momentum_rates(rate, xavier_stuck, he_above_0_9, page_command):
     """The experiments page's runs with ``--set momentum_learning_rate=0.001`` and ``=0.01``."""
-    config = dataclasses.replace(he.SIZES["full"], momentum_learning_rate=rate, optimizers=("momentum",))
-    summary = he.run(config, tmp_path)["summary"]
+    summary = page_command("he", f"momentum_learning_rate={rate}")["summary"]
     assert (summary["xavier, momentum test accuracy"] < 0.15) == xavier_stuck
     assert (summary["he, momentum test accuracy"] > 0.9) == he_above_0_9

@@ -79,8 +79,8 @@ def test_paths_figure_is_labelled_and_every_path_stays_in_its_frame():
 
 
 @pytest.mark.slow
-def test_the_full_size_runs_every_optimizer(tmp_path):
-    numbers = optimizer_paths.run(optimizer_paths.SIZES["full"], tmp_path)
+def test_the_full_size_runs_every_optimizer(page_command):
+    numbers = page_command("optimizer-paths")
     assert set(numbers["digits"]) == set(optim.BY_NAME)
     assert all(c["val_accuracy"] > 0.9 for c in numbers["digits"].values())
     assert set(numbers["final_value"]) == set(landscapes.FUNCTIONS)

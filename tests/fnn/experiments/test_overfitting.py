@@ -17,8 +17,8 @@ def test_the_early_stopped_run_is_the_whole_run_cut_at_its_stop_with_the_best_ep
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    summary = overfitting.run(overfitting.SIZES["full"], tmp_path)["summary"]
+def test_the_readme_numbers(page_command):
+    summary = page_command("overfitting")["summary"]
     assert summary["stopped early"] and summary["best epoch"] < summary["stop epoch"] < 60
     assert summary["last training loss"] < 1e-3
     assert summary["last validation loss"] > 1.05 * summary["lowest validation loss"]

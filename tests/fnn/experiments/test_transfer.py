@@ -18,8 +18,8 @@ def test_the_three_methods_give_a_learning_curve_over_the_labels_per_class(tmp_p
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    summary = transfer.run(transfer.SIZES["full"], tmp_path)["summary"]
+def test_the_readme_numbers(page_command):
+    summary = page_command("transfer")["summary"]
     scratch, frozen, tuned = (summary[f"{method} test accuracy"] for method in transfer.METHODS)
     assert summary["source test accuracy"] > 0.97
     assert all(curve["1"] > 0.4 and curve["50"] > 0.85 for curve in (scratch, frozen, tuned))

@@ -36,8 +36,8 @@ def test_resize_cuts_and_zero_pads_every_leaf(key):
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    errors = ua.run(ua.SIZES["full"], tmp_path)["errors"]
+def test_the_readme_numbers(page_command):
+    errors = page_command("universal-approximation")["errors"]
     rmse, largest = errors["rmse"], errors["max_abs_error"]
     assert np.all(np.diff(rmse[:5]) < 0)  # k = 1, 2, 4, 8, 16
     assert rmse[4] < 2e-3 * rmse[0] and largest[4] < 0.005

@@ -59,8 +59,8 @@ def test_the_nudged_start_moves_every_weight_by_at_most_one_ulp(key):
 
 
 @pytest.mark.slow
-def test_the_readme_numbers(tmp_path):
-    summary = zero_init.run(zero_init.SIZES["full"], tmp_path)["summary"]
+def test_the_readme_numbers(page_command):
+    summary = page_command("zero-init")["summary"]
     assert summary["zeros largest spread"] == 0.0 and summary["zeros distinct units"] == [1, 1]
     assert summary["random test accuracy"] > 0.95 > 0.5 > max(summary["constant test accuracy"],
                                                                summary["nudged test accuracy"])
