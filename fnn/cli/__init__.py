@@ -1,4 +1,5 @@
-"""The ``fnn`` command: ``fnn train``, ``predict``, ``evaluate``, ``sample``, ``gradcheck``, ``experiment`` and ``search``.
+"""The ``fnn`` command: ``fnn train``, ``predict``, ``evaluate``, ``sample``, ``export``, ``gradcheck``, ``experiment``
+and ``search``.
 
 This package is the application layer: one module per subcommand (``add_parser``, ``main``),
 ``train_flags`` (the flags of a run), ``report`` (printing test scores). It is the only place
@@ -61,7 +62,7 @@ def _check_numbers(args) -> None:
                 raise SettingError(name, str(error).removeprefix("fnn: ")) from None
 
 
-COMMANDS = ("train", "predict", "evaluate", "sample", "gradcheck", "experiment", "search")
+COMMANDS = ("train", "predict", "evaluate", "sample", "export", "gradcheck", "experiment", "search")
 """The subcommands, each a module of this package with ``add_parser(sub)`` and ``main(args)``."""
 
 

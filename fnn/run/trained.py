@@ -61,9 +61,8 @@ class TrainedModel(NamedTuple):
         """The shape of one input row."""
         return tuple(self.scaler.shift.shape)
 
-    def scaled(self, X):
-        """Raw rows (N, D), or one row (D,), checked and scaled as the training split was (in float32,
-        the data sets' dtype), then cast to the run's dtype.
+    def checked(self, X):
+        """Raw rows (N, D), or one row (D,), checked, as float32 (the data sets' dtype) rows (N, D).
 
         Raises:
             TypeError: X holds no numbers (text, Python objects). ValueError: rows of another
@@ -78,20 +77,32 @@ class TrainedModel(NamedTuple):
                              f"got shape {tuple(X.shape)}")
         if not bool(jnp.all(jnp.isfinite(X))):
             raise ValueError("predict: expected finite inputs, got NaN or infinite entries")
-        return preprocessing.transform(self.scaler, X).astype(self.config.dtype)
+        return X
+
+    def outputs(self, X):
+        """The model's outputs (logits for a classifier) for float32 rows X (N, D), scaled as the
+        training split was and cast to the run's dtype; traceable, unchecked."""
+        scaled = preprocessing.transform(self.scaler, X).astype(self.config.dtype)
+        return self.objective.outputs(self.params, scaled, self.model_state)
+
+    def predict_numbers(self, X):
+        """The traceable core of ``predict``, for float32 rows X (N, D), unchecked: class numbers
+        0..K-1, or regression targets in the data's units (float32). ``fnn export`` writes it."""
+        predictions = self.objective.task.predict(self.outputs(X))
+        if self.target_scaler is None:
+            return predictions
+        return preprocessing.inverse_transform(self.target_scaler, predictions.astype(jnp.float32))
 
     def predict(self, X):
         """Class labels (N,) (the data set's own, for a run on a subset of its ``classes``; a data
         file's own values, text or numbers, as a NumPy array), or regression targets (N, T) in the
         data's units (float32), of raw rows X."""
-        predictions = self.objective.predict(self.params, self.scaled(X), self.model_state)
+        predictions = self.predict_numbers(self.checked(X))
         if self.labels:
             return np.asarray(self.labels)[np.asarray(predictions)]
         if self.config.classes:
             return jnp.asarray(self.config.classes, predictions.dtype)[predictions]
-        if self.target_scaler is None:
-            return predictions
-        return preprocessing.inverse_transform(self.target_scaler, predictions.astype(jnp.float32))
+        return predictions
 
     @property
     def class_names(self) -> tuple:
@@ -112,7 +123,7 @@ class TrainedModel(NamedTuple):
         if not task.is_classifier or models.get(self.config.model).writes_text:
             raise ValueError(f"predict_proba: expected a run that classifies rows, got a {self.config.model} run with "
                              f"{'a language model' if task.is_classifier else 'real-valued targets'}")
-        return task.class_scores(self.objective.outputs(self.params, self.scaled(X), self.model_state))
+        return task.class_scores(self.outputs(self.checked(X)))
 
     def sample(self, prime: str, *, length: int = 300, temperature: float = 1.0, seed: int = 0) -> str:
         """The text a language-model run writes after ``prime``, drawn from softmax(logits / temperature)."""
