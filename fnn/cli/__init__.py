@@ -96,6 +96,10 @@ def main(argv=None) -> int:
     """The ``fnn`` command; its exit status: 0, 1 (a failed gradient check), 2 (a usage or input error,
     one line naming the flag or file), 130 after Ctrl-C and 143 after SIGTERM (with one line saying so)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "--deterministic" in argv:  # before JAX computes anything: XLA reads its flags once
+        from fnn.util import xla_flags
+
+        xla_flags.with_flag(xla_flags.DETERMINISTIC)
     command = "fnn" + (f" {argv[0]}" if argv and not argv[0].startswith("-") else "")
     try:
         with interrupts.handled():

@@ -212,6 +212,9 @@ def _add_training_flags(p):
                         "optimizer and loss in --dtype")
     p.add_argument("--devices", type=int, default=None, metavar="N",
                    help="data parallelism: split every minibatch over N devices (default: one)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic GPU kernels (XLA's --xla_gpu_deterministic_ops, set before JAX starts; "
+                        "recorded in the run); a CPU is deterministic already")
 
 
 def _add_output_flags(p):

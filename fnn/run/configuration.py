@@ -68,6 +68,8 @@ class RunConfig:
     ``freeze`` "body" then trains only the head, ``body_lr_scale`` s trains the body with s
     times the learning rate. ``train_scores`` False skips the per-epoch evaluation of the
     training set (its accuracy, ...), a forward pass over it (``fnn.fit.fit(train_scores=)``).
+    ``deterministic`` asks for XLA's deterministic GPU kernels (``fnn.util.xla_flags``), which must
+    be in ``XLA_FLAGS`` before JAX starts; the run checks that they are.
     """
 
     dataset: str = "digits"
@@ -123,6 +125,7 @@ class RunConfig:
     compute_dtype: str | None = None
     checkpoint_every: int = 1
     devices: int | None = None
+    deterministic: bool = False
 
     def __post_init__(self):
         normalise(self)

@@ -12,6 +12,7 @@ and ``evaluate(out)`` recomputes its test scores.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +34,7 @@ from fnn.run import assembly, models, outdir, trained
 from fnn.run.configuration import RunConfig, SettingError
 from fnn.run.trained import load
 from fnn.train import make_eval_step
-from fnn.util import files, interrupts
+from fnn.util import files, interrupts, xla_flags
 
 CONFIG_FILE = "config.json"
 RECONSTRUCTIONS_SHOWN = 10
@@ -230,6 +231,10 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
 
 
 def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, on_epoch) -> RunResult:
+    if config.deterministic and not xla_flags.has_flag(xla_flags.DETERMINISTIC):
+        raise SettingError("deterministic", f"XLA reads its flags once, when JAX starts: expected XLA_FLAGS to hold "
+                                            f"{xla_flags.DETERMINISTIC} from the start (fnn train --deterministic sets "
+                                            f"it), got XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
     parts = assembly.build(config, value_and_grad=value_and_grad, initialise=not resume)
     config_file = files.atomic_write_json(out / CONFIG_FILE, config.to_dict())
     if on_start is not None:
