@@ -85,6 +85,27 @@ def test_an_interrupted_and_resumed_run_is_bit_identical(tmp_path, key):
     assert [r["learning_rate"] for r in whole.history] != [0.02] * 6  # the plateau acted, and was restored
 
 
+def test_a_run_interrupted_and_resumed_is_bit_identical_at_a_step_in_the_middle_of_an_epoch(tmp_path, key):
+    """60 samples in batches of 16: 3 steps an epoch. Both runs end at step 11, two steps into epoch 4;
+    one was stopped after epoch 2 and resumed. Their states (parameters, Adam's moments, running
+    statistics, keys, the step) agree to the bit there, not only at the ends of epochs."""
+    X = jax.random.normal(jax.random.key(1), (60, 4))
+    y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
+
+    def to(length: dict, folder, resume=None):
+        return fit(Objective(RUN), optim.adam(0.02), init_run(jax.random.key(2)), (X, y), val=(X, y), batch_size=16,
+                   key=key, checkpoint_dir=tmp_path / folder, resume=resume, **length)
+
+    whole = to({"steps": 11}, "whole")
+    to({"epochs": 2}, "cut")
+    resumed = to({"steps": 11}, "cut", resume=tmp_path / "cut" / "last.npz")
+    assert int(whole.state.step) == int(resumed.state.step) == 11
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state)):
+        a, b = (jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x for x in (a, b))
+        np.testing.assert_array_equal(a, b)
+    assert [r["train_loss"] for r in whole.history] == [r["train_loss"] for r in resumed.history]
+
+
 def test_ctrl_c_checkpoints_the_last_complete_epoch_and_the_run_resumes_bit_identical(tmp_path, key, monkeypatch):
     from fnn import fit as fitting
 
