@@ -56,8 +56,13 @@ def _predict_rows(model, args) -> None:
         print(f"wrote {len(predictions)} predictions to {trained.write_rows(args.output, predictions, header)}")
 
 
+LINE_BREAK = "\u21b5"
+"""How a predicted line break is shown, so that the two lines stay aligned: \u21b5."""
+
+
 def _predict_text(model, args) -> None:
-    """Each line of the text file INPUT, followed by the line of characters the model expects next."""
+    """Each line of the text file INPUT, followed by the line of characters the model expects next
+    (a predicted line break shown as ``LINE_BREAK``)."""
     from fnn.run import outdir
     from fnn.util import files
 
@@ -67,7 +72,8 @@ def _predict_text(model, args) -> None:
     if args.output is not None and not args.output.endswith(".txt"):
         raise ValueError(f"--output {args.output}: a language model's predictions are text: expected a .txt file")
     lines = files.read_text(args.input, "predict").splitlines()
-    shown = "".join(f"{line}\n{predicted}\n" for line, predicted in zip(lines, model.predict_text(lines)))
+    predictions = (predicted.replace("\n", LINE_BREAK) for predicted in model.predict_text(lines))
+    shown = "".join(f"{line}\n{predicted}\n" for line, predicted in zip(lines, predictions))
     if args.output is None:
         print(shown, end="")
     else:

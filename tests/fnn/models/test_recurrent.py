@@ -79,6 +79,14 @@ def test_a_language_model_run_beats_the_bigram_baseline_and_samples(tmp_path, ca
     assert cli.main(["sample", str(tmp_path), "--prime", "\u00e9"]) == 2
     assert "expected characters of the vocabulary, got '\u00e9'" in capsys.readouterr().err
     assert cli.main(["sample", str(tmp_path), "--temperature", "-1"]) == 2
+    capsys.readouterr()
+    (tmp_path / "lines.txt").write_text("def f(x):\n    return x\n")
+    assert cli.main(["predict", str(tmp_path), str(tmp_path / "lines.txt")]) == 0  # text in, text out
+    line, expected, second, _, end = capsys.readouterr().out.split("\n")  # a predicted line break shows as \u21b5
+    assert (line, second, end) == ("def f(x):", "    return x", "") and len(expected) == len(line)
+    assert run.load(tmp_path).predict_text(["def f(x):"]) == [expected.replace("\u21b5", "\n")]
+    assert cli.main(["predict", str(tmp_path), str(tmp_path / "lines.txt"), "--proba"]) == 2
+    assert "--proba: expected a run that classifies rows, got a language model" in capsys.readouterr().err
 
 
 @pytest.mark.slow
