@@ -15,7 +15,7 @@ import sys
 
 import fnn
 from fnn.cli import flags
-from fnn.util import interrupts
+from fnn.util import compile_cache, interrupts
 
 # Everything else is imported inside the functions, after ``main`` has installed the handlers of
 # ``fnn.util.interrupts``: importing JAX takes seconds, and a Ctrl-C then must stop cleanly too.
@@ -105,6 +105,7 @@ def main(argv=None) -> int:
         with interrupts.handled():
             with interrupts.held():  # the imports of JAX and its C extensions are not cut in the middle
                 commands = parser()
+                compile_cache.enable()  # a second run of the same model compiles nothing
             args = commands.parse_args(argv)
             command = f"fnn {args.command}"
             return _command(args, argv)
