@@ -72,3 +72,19 @@ class CountingObjective(Objective):
     def train_loss(self, params, model_state, batch, key):
         TRACES.append(1)
         return super().train_loss(params, model_state, batch, key)
+
+
+@pytest.fixture
+def fnn_command():
+    """Run ``fnn ARGS`` as a page shows it: a fresh process, float32, without the test session's
+    float64 and strict promotion (which move the last digits of a long run); fails on a non-zero exit."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "fnn.cli", *args], capture_output=True, text=True,
+                              env=os.environ | {"JAX_ENABLE_X64": "0"})
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    return run

@@ -33,16 +33,15 @@ def test_a_coarse_to_fine_search_prints_the_table_writes_its_files_and_tests_the
 
 
 @pytest.mark.slow
-def test_the_search_page_run(tmp_path, capsys):
+def test_the_search_page_run(tmp_path, fnn_command):
     """The search page's first command (and the README's): the best trial has 128 units and a rate
     near 0.0029, and the retrained best reaches test accuracy 0.9889 (to 0.01: rounding moves the digits)."""
-    argv = ["search", "--space", "lr=loguniform:1e-4:1e-1", "--space", "hidden=grid:32,128", "--trials", "6",
-            "--rounds", "2", "--epochs", "20", "--out", str(tmp_path), "--no-progress"]
-    assert cli.main(argv) == 0
+    printed = fnn_command("search", "--space", "lr=loguniform:1e-4:1e-1", "--space", "hidden=grid:32,128", "--trials",
+                          "6", "--rounds", "2", "--epochs", "20", "--out", str(tmp_path), "--no-progress")
     best = json.loads((tmp_path / "best" / "run.json").read_text())
     assert best["config"]["hidden"] == [128, 128] and 0.002 < best["config"]["lr"] < 0.004  # width 128
     assert abs(best["test"]["accuracy"] - 0.9889) <= 0.01
-    assert "best: lr=0.00" in capsys.readouterr().out
+    assert "best: lr=0.00" in printed
 
 
 def test_space_specs():

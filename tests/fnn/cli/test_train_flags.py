@@ -87,16 +87,16 @@ def test_transfer_settings_that_cannot_work_are_one_line_errors_naming_the_flag(
 
 
 @pytest.mark.slow
-def test_the_experiments_page_transfer_commands(tmp_path):
+def test_the_experiments_page_transfer_commands(tmp_path, fnn_command):
     """The experiments page's four ``fnn train`` commands: the source reaches 0.995 on digits 0-4, and
     on 5-9 with 10 labels per class the frozen body, fine-tuning and scratch reach 0.829, 0.863 and 0.874
     (each held to 0.02 here)."""
-    assert cli.main(["train", "--classes", "0-4", "--out", str(tmp_path / "source"), "--no-progress"]) == 0
+    fnn_command("train", "--classes", "0-4", "--out", str(tmp_path / "source"), "--no-progress")
     assert json.loads((tmp_path / "source" / "run.json").read_text())["test"]["accuracy"] >= 0.98
     few = ["--classes", "5-9", "--labels-per-class", "10", "--batch-size", "50", "--steps", "300", "--no-progress"]
     methods = {"frozen": (["--init-from", str(tmp_path / "source"), "--freeze", "body"], 0.829),
                "tuned": (["--init-from", str(tmp_path / "source"), "--body-lr-scale", "0.1"], 0.863),
                "scratch": ([], 0.874)}
     for name, (flags, published) in methods.items():
-        assert cli.main(["train", *few, *flags, "--out", str(tmp_path / name)]) == 0
+        fnn_command("train", *few, *flags, "--out", str(tmp_path / name))
         assert abs(json.loads((tmp_path / name / "run.json").read_text())["test"]["accuracy"] - published) <= 0.02

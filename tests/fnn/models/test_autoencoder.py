@@ -85,12 +85,11 @@ def test_the_digits_autoencoder_beats_the_mean_image_and_predicts_in_pixel_units
 
 @pytest.mark.slow
 @pytest.mark.parametrize("decoder, at_100, at_300", [("transpose", 0.0176, 0.0148), ("unpool", 0.0094, 0.0055)])
-def test_the_cnn_page_reconstruction_errors(decoder, at_100, at_300, tmp_path):
+def test_the_cnn_page_reconstruction_errors(decoder, at_100, at_300, tmp_path, fnn_command):
     """The CNN page's table (seed 0): the test MSE after 100 and after 300 epochs, to 10% (the digits
     move with the CPU's rounding), and the unpool decoder ahead of the transposed one."""
     for epochs, published in (("100", at_100), ("300", at_300)):
-        args = ["train", "--model", "conv-autoencoder", "--decoder", decoder, "--lr", "0.003", "--epochs", epochs,
-                "--out", str(tmp_path / epochs), "--no-progress"]
-        assert cli.main(args) == 0
+        fnn_command("train", "--model", "conv-autoencoder", "--decoder", decoder, "--lr", "0.003", "--epochs", epochs,
+                    "--out", str(tmp_path / epochs), "--no-progress")
         assert json.loads((tmp_path / epochs / "run.json").read_text())["test"]["mse"] == pytest.approx(published,
                                                                                                         rel=0.1)
