@@ -76,8 +76,9 @@ class Report(NamedTuple):
 
 def check(layer, rule: backprop.Rule, in_shape, *, kinked: bool = False, points=(), key=None,
           name: str | None = None) -> Report:
-    """Check ``rule``, the hand-derived backward of ``layer``, on inputs of shape ``in_shape`` (one
-    sample) against autodiff and finite differences (module docstring); ``kinked``: the layer has
+    """Check ``rule`` (a ``Rule`` or a pair of functions), the hand-derived backward of ``layer``, on
+    inputs of shape ``in_shape`` (one sample) against autodiff and finite differences (module
+    docstring); return the ``Report`` (``print`` it for the table). ``kinked``: the layer has
     kinks, so finite differences are held to 1e-4; ``points``: more input values to try.
 
     Raises:
@@ -90,6 +91,7 @@ def check(layer, rule: backprop.Rule, in_shape, *, kinked: bool = False, points=
                          "the rounding of a finite difference, about 1e-7 / eps, swamps the errors a check should find")
     if not (isinstance(rule, tuple) and len(rule) == 2 and all(callable(part) for part in rule)):
         raise TypeError(f"check: expected a reference.backprop.Rule(forward, backward) of two functions, got {rule!r}")
+    rule = backprop.Rule(*rule)
     key = jax.random.key(0) if key is None else key
     case = cases.Case(name or type(layer).__name__, layer, tuple(in_shape), kinked)
     with _registered(layer, rule):
@@ -126,12 +128,12 @@ def _vjps(case, rule, params, state, X, key):
     dY = jnp.asarray(cases.generator(jax.random.fold_in(key, 1)).standard_normal(Y.shape))
     auto, hand = both(params, X, dY)
     _check_structure(hand, auto)
-    return auto, hand, dY, f
+    return auto, tuple(hand), dY, f
 
 
 def _check_structure(hand, auto) -> None:
     """The rule's (dparams, dX) has the tree, shapes and dtypes of (params, X); else a ValueError naming the leaf."""
-    if not (isinstance(hand, tuple) and len(hand) == 2):
+    if not (isinstance(hand, (tuple, list)) and len(hand) == 2):
         raise ValueError(f"check: expected the rule's backward to return (dparams, dX), got {type(hand).__name__}")
     for part, mine, theirs in zip(("dparams", "dX"), hand, auto):
         if jax.tree.structure(mine) != jax.tree.structure(theirs):
@@ -162,12 +164,16 @@ def _alone(case, rule, key) -> list[Row]:
 
 
 def _special(case, rule, points, key) -> list[Row]:
-    """At an input whose first entries of every sample are the special points."""
+    """At an input holding every special point: value k at sample k mod N, entry k // N."""
     params, state, X = cases.setup(case, jax.random.fold_in(key, 4))
-    values = jnp.asarray((*SPECIAL_POINTS, *points), X.dtype)
+    values = (*SPECIAL_POINTS, *points)
     flat = X.reshape(len(X), -1)
-    count = min(len(values), flat.shape[1])
-    X = flat.at[:, :count].set(values[:count]).reshape(X.shape)
+    if len(values) > flat.size:
+        raise ValueError(f"check: expected at most {flat.size - len(SPECIAL_POINTS)} points for inputs of shape "
+                         f"{case.in_shape} (a batch of {len(X)}), got {len(points)}")
+    for k, value in enumerate(values):
+        flat = flat.at[k % len(X), k // len(X)].set(value)
+    X = flat.reshape(X.shape)
     auto, hand, _, _ = _vjps(case, rule, params, state, X, jax.random.fold_in(key, 5))
     return _rows("at 0, +-1e4" + (" and points" if points else ""), hand, auto, audit.AUTODIFF_TOLERANCE)
 

@@ -28,10 +28,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _explicit(argv) -> dict:
-    """Only the flags given on the command line of ``fnn train`` (every default left out)."""
+def _explicit(argv, command: str) -> dict:
+    """Only the flags given on the command line of ``fnn train`` or ``fnn search`` (every default left out)."""
     quiet = parser()
-    flags.suppress_defaults("train")
+    flags.suppress_defaults(command)
     return vars(quiet.parse_args(argv))
 
 
@@ -86,7 +86,8 @@ def _command(args, argv) -> int:
     """Run the parsed command; its exit status."""
     _check_numbers(args)
     module = _module(args.command)
-    status = module.main(args, _explicit(argv)) if args.command == "train" else module.main(args)
+    explicit = args.command in ("train", "search")  # their flags of a run: which were given
+    status = module.main(args, _explicit(argv, args.command)) if explicit else module.main(args)
     if not status:
         interrupts.check()  # a Ctrl-C a callback swallowed is no success
     return status or 0

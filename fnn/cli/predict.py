@@ -43,11 +43,14 @@ def _predict_rows(model, args) -> None:
         trained.check_output(args.output, "--output")
     rows, header = trained.read_inputs(model, args.input), ""
     if args.proba:
+        if args.output is not None and args.output.endswith(".npy"):
+            raise ValueError(f"--output {args.output}: --proba writes the class names beside the probabilities: "
+                             "expected a .csv or .npz file")
         try:
             predictions = np.asarray(model.predict_proba(rows))
         except ValueError as error:
             raise ValueError(f"--proba: {str(error).removeprefix('predict_proba: ')}") from None
-        header = ",".join(map(str, model.class_names)) + "\n"
+        header = trained.format_header(model.class_names)
     else:
         predictions = np.asarray(model.predict(rows))
     if args.output is None:

@@ -92,10 +92,10 @@ def _out_folder(args, dataset: str) -> Path:
     return outdir.writable_folder(out, "--out")
 
 
-def search(args, *, value_and_grad=None) -> dict:
+def search(args, explicit: dict, *, value_and_grad=None) -> dict:
     """Run ``fnn search``: the search, its table and files, the retrained best and its test score.
-    ``value_and_grad``: the hand-derived gradients for ``--gradients manual`` (``fnn.cli`` passes
-    them: the library never imports ``reference``)."""
+    ``explicit``: the flags given on the command line; ``value_and_grad``: the hand-derived gradients
+    for ``--gradients manual`` (``fnn.cli`` passes them: the library never imports ``reference``)."""
     import jax
 
     from fnn import parallel
@@ -104,8 +104,7 @@ def search(args, *, value_and_grad=None) -> dict:
     from fnn.search import rounds, trials
 
     values = train_flags.config_values({k: v for k, v in vars(args).items() if k not in SEARCH_FLAGS})
-    given = {"data": values["data"]} if values["data"] is not None else {}  # --data with the default --dataset
-    config = configuration.RunConfig(**train_flags.with_file_dataset(values, given))
+    config = configuration.RunConfig(**train_flags.with_file_dataset(values, explicit))
     space = dict(args.space)
     if len(space) < len(args.space):
         raise ValueError(f"--space: each setting once, got {', '.join(name for name, _ in args.space)}")
@@ -165,9 +164,9 @@ def _range(dimension) -> str:
     return f"[{dimension.low:.3g}, {dimension.high:.3g}]"
 
 
-def main(args) -> None:
+def main(args, explicit: dict) -> None:
     """Run ``fnn search``, with the hand-derived gradients of ``reference`` for ``--gradients manual``."""
     value_and_grad = None
     if args.gradients == "manual":
         from reference.backprop import value_and_grad
-    search(args, value_and_grad=value_and_grad)
+    search(args, explicit, value_and_grad=value_and_grad)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fnn.cli import train_flags
 from fnn.cli.report import print_test
-from fnn.util import interrupts
+from fnn.util import interrupts, xla_flags
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -57,8 +57,9 @@ def _train_config(args, explicit: dict):
     if args.config:
         from fnn.run import config_file
 
-        return configuration.RunConfig(**train_flags.with_file_dataset(config_file.merged(
-            config_file.read(args.config), given), given))
+        from_file = config_file.read(args.config)
+        merged = config_file.merged(from_file, given)
+        return configuration.RunConfig(**train_flags.with_file_dataset(merged, from_file | given))
     return configuration.RunConfig(**train_flags.with_file_dataset(train_flags.config_values(vars(args)), given))
 
 
@@ -87,6 +88,8 @@ def main(args, explicit: dict) -> int:
     from fnn.run import outdir
 
     config = _train_config(args, explicit)
+    if config.deterministic:  # from --config or --resume too; JAX has computed nothing yet
+        xla_flags.with_flag_if_not_started(xla_flags.DETERMINISTIC)
     if args.print_config:
         print(json.dumps(config.to_dict(), indent=2))
         return 0

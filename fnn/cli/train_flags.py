@@ -238,7 +238,8 @@ INVOCATION = ("command", "out", "resume", "no_progress", "overwrite", "config", 
 
 
 def with_file_dataset(values: dict, given: dict) -> dict:
-    """``values`` with the data set ``file`` when ``--data`` was given without ``--dataset``."""
+    """``values`` with the data set ``file`` when ``given`` (the flags given, or a configuration file's
+    settings) has ``data`` but no ``dataset``."""
     return values | {"dataset": datasets.FILE} if "data" in given and "dataset" not in given else values
 
 

@@ -6,8 +6,9 @@ Three forms:
     .npz  arrays ``X`` (N, D) and ``y`` (N,) (no ``target``);
     .npy  one 2-D array of numbers; ``target`` is the index of the target column.
 
-The task follows the target (``infer_task``): text, booleans and whole numbers are class
-labels, other numbers are regression targets; ``task`` overrides it. Class labels are the
+The task follows the target (``infer_task``): text, booleans and whole numbers with at most 20
+distinct values are class labels, other numbers are regression targets; ``target_type``
+overrides it. Class labels are the
 target's distinct values in sorted order, numbered 0..K-1 (``encode_target``); a prediction
 is mapped back to them. Every check names the file, the column and the line: a missing or
 NaN cell, text in a feature column, a target with one class, rows of different lengths.
@@ -27,6 +28,8 @@ import numpy as np
 
 SUFFIXES = (".csv", ".npy", ".npz")
 TASKS = ("classification", "regression")
+MAX_INFERRED_CLASSES = 20
+"""Whole numbers with more distinct values than this are read as a regression target unless told otherwise."""
 MAX_CLASSES = 1000
 """More distinct labels than this is taken for a mistake (a real-valued target read as classes)."""
 
@@ -83,36 +86,60 @@ def _existing(path) -> Path:
 def _read_csv(path: Path, target) -> Table:
     if target is None:
         raise TableError("target", "a CSV file names its columns: expected the target column's name, got none")
-    with path.open(newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    if len(rows) < 2:
+    header, body = _csv_rows(path, "data")
+    if not body:
         raise TableError("data", f"expected a header row and at least one row of data in {path}, got "
-                                 f"{len(rows)} rows")
-    header, body = [name.strip() for name in rows[0]], rows[1:]
+                                 f"{len(body) + 1 if header else 0} rows")
     if target not in header:
         raise TableError("target", f"expected one of the columns of {path} ({', '.join(header)}), got {target!r}")
-    for line, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise TableError("data", f"expected {len(header)} cells in every row of {path}, got {len(row)} at "
-                                     f"line {line}")
     columns = {name: [row[i].strip() for row in body] for i, name in enumerate(header)}
     features = tuple(name for name in header if name != target)
     X = np.stack([_numbers(columns[name], name, path) for name in features], axis=1) if features else None
     if X is None:
         raise TableError("data", f"expected at least one feature column besides the target {target!r} in {path}")
     y = np.asarray(columns[target])
-    _check_cells(y, target, path)
-    numeric = _as_numbers(y)
+    numeric = _target_numbers(y, target, path)
     return Table(X.astype(np.float32), y if numeric is None else numeric, features, target)
 
 
-def _as_numbers(cells):
-    """The cells as numbers (int64 when every one is whole), or None when one holds text."""
-    try:
-        values = np.asarray([float(cell) for cell in cells])
-    except ValueError:
+def _csv_rows(path: Path, setting: str) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a CSV file (a byte-order mark, as spreadsheets write, is skipped); every row
+    as long as the header, and each column named once."""
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        rows = list(csv.reader(file))
+    header = [name.strip() for name in rows[0]] if rows else []
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise TableError(setting, f"expected each column of {path} named once, got {', '.join(map(repr, repeated))} "
+                                  "more than once")
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise TableError(setting, f"expected {len(header)} cells in every row of {path}, got {len(row)} at "
+                                      f"line {line}")
+    return header, rows[1:]
+
+
+def _target_numbers(y: np.ndarray, column: str, path: Path):
+    """The target's cells as numbers (int64 when every one is a whole number that int64 holds
+    exactly), or None when one holds text; an empty or non-finite cell is named with its line."""
+    values = []
+    for line, cell in enumerate(y, start=2):
+        try:
+            values.append(float(cell))
+        except ValueError:
+            if cell == "":
+                raise TableError("data", f"the target {column!r} of {path} has an empty cell at line {line}: "
+                                         "expected a label or a finite number in every row") from None
+            values.append(None)
+            continue
+        if not math.isfinite(values[-1]):
+            raise TableError("data", f"the target {column!r} of {path} has {cell} at line {line}: expected a label "
+                                     "or a finite number in every row")
+    if None in values:
         return None
-    return values.astype(np.int64) if np.all(values == np.round(values)) else values
+    values = np.asarray(values)
+    whole = np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53)
+    return values.astype(np.int64) if whole else values
 
 
 def _numbers(cells: list[str], column: str, path: Path) -> np.ndarray:
@@ -132,13 +159,6 @@ def _numbers(cells: list[str], column: str, path: Path) -> np.ndarray:
     return values
 
 
-def _check_cells(y: np.ndarray, column: str, path: Path) -> None:
-    for line, cell in enumerate(y, start=2):
-        if cell == "" or cell.lower() in ("nan", "inf", "-inf", "+inf"):
-            raise TableError("data", f"the target {column!r} of {path} has {cell or 'an empty cell'} at line {line}: "
-                             "expected a label or a finite number in every row")
-
-
 def _npz_arrays(path: Path):
     try:
         with np.load(path, allow_pickle=False) as arrays:
@@ -147,17 +167,24 @@ def _npz_arrays(path: Path):
                 raise TableError("data", f"expected arrays X and y in {path}, got "
                                          f"{', '.join(arrays.files) or 'none'}")
             X, y = arrays["X"], arrays["y"]
-    except (OSError, EOFError) as error:
-        raise TableError("data", f"expected a .npz archive in {path}, got {error}") from None
+    except TableError:
+        raise
+    except (OSError, EOFError, ValueError) as error:  # ValueError: arrays of Python objects (pickled)
+        raise TableError("data", f"expected a .npz archive of arrays of numbers or text in {path}, got {error}") from None
     if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
         raise TableError("data", f"expected X of shape (N, D) and y of shape (N,) in {path}, got X {X.shape} and y "
                          f"{y.shape}")
-    if y.dtype.kind not in "biufUS":
-        raise TableError("data", f"expected numbers or text in y of {path}, got dtype {y.dtype}")
+    return X, _checked_targets(y.astype(str) if y.dtype.kind == "S" else y, f"y of {path}")
+
+
+def _checked_targets(y: np.ndarray, what: str) -> np.ndarray:
+    """``y`` when it holds numbers or text, every number finite; else a ``TableError`` naming ``what``."""
+    if y.dtype.kind not in "biufU":
+        raise TableError("data", f"expected numbers or text in {what}, got dtype {y.dtype}")
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise TableError("data", f"y of {path} has {int(np.sum(~np.isfinite(y)))} NaN or infinite entries: "
-                         "expected finite targets")
-    return X, y
+        raise TableError("data", f"{what} has {int(np.sum(~np.isfinite(y)))} NaN or infinite entries: expected "
+                                 "finite targets")
+    return y
 
 
 def _read_npy(path: Path, target) -> Table:
@@ -177,7 +204,8 @@ def _read_npy(path: Path, target) -> Table:
         raise TableError("target", f"expected a column index in [0, {table.shape[1] - 1}], got {column}")
     column %= table.shape[1]
     kept = [i for i in range(table.shape[1]) if i != column]
-    return Table(_features(table[:, kept], path), table[:, column], tuple(f"x{i}" for i in kept), f"x{column}")
+    y = _checked_targets(table[:, column], f"the target column {column} of {path}")
+    return Table(_features(table[:, kept], path), y, tuple(f"x{i}" for i in kept), f"x{column}")
 
 
 def _features(X: np.ndarray, path: Path) -> np.ndarray:
@@ -192,11 +220,12 @@ def _features(X: np.ndarray, path: Path) -> np.ndarray:
 
 
 def infer_task(y: np.ndarray) -> str:
-    """The task a target asks for: classification for text, booleans and whole numbers, regression
-    for other numbers."""
-    if y.dtype.kind in "biuUS":
+    """The task a target asks for: classification for text, booleans and whole numbers of at most
+    ``MAX_INFERRED_CLASSES`` values; regression for other numbers (a price in whole units, say)."""
+    if y.dtype.kind in "bUS":
         return "classification"
-    return "classification" if bool(np.all(y == np.round(y))) else "regression"
+    whole = y.dtype.kind in "iu" or bool(np.all(y == np.round(y)))
+    return "classification" if whole and len(np.unique(y)) <= MAX_INFERRED_CLASSES else "regression"
 
 
 def encode_target(y: np.ndarray, task: str, path) -> tuple[np.ndarray, tuple]:
@@ -213,7 +242,8 @@ def encode_target(y: np.ndarray, task: str, path) -> tuple[np.ndarray, tuple]:
                          "at least two")
     if len(labels) > MAX_CLASSES:
         raise TableError("target_type", f"classification of {path} would have {len(labels)} classes, more than "
-                         f"{MAX_CLASSES}: expected class labels (for real-valued targets use --task regression)")
+                                        f"{MAX_CLASSES}: expected class labels (a real-valued target is a "
+                                        "regression)")
     return index.astype(np.int32), tuple(label.item() for label in labels)
 
 
@@ -227,20 +257,13 @@ def feature_rows(path, features: tuple[str, ...]) -> np.ndarray:
     """The rows of the CSV file ``path`` to predict: its header holds the training run's feature
     columns, in any order; other columns (the target, say) are ignored."""
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    if not rows:
-        raise ValueError(f"predict: expected a header row naming the columns in {path}, got an empty file")
-    header = [name.strip() for name in rows[0]]
-    missing = [name for name in features if name not in header]
-    if missing:
-        raise ValueError(f"predict: expected the run's feature columns in {path}, got no {', '.join(missing)}")
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"predict: expected {len(header)} cells in every row of {path}, got {len(row)} at "
-                             f"line {line}")
     try:
-        columns = [_numbers([row[header.index(name)].strip() for row in rows[1:]], name, path) for name in features]
+        header, rows = _csv_rows(path, "data")
+        missing = ", ".join(name for name in features if name not in header)
+        if not rows or missing:
+            raise TableError("data", f"expected a header naming the run's feature columns and at least one row in "
+                                     f"{path}, got {f'no {missing}' if missing else 'no rows'}")
+        columns = [_numbers([row[header.index(name)].strip() for row in rows], name, path) for name in features]
     except TableError as error:
         raise ValueError(f"predict: {error.reason}") from None
     return np.stack(columns, axis=1).astype(np.float32)

@@ -19,7 +19,9 @@ files, and ``load`` refuses that: the hashes in ``run.json`` no longer match.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import warnings
 from pathlib import Path
@@ -281,10 +283,18 @@ def check_output(path, name: str) -> Path:
     return outdir.writable_file(path, name)
 
 
+def format_header(names) -> str:
+    """A CSV line naming the columns (a name holding a comma or a quote is quoted)."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(names)
+    return line.getvalue()
+
+
 def write_rows(path, rows, header: str = "") -> Path:
-    """Predictions to ``.csv`` (``header``, a line, then ``format_rows``), ``.npy`` or ``.npz`` (one
-    array, ``predictions``), atomically."""
+    """Predictions to ``.csv`` (``header``, a line, then ``format_rows``), ``.npy`` or ``.npz`` (the
+    array ``predictions``, and ``columns``, the header's names, when there is one), atomically."""
     path, rows = check_output(path, "write_rows"), np.asarray(rows)
+    columns = {"columns": np.asarray(next(csv.reader([header])))} if header else {}
     writers = {".csv": lambda f: f.write((header + format_rows(rows)).encode()), ".npy": lambda f: np.save(f, rows),
-               ".npz": lambda f: np.savez(f, predictions=rows)}
+               ".npz": lambda f: np.savez(f, predictions=rows, **columns)}
     return files.atomic_write(path, writers[path.suffix])

@@ -4,7 +4,7 @@ compiles nothing, it loads the executables the first one compiled.
 ``enable()`` points JAX at the folder ``FNN_COMPILATION_CACHE`` names (default:
 ``$XDG_CACHE_HOME/fnn/jax``, else ``~/.cache/fnn/jax``) and keeps every executable, however
 quick its compilation (JAX's own default keeps only those over a second, which a small model
-never takes). ``FNN_COMPILATION_CACHE=off`` leaves the cache off, and a cache the caller has
+never takes), up to ``MAX_BYTES``. ``FNN_COMPILATION_CACHE=off`` leaves the cache off, and a cache the caller has
 set up already (``JAX_COMPILATION_CACHE_DIR``, ``jax.config``) is left as it is. JAX keys each
 entry by the program, the JAX and XLA versions and the device, so no stale entry is loaded.
 """
@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 OFF = "off"
+MAX_BYTES = 2**30
+"""The cache's size: past it, JAX drops the entries used least recently (a search compiles many programs)."""
 
 
 def folder() -> Path | None:
@@ -43,4 +45,5 @@ def enable() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(chosen))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
     return chosen

@@ -106,6 +106,16 @@ def test_a_gradient_of_another_shape_or_dtype_is_named_by_its_leaf():
         reference.check(FeatureMean(), backprop.Rule(mean_forward, float32_dx), (6,))
 
 
+def test_a_pair_of_functions_and_a_list_returned_are_a_rule_and_user_points_are_tried():
+    def listed(layer, width, dY):
+        return list(mean_backward(layer, width, dY))
+
+    report = reference.check(FeatureMean(), (mean_forward, listed), (2,), points=(0.5, -3.0, 7.0))
+    assert report.ok and verdicts(report, "at 0, +-1e4 and points") == {"dX": "exact"}
+    with pytest.raises(ValueError, match=r"expected at most 9 points for inputs of shape \(2,\) \(a batch of 6\), got 10"):
+        reference.check(FeatureMean(), (mean_forward, mean_backward), (2,), points=tuple(range(10)))
+
+
 def test_the_rule_is_registered_only_while_it_is_checked():
     reference.check(FeatureMean(), backprop.Rule(mean_forward, mean_backward), (6,))
     assert FeatureMean not in backprop.RULES and backprop.RULES[Dense].backward is rd.rule_backward

@@ -34,3 +34,14 @@ def test_the_flag_joins_the_flags_already_set(monkeypatch):
     xla_flags.with_flag(xla_flags.DETERMINISTIC)
     xla_flags.with_flag(xla_flags.DETERMINISTIC)
     assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=2 --xla_gpu_deterministic_ops=true"
+
+
+def test_a_deterministic_run_reruns_from_its_config_json_without_the_flag_typed_again(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    first = [sys.executable, "-m", "fnn.cli", "train", "--deterministic", "--hidden", "8", "--epochs", "1",
+             "--out", str(tmp_path / "first"), "--no-progress"]
+    subprocess.run(first, env=env, check=True, capture_output=True)
+    again = [sys.executable, "-m", "fnn.cli", "train", "--config", str(tmp_path / "first" / "config.json"),
+             "--out", str(tmp_path / "again"), "--no-progress"]
+    subprocess.run(again, env=env, check=True, capture_output=True)
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["deterministic"] is True

@@ -28,10 +28,10 @@ def predicted_by_the_command(run_dir, rows_file, capsys) -> list[str]:
 
 
 @pytest.mark.parametrize("flags, rows", [
-    (["--classes", "3,7,9", "--hidden", "8"], load_digits().data[:9]),
+    (["--classes", "3,7,9", "--hidden", "8", "--batchnorm", "before", "--dropout", "0.2"], load_digits().data[:9]),
     (["--model", "cnn", "--hidden", "8"], load_digits().data[:9]),
     (["--dataset", "diabetes", "--hidden", "8"], load_diabetes().data[:9] * 1.0),
-], ids=["mlp on some classes", "cnn", "regression"])
+], ids=["mlp with batch norm and dropout on some classes", "cnn", "regression"])
 def test_the_exported_function_reloads_without_fnn_and_under_onnxruntime_and_predicts_what_fnn_predict_does(
         flags, rows, tmp_path, capsys):
     import onnxruntime

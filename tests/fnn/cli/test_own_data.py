@@ -115,8 +115,12 @@ def test_proba_prints_each_class_s_probability_under_a_header_naming_the_classes
     expected = np.asarray(model.predict_proba(X))
     np.testing.assert_allclose(probabilities, expected, rtol=1e-8)
     assert [model.class_names[k] for k in expected.argmax(axis=1)] == model.predict(X).tolist()
-    assert cli.main(["predict", str(tmp_path / "run"), str(data), "--proba", "--output", str(tmp_path / "p.csv")]) == 0
-    assert (tmp_path / "p.csv").read_text().startswith("L,M,S\n")
+    assert cli.main(["predict", str(tmp_path / "run"), str(data), "--proba", "--output", str(tmp_path / "proba.csv")]) == 0
+    assert (tmp_path / "proba.csv").read_text().startswith("L,M,S\n")
+    assert cli.main(["predict", str(tmp_path / "run"), str(data), "--proba", "--output", str(tmp_path / "proba.npz")]) == 0
+    with np.load(tmp_path / "proba.npz") as written:
+        assert written["columns"].tolist() == ["L", "M", "S"] and written["predictions"].shape == (90, 3)
+    assert cli.main(["predict", str(tmp_path / "run"), str(data), "--proba", "--output", str(tmp_path / "proba.npy")]) == 2
 
 
 def test_proba_of_a_regression_run_is_refused_naming_the_flag(tmp_path, capsys):
@@ -127,3 +131,13 @@ def test_proba_of_a_regression_run_is_refused_naming_the_flag(tmp_path, capsys):
     assert cli.main(["predict", str(tmp_path / "run"), str(tmp_path / "rows.npy"), "--proba"]) == 2
     assert capsys.readouterr().err == ("fnn predict: error: --proba: expected a run that classifies rows, got a mlp run "
                                        "with real-valued targets\n")
+
+
+def test_the_data_set_of_a_data_file_is_file_in_a_config_file_and_refused_beside_another_in_search(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", ["a", "y"], [[i, i % 2] for i in range(10)])
+    (tmp_path / "c.toml").write_text(f'data = "{data}"\ntarget = "y"\n')
+    assert cli.main(["train", "--config", str(tmp_path / "c.toml"), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["dataset"] == "file"
+    assert cli.main(["search", "--dataset", "iris", "--data", str(data), "--target", "y", "--space",
+                     "lr=grid:0.1"]) == 2
+    assert "--data: is the file of the file data set: expected both or neither" in capsys.readouterr().err

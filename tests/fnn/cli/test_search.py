@@ -76,7 +76,7 @@ def test_manual_gradients_come_from_reference_through_the_command(monkeypatch):
     from reference import backprop
 
     seen = {}
-    monkeypatch.setattr(search_cli, "search", lambda args, *, value_and_grad: seen.update(chosen=value_and_grad))
+    monkeypatch.setattr(search_cli, "search", lambda args, explicit, *, value_and_grad: seen.update(chosen=value_and_grad))
     assert cli.main(["search", "--space", "lr=grid:0.1", "--gradients", "manual"]) == 0
     assert seen["chosen"] is backprop.value_and_grad
     assert cli.main(["search", "--space", "lr=grid:0.1"]) == 0 and seen["chosen"] is None

@@ -29,7 +29,8 @@ def test_npz_and_npy_tables(tmp_path):
     X, y = np.arange(12.0).reshape(4, 3), np.array([0.5, 1.5, 2.5, 3.5])
     np.savez(tmp_path / "t.npz", X=X, y=y)
     table = tabular.read(tmp_path / "t.npz", None)
-    np.testing.assert_array_equal(table.X, X.astype(np.float32)) and np.testing.assert_array_equal(table.y, y)
+    np.testing.assert_array_equal(table.X, X.astype(np.float32))
+    np.testing.assert_array_equal(table.y, y)
     assert tabular.infer_task(table.y) == "regression" and table.features == ("x0", "x1", "x2")
     np.save(tmp_path / "t.npy", np.column_stack([X, y]))
     table = tabular.read(tmp_path / "t.npy", "-1")
@@ -84,7 +85,7 @@ def test_constant_columns_are_named(tmp_path):
 def test_rows_to_predict_are_read_by_column_name_in_any_order(tmp_path):
     path = write(tmp_path / "new.csv", "b,label,a\n2,x,1\n4,y,3\n")
     np.testing.assert_array_equal(tabular.feature_rows(path, ("a", "b")), np.array([[1, 2], [3, 4]], np.float32))
-    with pytest.raises(ValueError, match="predict: expected the run's feature columns in .*, got no c"):
+    with pytest.raises(ValueError, match="predict: expected a header naming the run's feature columns .*, got no c"):
         tabular.feature_rows(path, ("a", "c"))
     with pytest.raises(ValueError, match="^predict: column 'a' of .* holds text"):
         tabular.feature_rows(write(tmp_path / "bad.csv", "a,b\nq,1\n"), ("a", "b"))
@@ -102,3 +103,34 @@ def test_files_and_targets_that_cannot_be_read_are_named(name, target, message, 
     with pytest.raises(tabular.TableError) as raised:
         tabular.read(tmp_path / name, target)
     assert message in raised.value.reason
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x,y\n1,2\n2,Infinity\n", "the target 'y' of .* has Infinity at line 3"),
+    ("x,y\n1,2\n2,-nan\n", "the target 'y' of .* has -nan at line 3"),
+    ("x,y\n1,\n", "the target 'y' of .* has an empty cell at line 2"),
+    ("a,a,y\n1,2,0\n", "expected each column of .* named once, got 'a' more than once"),
+])
+def test_non_finite_targets_and_repeated_columns_are_refused(text, message, tmp_path):
+    with pytest.raises(tabular.TableError, match=message):
+        tabular.read(write(tmp_path / "t.csv", text), "y")
+
+
+def test_a_spreadsheet_s_byte_order_mark_and_huge_whole_numbers_are_read_as_meant(tmp_path):
+    table = tabular.read(write(tmp_path / "t.csv", "\ufeffy,x\n1e20,1\n3e20,2\n"), "y")
+    assert table.features == ("x",) and table.y.dtype == np.float64 and table.y.tolist() == [1e20, 3e20]
+
+
+def test_many_whole_numbers_are_a_regression_target_and_few_are_classes(tmp_path):
+    assert tabular.infer_task(np.arange(21)) == "regression" and tabular.infer_task(np.arange(20) % 3) == "classification"
+
+
+def test_npy_and_npz_targets_are_checked_and_byte_labels_become_text(tmp_path):
+    np.save(tmp_path / "nan.npy", np.array([[1.0, np.nan], [2.0, 1.5], [3.0, 2.5]]))
+    with pytest.raises(tabular.TableError, match="the target column 1 of .* has 1 NaN or infinite entries"):
+        tabular.read(tmp_path / "nan.npy", "1")
+    np.savez(tmp_path / "bytes.npz", X=np.zeros((2, 1)), y=np.array([b"a", b"b"]))
+    assert tabular.read(tmp_path / "bytes.npz", None).y.tolist() == ["a", "b"]
+    np.savez(tmp_path / "objects.npz", X=np.zeros((2, 1)), y=np.array([{}, {}], dtype=object))
+    with pytest.raises(tabular.TableError, match="expected a .npz archive of arrays of numbers or text in"):
+        tabular.read(tmp_path / "objects.npz", None)
