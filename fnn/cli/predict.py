@@ -17,8 +17,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="the probability of each class instead of the class (the class scores for a model trained "
                         "with the hinge loss), after a header line naming the classes")
     p.add_argument("--output", default=None,
-                   help="write the predictions to this .csv, .npy or .npz file (.txt for a language model; "
-                        "default: print)")
+                   help="write the predictions to this .csv, .npy or .npz file (default: print; a language model's "
+                        "are always printed)")
     return p
 
 
@@ -27,6 +27,10 @@ def main(args) -> None:
     from fnn import run
     from fnn.run import models
 
+    from fnn.run import trained
+
+    if args.output is not None:
+        trained.check_output(args.output, "--output")  # before any work
     model = run.load(args.run_dir)
     if models.get(model.config.model).writes_text:
         _predict_text(model, args)
@@ -39,8 +43,6 @@ def _predict_rows(model, args) -> None:
 
     from fnn.run import trained
 
-    if args.output is not None:
-        trained.check_output(args.output, "--output")
     rows, header = trained.read_inputs(model, args.input), ""
     if args.proba:
         if args.output is not None and args.output.endswith(".npy"):
@@ -65,20 +67,15 @@ LINE_BREAK = "\u21b5"
 
 def _predict_text(model, args) -> None:
     """Each line of the text file INPUT, followed by the line of characters the model expects next
-    (a predicted line break shown as ``LINE_BREAK``)."""
-    from fnn.run import outdir
+    (a predicted line break shown as ``LINE_BREAK``), printed."""
     from fnn.util import files
 
     if args.proba:
         raise ValueError("--proba: expected a run that classifies rows, got a language model (fnn sample draws from "
                          "its probabilities)")
-    if args.output is not None and not args.output.endswith(".txt"):
-        raise ValueError(f"--output {args.output}: a language model's predictions are text: expected a .txt file")
+    if args.output is not None:
+        raise ValueError(f"--output {args.output}: a language model's predictions are lines of text: expected none "
+                         "(they are printed; redirect them to a file with >)")
     lines = files.read_text(args.input, "predict").splitlines()
     predictions = (predicted.replace("\n", LINE_BREAK) for predicted in model.predict_text(lines))
-    shown = "".join(f"{line}\n{predicted}\n" for line, predicted in zip(lines, predictions))
-    if args.output is None:
-        print(shown, end="")
-    else:
-        files.atomic_write_text(outdir.writable_file(args.output, "--output"), shown)
-        print(f"wrote the predictions for {len(lines)} lines to {args.output}")
+    print("".join(f"{line}\n{predicted}\n" for line, predicted in zip(lines, predictions)), end="")

@@ -44,7 +44,7 @@ def test_noise_free_spirals_have_radius_t_and_opposite_arms(key):
 
 
 def test_bad_input(key):
-    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'cifar'; expected one of breast_cancer, diabetes, digits, iris, mnist, mnist1d, moons"):
+    with pytest.raises(ValueError, match=r"datasets.load: unknown dataset 'cifar'; expected one of breast_cancer, diabetes, digits, file, iris, mnist, mnist1d, moons"):
         datasets.load("cifar", key=key)
     with pytest.raises(ValueError, match=r"moons: expected n to be an int >= 2, got 1"):
         datasets.moons(key, 1)
