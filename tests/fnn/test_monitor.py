@@ -22,7 +22,7 @@ def setup(key):
 
 def test_weight_statistics_are_those_of_each_matrix(setup):
     params, batch = setup
-    grads = jax.grad(Objective(CONFIG))(params, batch)
+    grads = jax.jit(jax.grad(Objective(CONFIG)))(params, batch)
     updates = jax.tree.map(lambda g: -0.1 * g, grads)
     stats = jax.jit(monitor.weight_statistics, static_argnums=3)(grads, updates, params, CONFIG.weight_mask(params))
     assert stats["grad_norm"].shape == (3,)  # the three weight matrices the model declares; no bias

@@ -97,10 +97,15 @@ def same_pair(kernel, stride, dilation, sizes, seed=0):
     W = jnp.asarray(rng.standard_normal((*kernel, 2, 3)))
     Z = jnp.asarray(rng.standard_normal((2, *sizes, 3)))
     conv = Conv(3, kernel, stride=stride, padding="same", dilation=dilation)
-    linear = lambda X: conv.apply(ConvParams(W, jnp.zeros(3)), (), X, train=False)[0]  # noqa: E731
-    (adjoint,) = jax.vjp(linear, jnp.zeros(in_shape))[1](Z)
     transposed = ConvTranspose(2, kernel, stride=stride, padding="same", dilation=dilation)
-    return transposed.apply(ConvParams(jnp.swapaxes(W, -1, -2), jnp.zeros(2)), (), Z, train=False)[0], adjoint
+
+    @jax.jit  # one compilation per geometry, not one per operation
+    def both(W, Z):
+        linear = lambda X: conv.apply(ConvParams(W, jnp.zeros(3)), (), X, train=False)[0]  # noqa: E731
+        (adjoint,) = jax.vjp(linear, jnp.zeros(in_shape))[1](Z)
+        return transposed.apply(ConvParams(jnp.swapaxes(W, -1, -2), jnp.zeros(2)), (), Z, train=False)[0], adjoint
+
+    return both(W, Z)
 
 
 @pytest.mark.parametrize("kernel, stride, dilation", list(itertools.product(range(1, 5), repeat=3)))

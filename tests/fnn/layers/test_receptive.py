@@ -20,7 +20,7 @@ def measured(model, in_shape, position, key):
     _, params, _ = model.init(key, in_shape, dtype=jnp.float64)
     X = jax.random.normal(jax.random.fold_in(key, 1), (1, *in_shape), jnp.float64)
     unit = lambda x: model.apply(params, (), x, train=False)[0][(0, *position, 0)]  # noqa: E731
-    reached = np.argwhere(np.abs(np.asarray(jax.grad(unit)(X))[0]).sum(axis=-1) > 0)
+    reached = np.argwhere(np.abs(np.asarray(jax.jit(jax.grad(unit))(X))[0]).sum(axis=-1) > 0)
     low, high = reached.min(axis=0), reached.max(axis=0)
     return tuple(high - low + 1), tuple((high + low) / 2)
 

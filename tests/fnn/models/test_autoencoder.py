@@ -31,7 +31,7 @@ def test_the_reconstruction_has_the_input_shape_and_lies_in_0_1(decoder, image_s
     width = int(np.prod(image_shape))
     out_shape, params, state = model.init(jax.random.key(0), (width,), dtype=jnp.float32)
     X = jax.random.uniform(jax.random.key(1), (5, width), jnp.float32)
-    Y, _ = model.apply(params, state, X, train=True)
+    Y, _ = jax.jit(lambda params, X: model.apply(params, state, X, train=True))(params, X)
     assert out_shape == (width,) and Y.shape == (5, width)
     assert bool(jnp.all((Y > 0) & (Y < 1)))
     assert (ConvTranspose in layer_types(model)) == (decoder == "transpose")
