@@ -6,6 +6,9 @@ import numpy as np
 
 from fnn import metrics
 
+SUMMARY_ROWS = ("macro", "accuracy")
+"""The report's rows besides the classes: no class may be named like them."""
+
 
 def classification_report(y_true, y_pred, num_classes: int, labels: tuple = ()) -> dict:
     """Precision, recall, F1 and support per class, their macro average, and accuracy.
@@ -14,11 +17,17 @@ def classification_report(y_true, y_pred, num_classes: int, labels: tuple = ()) 
         ``{"0": {"precision", "recall", "f1", "support"}, ..., "macro": {...}, "accuracy": a}``
         (the numbers of scikit-learn's ``classification_report``, with zero_division=0); with
         ``labels`` (the value of each class number), the classes are named by them.
+
+    Raises:
+        ValueError: a label is named like a row of ``SUMMARY_ROWS``.
     """
     scores = {name: np.asarray(getattr(metrics, name)(y_true, y_pred, num_classes, average=None))
               for name in ("precision", "recall", "f1")}
     support = np.asarray(metrics.confusion_matrix(y_true, y_pred, num_classes)).sum(axis=1)
     names = [str(label) for label in labels] if labels else [str(k) for k in range(num_classes)]
+    if clashes := set(names) & set(SUMMARY_ROWS):
+        raise ValueError(f"classification_report: expected class labels other than {', '.join(SUMMARY_ROWS)} (rows of "
+                         f"the report), got {', '.join(sorted(clashes))}")
     report = {names[k]: {**{name: float(s[k]) for name, s in scores.items()}, "support": int(support[k])}
               for k in range(num_classes)}
     report["macro"] = {**{name: float(np.mean(s)) for name, s in scores.items()}, "support": int(support.sum())}

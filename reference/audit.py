@@ -22,14 +22,12 @@ from fnn.models import mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
 from reference import activations as ra
-from reference import backprop, cases, gradcheck
+from reference import backprop, cases, gradcheck, rule_check
+from reference.gradcheck import AUTODIFF_TOLERANCE, KINK_TOLERANCE, SMOOTH_TOLERANCE
 from reference import losses as rl
 from reference import regularizers as rr
 from reference.layers import batchnorm as rbn
 
-AUTODIFF_TOLERANCE = 1e-10
-SMOOTH_TOLERANCE = 1e-7
-KINK_TOLERANCE = 1e-4
 KINKED = {"relu", "leaky_relu", "maxout", "mae", "huber", "multiclass_hinge", "l1", "elastic_net"}
 
 
@@ -119,10 +117,15 @@ def _regularizer_rows(key):
 
 
 def layer_row(case: cases.Case, key) -> Row:
-    """The row of one gradient-check case (``reference.cases``)."""
-    result = cases.check(case, key)
-    return Row("layer", case.name, max(result.alone_vs_autodiff, result.network_vs_autodiff),
-               result.alone_vs_finite_differences, case.kinked)
+    """The row of one gradient-check case (``reference.cases``): the largest relative error of the
+    comparisons of ``reference.rule_check`` against autodiff (alone and in a network) and against
+    finite differences."""
+    compared = rule_check.compare(case, key)
+
+    def worst(against: str) -> float:
+        return max(row.relative for row in compared if row.comparison.endswith(against))
+
+    return Row("layer", case.name, worst("autodiff"), worst("finite diff"), case.kinked)
 
 
 def _layer_rows(key):

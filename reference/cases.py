@@ -1,16 +1,11 @@
-r"""One table of (layer, input shape) cases that drives every check of the backward rules.
+r"""One table of (layer, input shape) cases that drives every check of fnn's backward rules.
 
-Each case is checked (``check``) in float64 with a random upstream gradient dY:
-- alone: the rule's (dparams, dX) of ``reference.backprop`` against ``jax.vjp`` of the
-  ``fnn`` layer's training-mode ``apply`` (relative error <= 1e-10), and against centred
-  finite differences of <dY, f(params, X)>;
-- inside a network: X -> Dense -> tanh -> layer -> Flatten -> Dense -> cross-entropy, the
-  generic ``reference.backprop.value_and_grad`` against ``jax.grad`` of the same objective;
-  a layer on token ids (``vocabulary`` set: the embedding) comes first instead, ids -> layer
-  -> Flatten -> Dense, and only its parameters are differentiated;
-- under ``jax.jit``.
-The ``fnn gradcheck`` rows and the tests read this table; a test fails when a layer type
-with a rule in ``reference.backprop.RULES`` has no case here.
+``reference.rule_check.compare`` checks each case in float64 with a random upstream
+gradient dY, alone (against ``jax.vjp`` and finite differences) and inside a small
+network (``network``); a layer on token ids (``vocabulary`` set: the embedding) comes
+first in its network and only its parameters are differentiated. The ``fnn gradcheck``
+rows and the tests read this table; a test fails when a layer type with a rule in
+``reference.backprop.RULES`` has no case here.
 """
 
 from __future__ import annotations
@@ -21,13 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnn import activations, tasks
+from fnn import activations
 from fnn.layers import (GRU, LSTM, Activation, BatchNorm, Conv, ConvTranspose, Dense, Dropout, Flatten, Maxout, Reshape,
                         Residual, Sequential)
 from fnn.layers import AvgPool, Bidirectional, Embedding, GlobalAvgPool, MaxPool, NearestUnpool, SimpleRNN, Unpooled
-from fnn.objective import Objective
-from fnn.train import autodiff
-from reference import backprop, gradcheck
 
 BATCH = 6
 
@@ -92,14 +84,6 @@ CASES = (
 )
 
 
-class Result(NamedTuple):
-    """Relative errors of one case's hand-derived gradients."""
-
-    alone_vs_autodiff: float
-    alone_vs_finite_differences: float
-    network_vs_autodiff: float
-
-
 def generator(key) -> np.random.Generator:
     """A NumPy generator seeded by a JAX key: the cases' random values are drawn on the host,
     because every eager ``jax.random`` draw of a new shape compiles a program of its own."""
@@ -118,57 +102,9 @@ def draw(layer, case: Case, key):
     return params, state, jnp.asarray(X)
 
 
-def setup(case: Case, key):
-    """Perturbed parameters, the initial state and a random batch X for a case."""
-    return draw(case.layer, case, key)
-
-
-def _alone(case: Case, params, state, X, key):
-    ids = case.vocabulary is not None
-
-    def f(p, x):
-        return case.layer.apply(p, state, x, train=True, key=key)[0]
-
-    dY = jax.random.normal(jax.random.fold_in(key, 1), jax.eval_shape(f, params, X).shape, jnp.float64)
-
-    @jax.jit
-    def both(p, x):
-        auto = jax.vjp(lambda p_: f(p_, x), p)[1](dY) if ids else jax.vjp(f, p, x)[1](dY)
-        _, _, cache = backprop.forward(case.layer, p, state, x, key=key)
-        hand = backprop.backward(case.layer, cache, dY)
-        return auto, hand[:1] if ids else hand
-
-    auto, hand = both(params, X)
-    numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(*a, X) if ids else dY * f(*a)),
-                                           (params,) if ids else (params, X))
-    return gradcheck.max_relative_error(hand, auto), gradcheck.max_relative_error(hand, numeric)
-
-
 def network(case: Case) -> Sequential:
     """The case's layer in the middle of a small classifier (first, for token ids)."""
     if case.vocabulary is not None:
         return Sequential(case.layer, Flatten(), Dense(3, "glorot_normal"))
     width = case.in_shape[-1]
     return Sequential(Dense(width, "glorot_normal"), Activation("tanh"), case.layer, Flatten(), Dense(3, "glorot_normal"))
-
-
-def _inside(case: Case, key):
-    model = network(case)
-    k_draw, k_y, k_drop = jax.random.split(key, 3)
-    params, state, X = draw(model, case, k_draw)
-    y = jnp.asarray(generator(k_y).integers(0, 3, BATCH))
-    objective = Objective(model, tasks.Classification())
-
-    @jax.jit
-    def both(params, state, batch, key):
-        return autodiff(objective)(params, state, batch, key), backprop.value_and_grad(objective)(params, state, batch, key)
-
-    auto, hand = both(params, state, (X, y), k_drop)
-    return gradcheck.max_relative_error(hand, auto)
-
-
-def check(case: Case, key) -> Result:
-    """Every comparison of one case (float64 must be enabled)."""
-    params, state, X = setup(case, key)
-    alone = _alone(case, params, state, X, jax.random.fold_in(key, 2))
-    return Result(*alone, _inside(case, jax.random.fold_in(key, 3)))

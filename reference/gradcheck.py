@@ -19,6 +19,13 @@ from jax.flatten_util import ravel_pytree
 
 from fnn.util import validate
 
+AUTODIFF_TOLERANCE = 1e-10
+"""Largest relative error of a hand-derived gradient against ``jax.vjp`` (both exact up to rounding)."""
+SMOOTH_TOLERANCE = 1e-7
+"""Against centred differences of a smooth function: eps^2 truncation plus rounding / eps."""
+KINK_TOLERANCE = 1e-4
+"""Against centred differences of a function with kinks (an input within eps of a kink moves it)."""
+
 
 def numerical_gradient(f, params, *, eps: float = 1e-6, chunk: int = 256):
     """Centred-difference gradient of scalar ``f(params)``, shaped like ``params``.

@@ -18,7 +18,7 @@ compares the rule's dparams and dX, leaf by leaf:
                        ``reference.backprop.value_and_grad`` with the rule against jax.grad.
 Each row gives the largest absolute difference, the relative error max|a - b| / the largest
 magnitude in either whole gradient (``reference.gradcheck.report``), and a verdict: exact
-(equal), allclose (within ``reference.audit``'s tolerances: 1e-10 against autodiff, 1e-7
+(equal), allclose (within ``reference.gradcheck``'s tolerances: 1e-10 against autodiff, 1e-7
 against finite differences, 1e-4 at a kink) or WRONG. A float32 check is refused: the
 rounding of a finite difference (about 1e-7 / eps) would swamp every error it should find.
 """
@@ -35,7 +35,7 @@ import numpy as np
 from fnn import tasks
 from fnn.objective import Objective
 from fnn.train import autodiff
-from reference import audit, backprop, cases, gradcheck
+from reference import backprop, cases, gradcheck
 
 SPECIAL_POINTS = (0.0, 1e4, -1e4)
 """Input values where a rule and autodiff can part: exactly 0 and large magnitudes."""
@@ -92,11 +92,20 @@ def check(layer, rule: backprop.Rule, in_shape, *, kinked: bool = False, points=
     if not (isinstance(rule, tuple) and len(rule) == 2 and all(callable(part) for part in rule)):
         raise TypeError(f"check: expected a reference.backprop.Rule(forward, backward) of two functions, got {rule!r}")
     rule = backprop.Rule(*rule)
-    key = jax.random.key(0) if key is None else key
     case = cases.Case(name or type(layer).__name__, layer, tuple(in_shape), kinked)
     with _registered(layer, rule):
-        rows = (*_alone(case, rule, key), *_special(case, rule, tuple(points), key), *_inside(case, key))
-    return Report(case.name, rows)
+        rows = compare(case, jax.random.key(0) if key is None else key, points=tuple(points))
+    return Report(case.name, tuple(rows))
+
+
+def compare(case: cases.Case, key, *, points: tuple | None = None) -> list[Row]:
+    """Every comparison of one case, with the rules of ``reference.backprop.RULES``: alone against
+    autodiff and finite differences, at the special points and ``points`` (none when ``points``
+    is None: fnn's own cases keep their inputs away from kinks), and inside a network."""
+    rows = _alone(case, key)
+    if points is not None:
+        rows += _special(case, points, jax.random.fold_in(key, 4))
+    return rows + _inside(case, jax.random.fold_in(key, 6))
 
 
 @contextlib.contextmanager
@@ -113,22 +122,26 @@ def _registered(layer, rule):
             backprop.RULES[kind] = before
 
 
-def _vjps(case, rule, params, state, X, key):
-    """(autodiff's, the rule's) (dparams, dX) at (params, X) for a random dY, and dY with f."""
+def _vjps(case, params, state, X, key):
+    """(autodiff's, the rule's) gradients at (params, X) for a random dY, dY and the layer's f;
+    the gradients are (dparams, dX), or (dparams,) for a layer on token ids."""
+    ids = case.vocabulary is not None
 
     def f(p, x):
         return case.layer.apply(p, state, x, train=True, key=key)[0]
 
     @jax.jit
     def both(p, x, dy):
-        _, _, cache = rule.forward(case.layer, p, state, x, key=key)
-        return jax.vjp(f, p, x)[1](dy), rule.backward(case.layer, cache, dy)
+        _, _, cache = backprop.forward(case.layer, p, state, x, key=key)
+        hand = backprop.backward(case.layer, cache, dy)
+        auto = jax.vjp(lambda p_: f(p_, x), p)[1](dy) if ids else jax.vjp(f, p, x)[1](dy)
+        return auto, hand
 
     Y = jax.eval_shape(f, params, X)
     dY = jnp.asarray(cases.generator(jax.random.fold_in(key, 1)).standard_normal(Y.shape))
     auto, hand = both(params, X, dY)
-    _check_structure(hand, auto)
-    return auto, tuple(hand), dY, f
+    _check_structure(hand, auto)  # auto: (dparams,) alone for a layer on token ids
+    return auto, tuple(hand)[:len(auto)], dY, f
 
 
 def _check_structure(hand, auto) -> None:
@@ -146,26 +159,32 @@ def _check_structure(hand, auto) -> None:
                                  f"the value it is the gradient of), got shape {jnp.shape(a)}, dtype {jnp.result_type(a)}")
 
 
-def _rows(comparison: str, hand, other, tolerance: float) -> list[Row]:
-    """One row per leaf of (dparams, dX): its largest difference and its error on the whole gradient's scale."""
+def _gradient_leaf(path: str) -> str:
+    """A leaf of (dparams, dX) by name: ``[0].w`` -> ``dparams.w``, ``[1]`` -> ``dX``."""
+    return ("dparams" if path.startswith("[0]") else "dX") + path[3:]
+
+
+def _rows(comparison: str, hand, other, tolerance: float, leaf_name=_gradient_leaf) -> list[Row]:
+    """One row per leaf of the gradient: its largest difference and its error on the whole gradient's scale."""
     relative = gradcheck.report(hand, other)
-    names = [("dparams" if name.startswith("[0]") else "dX") + name[3:] for name in relative]
+    names = [leaf_name(path) for path in relative]
     return [Row(comparison, name, float(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0)), error, tolerance)
             for name, error, a, b in zip(names, relative.values(), jax.tree.leaves(hand), jax.tree.leaves(other))]
 
 
-def _alone(case, rule, key) -> list[Row]:
-    params, state, X = cases.setup(case, key)
-    auto, hand, dY, f = _vjps(case, rule, params, state, X, jax.random.fold_in(key, 2))
-    numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(*a)), (params, X))
-    finite = audit.KINK_TOLERANCE if case.kinked else audit.SMOOTH_TOLERANCE
-    return [*_rows("alone vs autodiff", hand, auto, audit.AUTODIFF_TOLERANCE),
+def _alone(case, key) -> list[Row]:
+    params, state, X = cases.draw(case.layer, case, key)
+    auto, hand, dY, f = _vjps(case, params, state, X, jax.random.fold_in(key, 2))
+    wrt = (params,) if case.vocabulary is not None else (params, X)
+    numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(a[0], X if len(a) == 1 else a[1])), wrt)
+    finite = gradcheck.KINK_TOLERANCE if case.kinked else gradcheck.SMOOTH_TOLERANCE
+    return [*_rows("alone vs autodiff", hand, auto, gradcheck.AUTODIFF_TOLERANCE),
             *_rows("alone vs finite diff", hand, numeric, finite)]
 
 
-def _special(case, rule, points, key) -> list[Row]:
+def _special(case, points, key) -> list[Row]:
     """At an input holding every special point: value k at sample k mod N, entry k // N."""
-    params, state, X = cases.setup(case, jax.random.fold_in(key, 4))
+    params, state, X = cases.draw(case.layer, case, key)
     values = (*SPECIAL_POINTS, *points)
     flat = X.reshape(len(X), -1)
     if len(values) > flat.size:
@@ -173,22 +192,18 @@ def _special(case, rule, points, key) -> list[Row]:
                          f"{case.in_shape} (a batch of {len(X)}), got {len(points)}")
     for k, value in enumerate(values):
         flat = flat.at[k % len(X), k // len(X)].set(value)
-    X = flat.reshape(X.shape)
-    auto, hand, _, _ = _vjps(case, rule, params, state, X, jax.random.fold_in(key, 5))
-    return _rows("at 0, +-1e4" + (" and points" if points else ""), hand, auto, audit.AUTODIFF_TOLERANCE)
+    auto, hand, _, _ = _vjps(case, params, state, flat.reshape(X.shape), jax.random.fold_in(key, 5))
+    return _rows("at 0, +-1e4" + (" and points" if points else ""), hand, auto, gradcheck.AUTODIFF_TOLERANCE)
 
 
 def _inside(case, key) -> list[Row]:
     """Every parameter's gradient of a small classifier with the layer in its middle (``net[2]``;
     ``net[0]`` for a layer on token ids), so a wrong dX shows in the layers below it."""
     model = cases.network(case)
-    k_draw, k_y, k_drop = jax.random.split(jax.random.fold_in(key, 6), 3)
+    k_draw, k_y, k_drop = jax.random.split(key, 3)
     params, state, X = cases.draw(model, case, k_draw)
     y = jnp.asarray(cases.generator(k_y).integers(0, 3, len(X)))
     objective = Objective(model, tasks.Classification())
     gradients = jax.jit(lambda *args: (autodiff(objective)(*args)[1], backprop.value_and_grad(objective)(*args)[1]))
     auto, hand = gradients(params, state, (X, y), k_drop)
-    return [Row("in a network vs autodiff", f"net{name}", float(np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0)),
-                error, audit.AUTODIFF_TOLERANCE)
-            for (name, error), a, b in zip(gradcheck.report(hand, auto).items(), jax.tree.leaves(hand),
-                                           jax.tree.leaves(auto))]
+    return _rows("in a network vs autodiff", hand, auto, gradcheck.AUTODIFF_TOLERANCE, lambda path: "net" + path)

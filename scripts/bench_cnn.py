@@ -1,5 +1,5 @@
-"""The digits CNN: fnn's fused epoch against a hand-written JAX ``lax.scan`` epoch of the same
-network and Adam, and the hand-derived convolution step against autodiff.
+"""The digits CNN: fnn's fused epoch against a hand-written JAX ``lax.scan`` epoch and PyTorch eager
+on the same network and Adam, and the hand-derived convolution step against autodiff.
 
     python scripts/bench_cnn.py                   # the network of fnn train --model cnn, batch 64
     python scripts/bench_cnn.py --steps-per-epoch 5 --repeats 3
@@ -8,8 +8,10 @@ The network is ``fnn.models.cnn.cnn((8, 8, 1), 10, **PRESETS["image"], hidden=(1
 conv 32 (3x3, same) - relu - max-pool 2 - conv 64 - relu - max-pool 2 - dense 128 - 128 - 10.
 The peer writes it in plain JAX as one would by hand: ``lax.conv_general_dilated``,
 ``lax.reduce_window`` max-pooling, ``jax.grad`` of the cross-entropy, ``optax.adam``, a
-permutation and ``lax.scan``. Candidates alternate and the median of the repeats is
-reported (``fnn.bench.timing.interleaved``).
+permutation and ``lax.scan``. PyTorch eager (``fnn.bench.torch_peers``: ``nn.Conv2d``,
+``nn.MaxPool2d``, ``torch.optim.Adam``, a Python loop over minibatches; skipped with a note
+without ``pip install .[peers]``) runs on as many threads as XLA:CPU (``--torch-threads``).
+Candidates alternate and the median of the repeats is reported (``fnn.bench.timing.interleaved``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import jax.numpy as jnp
 import optax
 
 from fnn import optim, train
-from fnn.bench import timing
+from fnn.bench import optional, timing
 from fnn.cli import script
 from fnn.models import cnn
 from fnn.objective import Objective
@@ -35,6 +37,7 @@ class Config:
     step_calls: int = 20
     epoch_calls: int = 5
     repeats: int = 7
+    torch_threads: int = 0  # 0: as many as XLA:CPU uses
     seed: int = 0
 
 
@@ -68,10 +71,13 @@ def main(config: Config) -> dict:
     params = model.init(key, (64,), dtype=jnp.float32)[1]
     peer, peer_optimizer = hand_written_epoch(config.batch_size)
     plain = [(layer.W, layer.b) for layer in params if layer != ()]
-    return timing.against_peer(
+    others = {"hand-written scan": (peer, (plain, peer_optimizer.init(plain), X, y, key)),
+              **optional.torch_epochs(model, params, (X, y), threads=config.torch_threads,
+                                       batch_size=config.batch_size, learning_rate=1e-3, seed=config.seed)}
+    return timing.against_peers(
         objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
-        gradients={"autodiff": train.autodiff, "hand-derived": hand_derived},
-        peer=(peer, (plain, peer_optimizer.init(plain), X, y, key)), step_calls=config.step_calls,
+        gradients={"autodiff": train.autodiff, "hand-derived": hand_derived}, peers=others,
+        step_calls=config.step_calls,
         epoch_calls=config.epoch_calls, repeats=config.repeats,
         title=f"digits CNN, batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
 

@@ -74,13 +74,21 @@ def make_peers(objective, params, data, *, batch_size: int, learning_rate: float
     builders = {
         "fnn": lambda: peers.fnn_peer(objective, params, data, key=key, **options),
         "hand-written JAX scan": lambda: peers.jax_peer(weights, data, key=key, **options),
-        "PyTorch eager": lambda: peers.torch_peer(weights, data, seed=seed, **options),
+        "PyTorch eager": lambda: _torch_peer(objective.model, params, data, seed=seed, **options),
         "scikit-learn": lambda: peers.sklearn_peer(weights, data, seed=seed, **options),
     }
     missing = [name for name, package in PACKAGES.items() if importlib.util.find_spec(package) is None]
     for name in missing:
         print(f"note: {name} skipped, {PACKAGES[name]} is not installed (pip install .[peers])")
     return {name: build() for name, build in builders.items() if name not in missing}
+
+
+def _torch_peer(model, params, data, **options) -> peers.Peer:
+    """``fnn.bench.torch_peers.peer``, its weights as [(W, b), ...] like the other peers'."""
+    from fnn.bench import torch_peers
+
+    trainer = torch_peers.peer(model, params, data, **options)
+    return trainer._replace(weights=lambda: peers.dense_weights(trainer.weights()))
 
 
 def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: float) -> dict:

@@ -1,16 +1,20 @@
-"""The simple-RNN character language model: fnn's fused epoch against a hand-written JAX
-``lax.scan`` epoch of the same network and Adam, and hand-derived BPTT against autodiff.
+"""The character language models (simple RNN and GRU): fnn's fused epoch against a hand-written
+JAX ``lax.scan`` epoch and PyTorch eager on the same network and Adam, and hand-derived BPTT
+against autodiff.
 
     python scripts/bench_rnn.py                   # 128 hidden units, 96 characters, windows of 64, batch 64
     python scripts/bench_rnn.py --steps-per-epoch 4 --repeats 3
 
-The network is ``fnn.models.recurrent.language_model(96, cell="rnn", hidden=(128,))``:
-embedding 32 - simple RNN 128 (s_t = tanh(x_t U + s_{t-1} W + b), one ``lax.scan``) - dense
-96 at every step, trained on the mean cross-entropy of the next character. The peer writes
-it in plain JAX as one would by hand: an embedding lookup, a ``lax.scan`` over time,
-``jax.grad`` of the cross-entropy, ``optax.adam``, a permutation and ``lax.scan`` over
-minibatches. Candidates alternate and the median of the repeats is reported
-(``fnn.bench.timing.interleaved``).
+The networks are ``fnn.models.recurrent.language_model(96, cell=cell, hidden=(128,))``:
+embedding 32 - cell 128 (simple RNN: s_t = tanh(x_t U + s_{t-1} W + b); GRU: the gates of
+``fnn.layers.gated``; one ``lax.scan``) - dense 96 at every step, trained on the mean
+cross-entropy of the next character. The JAX peer writes it as one would by hand: an
+embedding lookup, a ``lax.scan`` over time, ``jax.grad`` of the cross-entropy,
+``optax.adam``, a permutation and ``lax.scan`` over minibatches. PyTorch eager
+(``fnn.bench.torch_peers``: ``nn.RNN`` / ``nn.GRU``, whose CPU kernels run the whole sequence
+in one call; skipped with a note without ``pip install .[peers]``) runs on as many threads
+as XLA:CPU (``--torch-threads``). Candidates alternate and the median of the repeats is
+reported (``fnn.bench.timing.interleaved``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import jax.numpy as jnp
 import optax
 
 from fnn import optim, tasks, train
-from fnn.bench import timing
+from fnn.bench import optional, timing
 from fnn.cli import script
 from fnn.models import recurrent
 from fnn.objective import Objective
@@ -39,23 +43,42 @@ class Config:
     step_calls: int = 20
     epoch_calls: int = 5
     repeats: int = 7
+    cells: tuple[str, ...] = ("rnn", "gru")
+    torch_threads: int = 0  # 0: as many as XLA:CPU uses
     seed: int = 0
 
 
-def model(config: Config):
-    return recurrent.language_model(VOCABULARY, cell="rnn", hidden=(config.hidden,))
+def model(config: Config, cell: str):
+    return recurrent.language_model(VOCABULARY, cell=cell, hidden=(config.hidden,))
+
+
+def rnn_step(s, x, U, W, b):
+    """s_t = tanh(x_t U + s_{t-1} W + b)."""
+    return jnp.tanh(x @ U + s @ W + b)
+
+
+def gru_step(h, x, U, W, b, c):
+    """r, z = sigma(x U_rz + h W_rz + b_rz); n = tanh(x U_n + b_n + r * (h W_n + c)); h = (1 - z) n + z h."""
+    H = W.shape[0]
+    a, recurrent_part = x @ U + b, h @ W
+    r = jax.nn.sigmoid(a[:, :H] + recurrent_part[:, :H])
+    z = jax.nn.sigmoid(a[:, H:2 * H] + recurrent_part[:, H:2 * H])
+    n = jnp.tanh(a[:, 2 * H:] + r * (recurrent_part[:, 2 * H:] + c))
+    return (1 - z) * n + z * h
 
 
 def hand_written_loss(params, X, y):
-    """The peer's network and mean cross-entropy over every step; ``params`` = (E, U, W, b, V, c)."""
-    E, U, W, b, V, c = params
+    """The peer's network and mean cross-entropy over every step; ``params`` = (E, cell, V, c) with
+    cell = (U, W, b) of a simple RNN or (U, W, b, c) of a GRU."""
+    E, cell, V, c = params
+    step = rnn_step if len(cell) == 3 else gru_step
     inputs = jnp.swapaxes(E[X.astype(jnp.int32)], 0, 1)  # (T, N, D)
 
-    def step(s, x):
-        s = jnp.tanh(x @ U + s @ W + b)
+    def scan_step(s, x):
+        s = step(s, x, *cell)
         return s, s
 
-    _, S = jax.lax.scan(step, jnp.zeros((X.shape[0], W.shape[0]), E.dtype), inputs)
+    _, S = jax.lax.scan(scan_step, jnp.zeros((X.shape[0], cell[1].shape[0]), E.dtype), inputs)
     logits = S @ V + c  # (T, N, K)
     log_p = jax.nn.log_softmax(logits)
     return -jnp.mean(jnp.take_along_axis(log_p, jnp.swapaxes(y, 0, 1)[..., None], axis=-1))
@@ -64,12 +87,17 @@ def hand_written_loss(params, X, y):
 def plain(params):
     """fnn's parameters as the peer's tuple."""
     embedding, cell, head = params
-    return embedding.E, cell.U, cell.W, cell.b, head.W, head.b
+    return embedding.E, tuple(cell), head.W, head.b
 
 
 def main(config: Config) -> dict:
+    """Each cell's results, ``{"rnn": ..., "gru": ...}``."""
+    return {cell: bench_cell(config, cell) for cell in config.cells}
+
+
+def bench_cell(config: Config, cell: str) -> dict:
     key = jax.random.key(config.seed)
-    net = model(config)
+    net = model(config, cell)
     objective, optimizer = Objective(net, tasks.PerStep()), optim.adam(1e-3)
     n = config.steps_per_epoch * config.batch_size
     X = jax.random.randint(key, (n, WINDOW), 0, VOCABULARY).astype(jnp.float32)
@@ -77,13 +105,15 @@ def main(config: Config) -> dict:
     params = net.init(key, (WINDOW,), dtype=jnp.float32)[1]
     peer_optimizer = optax.adam(1e-3)
     peer = timing.scan_epoch(hand_written_loss, peer_optimizer, config.batch_size)
-    return timing.against_peer(
+    others = {"hand-written scan": (peer, (plain(params), peer_optimizer.init(plain(params)), X, y, key)),
+              **optional.torch_epochs(net, params, (X, y), threads=config.torch_threads,
+                                       batch_size=config.batch_size, learning_rate=1e-3, seed=config.seed)}
+    return timing.against_peers(
         objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
-        gradients={"autodiff": train.autodiff, "hand-derived": hand_derived},
-        peer=(peer, (plain(params), peer_optimizer.init(plain(params)), X, y, key)), step_calls=config.step_calls,
-        epoch_calls=config.epoch_calls, repeats=config.repeats,
-        title=f"simple-RNN LM, {config.hidden} units, windows of {WINDOW}, batch {config.batch_size}, "
-              f"{config.steps_per_epoch} steps per epoch")
+        gradients={"autodiff": train.autodiff, "hand-derived": hand_derived}, peers=others,
+        step_calls=config.step_calls, epoch_calls=config.epoch_calls, repeats=config.repeats,
+        title=f"{'simple-RNN' if cell == 'rnn' else cell.upper()} LM, {config.hidden} units, windows of {WINDOW}, "
+              f"batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
 
 
 def parse(argv=None) -> tuple[Config, str | None]:

@@ -1,12 +1,12 @@
 r"""The usual alternatives to fnn as benchmark peers: one ReLU MLP with softmax cross-entropy
-and Adam, trained by fnn, by plain JAX (``lax.scan``), by PyTorch eager and by scikit-learn's
-``MLPClassifier``.
+and Adam, trained by fnn, by plain JAX (``lax.scan``), by PyTorch eager
+(``fnn.bench.torch_peers``) and by scikit-learn's ``MLPClassifier``.
 
 Every builder takes the same starting weights ``[(W, b), ...]`` (W of shape (D_in, D_out),
 copied from fnn's parameters by ``dense_weights``) and one epoch of data, and returns a
 ``Peer``: ``epoch()`` trains one more epoch in place, ``loss(X, y)`` is the mean
 cross-entropy of a batch under the current weights, ``weights()`` the current weights as
-float32 NumPy arrays. PyTorch is imported only by ``torch_peer`` (the ``peers`` extra).
+float32 NumPy arrays.
 
 Conventions, mapped so that all four train the same function the same way:
 - Adam with the same learning rate, b1 = 0.9, b2 = 0.999, eps = 1e-8. fnn, optax and
@@ -97,46 +97,6 @@ def jax_peer(weights, data, *, batch_size: int, learning_rate: float, key) -> Pe
     return _functional_peer(lambda state, k: epoch(*state, X, y, k)[:2], (weights, optimizer.init(weights)),
                             lambda state, X, y: plain_mlp_loss(state[0], X, y),
                             lambda state: [(np.asarray(W), np.asarray(b)) for W, b in state[0]], key)
-
-
-def torch_peer(weights, data, *, batch_size: int, learning_rate: float, seed: int) -> Peer:
-    """PyTorch eager: ``nn.Sequential`` of ``Linear``/``ReLU``, ``F.cross_entropy``,
-    ``torch.optim.Adam`` (its defaults), a ``torch.randperm`` and a Python loop over minibatches.
-    Threads are the caller's (``torch.set_num_threads``)."""
-    import torch
-
-    layers = []
-    for W, b in weights:
-        linear = torch.nn.Linear(*W.shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(W.T))  # torch keeps W as (D_out, D_in)
-            linear.bias.copy_(torch.tensor(b))
-        layers += [linear, torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, betas=(0.9, 0.999), eps=1e-8)
-    X, y = torch.tensor(np.asarray(data[0], np.float32)), torch.tensor(np.asarray(data[1], np.int64))
-    generator = torch.Generator().manual_seed(seed)
-    steps = X.shape[0] // batch_size
-
-    def epoch():
-        order = torch.randperm(X.shape[0], generator=generator)[: steps * batch_size].view(steps, batch_size)
-        for idx in order:
-            optimizer.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
-            loss.backward()
-            optimizer.step()
-        return loss
-
-    def batch_loss(X, y):
-        with torch.no_grad():
-            X, y = torch.tensor(np.asarray(X, np.float32)), torch.tensor(np.asarray(y, np.int64))
-            return float(torch.nn.functional.cross_entropy(model(X), y))
-
-    def current():
-        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-        return [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in linears]
-
-    return Peer(epoch, batch_loss, current)
 
 
 def sklearn_peer(weights, data, *, batch_size: int, learning_rate: float, seed: int) -> Peer:

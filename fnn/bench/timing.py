@@ -143,18 +143,20 @@ def scan_epoch(loss, optimizer, batch_size: int):
     return epoch
 
 
-def against_peer(objective, optimizer, params, data, key, *, batch_size: int, gradients: dict, peer,
-                 step_calls: int, epoch_calls: int, repeats: int, title: str) -> dict:
-    """fnn's jitted step and fused epoch under each gradient transform against a peer epoch, interleaved.
+def against_peers(objective, optimizer, params, data, key, *, batch_size: int, gradients: dict, peers: dict,
+                  step_calls: int, epoch_calls: int, repeats: int, title: str) -> dict:
+    """fnn's jitted step and fused epoch under each gradient transform against peer epochs, interleaved.
 
     Args:
         objective, optimizer, params: what fnn trains; ``data`` = (X, y), one epoch of it.
         gradients: ``{"autodiff": ..., "hand-derived": ...}``, name -> value_and_grad.
-        peer: ``(epoch_fn, args)``, the hand-written ``lax.scan`` epoch (``scan_epoch``).
+        peers: name -> ``(epoch_fn, args)``, e.g. the hand-written ``lax.scan`` epoch
+            (``scan_epoch``) and PyTorch's (``fnn.bench.torch_peers``, args ``()``).
         title: the first line printed.
     Returns:
         the median seconds per step and per epoch of each, the ratios hand-derived /
-        autodiff (step and epoch) and fnn (autodiff) / peer epoch; the table is printed.
+        autodiff (step and epoch) and ``fnn_over``: fnn's (autodiff) epoch / each peer's;
+        the table is printed.
     """
     from fnn import train
 
@@ -166,17 +168,18 @@ def against_peer(objective, optimizer, params, data, key, *, batch_size: int, gr
                        (state, (X[:batch_size], y[:batch_size])))
         epochs[name] = (train.make_train_epoch(objective, optimizer, batch_size=batch_size,
                                                value_and_grad=value_and_grad), (state, (X, y), key))
-    epochs["hand-written scan"] = peer
+    epochs |= peers
     step_s = interleaved(steps, number=step_calls, repeats=repeats)
     epoch_s = interleaved(epochs, number=epoch_calls, repeats=repeats)
     results = {"device": str(jax.devices()[0]), "step_seconds": step_s, "epoch_seconds": epoch_s,
                "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
                "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
-               "fnn_over_scan_epoch": epoch_s["autodiff"] / epoch_s["hand-written scan"]}
+               "fnn_over": {name: epoch_s["autodiff"] / epoch_s[name] for name in peers}}
     print(f"device {results['device']}; {title}")
     for name, seconds in epoch_s.items():
         per_step = f"  {1e3 * step_s[name]:7.3f} ms/step" if name in step_s else ""
         print(f"  {name:<18} {1e3 * seconds:9.2f} ms/epoch{per_step}")
     print(f"  hand-derived / autodiff step {results['hand_over_auto_step']:.3f}, epoch "
-          f"{results['hand_over_auto_epoch']:.3f}; fnn / hand-written scan epoch {results['fnn_over_scan_epoch']:.3f}")
+          f"{results['hand_over_auto_epoch']:.3f}; " +
+          "; ".join(f"fnn / {name} epoch {ratio:.3f}" for name, ratio in results["fnn_over"].items()))
     return results

@@ -9,11 +9,11 @@ import json
 
 
 def parse_config(config_type, description: str, argv=None, *, fields=None):
-    """``(config, json_path)`` from the command line: one int flag per field of the dataclass
-    ``config_type`` (``fields``: only these), and ``--json PATH``."""
+    """``(config, json_path)`` from the command line: one int flag per int field of the dataclass
+    ``config_type`` (``fields``: only these; other fields keep their defaults), and ``--json PATH``."""
     p = argparse.ArgumentParser(description=description)
     for field in dataclasses.fields(config_type):
-        if fields is None or field.name in fields:
+        if (fields is None or field.name in fields) and type(field.default) is int:
             p.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default)
     p.add_argument("--json", help="also write the results to this file")
     args = vars(p.parse_args(argv))

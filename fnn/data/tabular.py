@@ -26,6 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from fnn.report import SUMMARY_ROWS
+
 SUFFIXES = (".csv", ".npy", ".npz")
 TASKS = ("classification", "regression")
 MAX_INFERRED_CLASSES = 20
@@ -244,6 +246,9 @@ def encode_target(y: np.ndarray, task: str, path) -> tuple[np.ndarray, tuple]:
         raise TableError("target_type", f"classification of {path} would have {len(labels)} classes, more than "
                                         f"{MAX_CLASSES}: expected class labels (a real-valued target is a "
                                         "regression)")
+    if clashes := sorted({str(label) for label in labels} & set(SUMMARY_ROWS)):
+        raise TableError("data", f"the target of {path} has the class {clashes[0]!r}: expected class labels other than "
+                                 f"{' and '.join(SUMMARY_ROWS)}, the rows of the evaluation report (rename the class)")
     return index.astype(np.int32), tuple(label.item() for label in labels)
 
 

@@ -55,6 +55,7 @@ class TrainedModel(NamedTuple):
     model_state: Any
     scaler: preprocessing.Scaler
     target_scaler: preprocessing.Scaler | None
+    output_units: int
     labels: tuple = ()
     features: tuple = ()
 
@@ -110,8 +111,7 @@ class TrainedModel(NamedTuple):
     def class_names(self) -> tuple:
         """What each class number stands for: a data file's own values, the data set's labels kept by
         ``classes``, or the numbers 0..K-1."""
-        units = self.objective.model.layers[-1].units
-        return self.labels or self.config.classes or tuple(range(self.objective.task.num_classes(units)))
+        return self.labels or self.config.classes or tuple(range(self.objective.task.num_classes(self.output_units)))
 
     def predict_proba(self, X):
         """Class probabilities (N, K) of raw rows X, columns in the order of ``class_names``: softmax
@@ -151,8 +151,8 @@ class TrainedModel(NamedTuple):
         if not models.get(self.config.model).writes_text:
             raise ValueError(f"{where}: expected a run of a language model (rnn-lm), got model {self.config.model}")
         vocabulary = text.Vocabulary(text.corpus())
-        if len(vocabulary) != self.objective.model.layers[-1].units:
-            raise ValueError(f"{where}: the run has {self.objective.model.layers[-1].units} characters, this Python's "
+        if len(vocabulary) != self.output_units:
+            raise ValueError(f"{where}: the run has {self.output_units} characters, this Python's "
                              f"corpus {len(vocabulary)}: its standard library differs from the one the run was trained on")
         return vocabulary
 
@@ -192,7 +192,8 @@ def load(out) -> TrainedModel:
     saved = checkpoint.load_params(out / MODEL_FILE, {"model_state": state, "scaler": features, "target_scaler": target})
     params = checkpoint.load_params(out / PARAMS_FILE, params)
     return TrainedModel(config, Objective(model, task), params, saved["model_state"], saved["scaler"],
-                        saved["target_scaler"], tuple(record.get("labels", ())), tuple(record.get("features", ())))
+                        saved["target_scaler"], output_units, tuple(record.get("labels", ())),
+                        tuple(record.get("features", ())))
 
 
 def _record(out: Path) -> dict:

@@ -198,7 +198,7 @@ def _write_outputs(parts: assembly.RunParts, result, out: Path) -> dict:
 def _write_samples(parts: assembly.RunParts, result, out: Path) -> Path:
     """``samples.txt``: what the trained language model writes after ``SAMPLE_PRIME``, at a few temperatures."""
     model = trained.TrainedModel(parts.config, parts.objective, result.state.params, result.state.model_state,
-                                 parts.data.scaler, None)
+                                 parts.data.scaler, None, parts.output_units)
     blocks = [f"--- temperature {t}, prime {SAMPLE_PRIME!r} ---\n"
               f"{SAMPLE_PRIME}{model.sample(SAMPLE_PRIME, length=400, temperature=t)}" for t in SAMPLE_TEMPERATURES]
     return files.atomic_write_text(out / "samples.txt", "\n\n".join(blocks) + "\n")

@@ -45,7 +45,7 @@ from fnn.run import assembly
 from fnn.run.configuration import RunConfig
 from fnn.run.settings import SettingError, is_number
 from fnn.search import traced_numbers
-from fnn.util import interrupts
+from fnn.util import interrupts, memory
 from fnn.util.memo import get_or_build
 
 TRACED = ("lr", "weight_decay", "clip_norm", "seed", "dropout", "strength")
@@ -197,6 +197,17 @@ def on_devices(devices: int | None, trials: int, stacked: tuple, data, scored):
     return stacked, *parallel.replicate(mesh, (data, scored))
 
 
+def check_memory(part: assembly.RunParts, trials: int, devices: int | None) -> None:
+    """Refuse a group of ``trials`` like ``part`` whose stacked parameters, gradients and optimizer
+    states exceed a device's memory (``fnn.util.memory``): each device holds ceil(trials / devices)."""
+    per_device = math.ceil(trials / (devices or 1))
+    count = sum(leaf.size for leaf in jax.tree.leaves(part.params))
+    needed = per_device * memory.training_bytes(part.params, jax.eval_shape(part.optimizer.init, part.params))
+    memory.check_fits("search", needed, f"{per_device} trials trained together on a device (fewer trials or more "
+                                        f"devices lower it), each with {count:,} parameters, their gradients and the "
+                                        "optimizer's state")
+
+
 def train_together(parts: list[assembly.RunParts], val: tuple, *, progress: bool = False, label: str = "trials",
                    devices: int | None = None):
     """Train the runs ``parts`` (one group: one program) together, as ``fit`` would train each.
@@ -211,6 +222,7 @@ def train_together(parts: list[assembly.RunParts], val: tuple, *, progress: bool
         validation scores of every epoch as host arrays, ``scores[metric]`` of shape (epochs, trials).
     """
     first = parts[0]
+    check_memory(first, len(parts), devices)
     run = make_trials_epoch(first.objective, first.optimizer, batch_size=first.batch_size,
                             value_and_grad=first.value_and_grad, augment=first.augment, shuffle=first.config.shuffle)
     traced = traced_numbers.stacked([part.config for part in parts], traced_numbers.names(first.objective),

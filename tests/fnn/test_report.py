@@ -22,6 +22,12 @@ def test_report_equals_scikit_learn_with_a_class_never_predicted():
     assert len(text.splitlines()) == 4 + 3
 
 
+def test_a_class_named_like_a_summary_row_is_refused():
+    with pytest.raises(ValueError, match=r"expected class labels other than macro, accuracy \(rows of the report\), got "
+                                         r"macro"):
+        report.classification_report(jnp.asarray([0, 1]), jnp.asarray([0, 1]), 2, labels=("macro", "b"))
+
+
 def test_confusion_matrix_picture(tmp_path):
     path = evaluation.plot_confusion_matrix(jnp.array([0, 1, 2, 2]), jnp.array([0, 2, 2, 2]), 3, tmp_path / "c.png")
     assert path.read_bytes()[:4] == b"\x89PNG"

@@ -15,7 +15,7 @@ from fnn.models import autoencoder, mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
 from reference import backprop, cases, gradcheck
-from reference.audit import KINK_TOLERANCE
+from reference.gradcheck import KINK_TOLERANCE
 from tests.reference import harness
 
 

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from fnn import activations as fa
 from fnn import losses as fl
 from reference import losses as rl
-from reference.audit import KINK_TOLERANCE, KINKED, SMOOTH_TOLERANCE, away_from_kinks
+from reference.audit import KINKED, away_from_kinks
+from reference.gradcheck import KINK_TOLERANCE, SMOOTH_TOLERANCE
 from tests.reference import harness
 
 SHAPES = [(1, 2), (3, 4), (8, 5)]

@@ -6,7 +6,8 @@ from fnn import regularizers as fr
 from fnn.models import mlp
 from reference import gradcheck
 from reference import regularizers as rr
-from reference.audit import KINK_TOLERANCE, KINKED, SMOOTH_TOLERANCE, away_from_kinks
+from reference.audit import KINKED, away_from_kinks
+from reference.gradcheck import KINK_TOLERANCE, SMOOTH_TOLERANCE
 from tests.reference import harness
 
 MODEL = mlp.mlp((5, 4), 2, batchnorm="after")

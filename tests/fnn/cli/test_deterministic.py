@@ -13,13 +13,19 @@ from fnn.run.settings import SettingError
 from fnn.util import xla_flags
 
 
-def test_the_command_sets_the_flag_before_jax_starts_and_records_it(tmp_path):
+def test_the_command_sets_the_flag_before_jax_starts_records_it_and_reruns_from_config_json(tmp_path):
+    """run() refuses a deterministic run unless the flag is set, so each command's success shows the
+    flag was set before JAX started: typed, and then only read from the first run's config.json."""
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    command = [sys.executable, "-m", "fnn.cli", "train", "--deterministic", "--hidden", "8", "--epochs", "1",
-               "--out", str(tmp_path / "run"), "--no-progress"]
-    subprocess.run(command, env=env, check=True, capture_output=True)  # run() refuses unless the flag is set
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["deterministic"] is True
-    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["deterministic"] is True
+    first = [sys.executable, "-m", "fnn.cli", "train", "--deterministic", "--hidden", "8", "--epochs", "1",
+             "--out", str(tmp_path / "first"), "--no-progress"]
+    subprocess.run(first, env=env, check=True, capture_output=True)
+    assert json.loads((tmp_path / "first" / "config.json").read_text())["deterministic"] is True
+    assert json.loads((tmp_path / "first" / "run.json").read_text())["config"]["deterministic"] is True
+    again = [sys.executable, "-m", "fnn.cli", "train", "--config", str(tmp_path / "first" / "config.json"),
+             "--out", str(tmp_path / "again"), "--no-progress"]
+    subprocess.run(again, env=env, check=True, capture_output=True)
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["deterministic"] is True
 
 
 def test_a_deterministic_run_without_the_flag_is_refused_naming_it(tmp_path, monkeypatch):
@@ -34,14 +40,3 @@ def test_the_flag_joins_the_flags_already_set(monkeypatch):
     xla_flags.with_flag(xla_flags.DETERMINISTIC)
     xla_flags.with_flag(xla_flags.DETERMINISTIC)
     assert os.environ["XLA_FLAGS"] == "--xla_force_host_platform_device_count=2 --xla_gpu_deterministic_ops=true"
-
-
-def test_a_deterministic_run_reruns_from_its_config_json_without_the_flag_typed_again(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    first = [sys.executable, "-m", "fnn.cli", "train", "--deterministic", "--hidden", "8", "--epochs", "1",
-             "--out", str(tmp_path / "first"), "--no-progress"]
-    subprocess.run(first, env=env, check=True, capture_output=True)
-    again = [sys.executable, "-m", "fnn.cli", "train", "--config", str(tmp_path / "first" / "config.json"),
-             "--out", str(tmp_path / "again"), "--no-progress"]
-    subprocess.run(again, env=env, check=True, capture_output=True)
-    assert json.loads((tmp_path / "again" / "config.json").read_text())["deterministic"] is True

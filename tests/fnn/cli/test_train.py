@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -96,9 +97,14 @@ def test_gradcheck_prints_the_table_and_fails_on_a_bad_row(monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_gradcheck_checks_every_rule_of_the_table(capsys):
-    """The README's and the layers page's ``fnn gradcheck``: 72 of 72 (fnn 0.1.0; the count grows with the table)."""
+    """The README's and the layers page's ``fnn gradcheck``: 72 of 72 (fnn 0.1.0; the count grows with the table),
+    and every row the layers page quotes, to the digit."""
     assert cli.main(["gradcheck"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith("72 of 72 hand-derived gradients agree")
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("72 of 72 hand-derived gradients agree")
+    page = (Path(__file__).parents[3] / "docs" / "layers.md").read_text()
+    quoted = [line for line in page.splitlines() if line.startswith(("activation   ", "layer        ", "model        "))]
+    assert len(quoted) == 6 and all(line in out.splitlines() for line in quoted)
 
 
 OPTIMIZER_FLAGS = {

@@ -77,6 +77,14 @@ def test_a_target_with_one_class_or_text_for_regression_is_refused(tmp_path):
         tabular.encode_target(one.y, "regression", "one.csv")
 
 
+def test_a_class_named_like_a_row_of_the_report_is_refused(tmp_path):
+    """The evaluation report keys its rows by class name beside "macro" and "accuracy"."""
+    table = tabular.read(write(tmp_path / "t.csv", "x,y\n1,accuracy\n2,b\n"), "y")
+    with pytest.raises(tabular.TableError, match=r"has the class 'accuracy': expected class labels other than macro and "
+                                                 r"accuracy, the rows of the evaluation report"):
+        tabular.encode_target(table.y, "classification", "t.csv")
+
+
 def test_constant_columns_are_named(tmp_path):
     table = tabular.read(write(tmp_path / "t.csv", "a,b,c,y\n1,5,0,0\n2,5,0,1\n"), "y")
     assert tabular.constant_columns(table.X, table.features) == ["b", "c"]

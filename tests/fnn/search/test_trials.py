@@ -34,6 +34,19 @@ def _epochs_compiled(run) -> int:
     return sum("trial_epoch" in str(name) for name in names)
 
 
+def test_a_group_of_trials_too_large_for_the_memory_is_refused_before_training(tiny, monkeypatch):
+    """Each trial alone fits; the group's stacked states would not (``check_memory`` per device)."""
+    base, data = tiny
+    part = assembly.build(base, data=data)
+    per_trial = trials.memory.training_bytes(part.params, jax.eval_shape(part.optimizer.init, part.params))
+    monkeypatch.setattr(trials.memory, "available_bytes", lambda: 3 * per_trial)
+    trials.check_memory(part, 3, None)
+    trials.check_memory(part, 6, 2)
+    with pytest.raises(ValueError, match=r"search: expected a model that fits .* \(4 trials trained together on a "
+                                         r"device \(fewer trials or more devices lower it\), each with"):
+        trials.train_together([part] * 4, data.val)
+
+
 @pytest.fixture(scope="module")
 def tiny7(tiny):
     """The tiny run with 7 hidden units and batch norm (a model state to carry): programs no other module compiles."""

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fnn.layers import batchnorm as fb
-from reference.audit import SMOOTH_TOLERANCE
+from reference.gradcheck import SMOOTH_TOLERANCE
 from reference.layers import batchnorm as rb
 from reference.vjp import custom_vjp
 from tests.reference import harness

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fnn.layers import dense as fd
-from reference.audit import SMOOTH_TOLERANCE
+from reference.gradcheck import SMOOTH_TOLERANCE
 from reference.layers import dense as rd
 from reference.vjp import custom_vjp
 from tests.reference import harness

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fnn.layers import dropout as fd
-from reference.audit import SMOOTH_TOLERANCE
+from reference.gradcheck import SMOOTH_TOLERANCE
 from reference.layers import dropout as rd
 from reference.vjp import custom_vjp
 from tests.reference import harness
