@@ -10,7 +10,8 @@ data and XLA compiles the programs. Each round launches every command once, in t
 as a fresh process (``sys.executable``, stdout unbuffered) and stops it at the line that
 reports its first epoch (fnn's epoch-1 row; the peers print ``epoch 1``):
 - ``fnn train --epochs 1``, first run: the compilation cache (``FNN_COMPILATION_CACHE``) is a
-  new, empty folder;
+  new, empty folder (its epoch-1 row also waits for the scores of the training and validation
+  sets, where the peers score the validation set only);
 - the same command again: the cache holds the first run's executables, so nothing compiles;
 - the same command with the cache off (``FNN_COMPILATION_CACHE=off``);
 - ``scripts/cold_start/jax_mlp.py``: the same MLP and epoch in plain JAX, no cache;
@@ -30,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,8 +39,10 @@ from fnn.cli import script
 
 HERE = Path(__file__).resolve().parent
 FNN_TRAIN = (sys.executable, "-m", "fnn.cli", "train", "--epochs", "1", "--no-progress", "--overwrite")
-FNN_FIRST_EPOCH = r"^\s+1\s"
-"""fnn train's row of epoch 1 (the table's first column)."""
+FNN_FIRST_EPOCH = r"^\s+1\s+\d+\.\d+\s"
+"""fnn train's row of epoch 1 (the epoch, then the training loss)."""
+CACHE_SETTINGS = ("JAX_COMPILATION_CACHE_DIR", "FNN_COMPILATION_CACHE")
+"""Left out of the children's environment: each command says which cache it uses."""
 PEER_FIRST_EPOCH = r"^epoch 1\b"
 
 
@@ -56,18 +60,20 @@ def time_to_line(command, pattern: str, *, env: dict, timeout: float) -> float:
         RuntimeError: the command ended, or ran past ``timeout``, without printing the line
             (naming it, with the end of its output).
     """
+    outside = {name: value for name, value in os.environ.items() if name not in CACHE_SETTINGS}
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
+                               env={**outside, "PYTHONUNBUFFERED": "1", **env})
+    deadline = threading.Timer(timeout, process.kill)  # a silent child ends too: stdout closes
+    deadline.start()
     seen = []
     try:
         for line in process.stdout:
             if re.search(pattern, line):
                 return time.perf_counter() - start
             seen.append(line)
-            if time.perf_counter() - start > timeout:
-                break
     finally:
+        deadline.cancel()
         process.kill()
         process.wait()
     raise RuntimeError(f"bench_cold_start: expected {' '.join(map(str, command))} to print a line matching "

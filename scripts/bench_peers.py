@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn import optim
-from fnn.bench import peers, timing
+from fnn.bench import optional, peers, timing
 from fnn.cli import script
 from fnn.data import datasets, preprocessing
 from fnn.models import mlp
@@ -118,10 +118,7 @@ def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: floa
 
 def main(config: Config) -> dict:
     threads = config.torch_threads or len(os.sched_getaffinity(0))
-    if importlib.util.find_spec("torch") is not None:
-        import torch
-
-        torch.set_num_threads(threads)
+    optional.torch_available(threads, note=False)  # make_peers notes a missing peer
     peak = timing.matmul_gflops(config.peak_size)
     results = {"device": str(jax.devices()[0]), "matmul_gflops": peak, "peak_size": config.peak_size,
                "torch_threads": threads, "load_average_before": os.getloadavg()[0]}

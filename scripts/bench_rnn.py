@@ -68,9 +68,9 @@ def gru_step(h, x, U, W, b, c):
 
 
 def hand_written_loss(params, X, y):
-    """The peer's network and mean cross-entropy over every step; ``params`` = (E, cell, V, c) with
-    cell = (U, W, b) of a simple RNN or (U, W, b, c) of a GRU."""
-    E, cell, V, c = params
+    """The peer's network and mean cross-entropy over every step; ``params`` = (E, cell, V, d) with
+    cell = (U, W, b) of a simple RNN or (U, W, b, c) of a GRU, and V, d the output layer's."""
+    E, cell, V, d = params
     step = rnn_step if len(cell) == 3 else gru_step
     inputs = jnp.swapaxes(E[X.astype(jnp.int32)], 0, 1)  # (T, N, D)
 
@@ -79,7 +79,7 @@ def hand_written_loss(params, X, y):
         return s, s
 
     _, S = jax.lax.scan(scan_step, jnp.zeros((X.shape[0], cell[1].shape[0]), E.dtype), inputs)
-    logits = S @ V + c  # (T, N, K)
+    logits = S @ V + d  # (T, N, K)
     log_p = jax.nn.log_softmax(logits)
     return -jnp.mean(jnp.take_along_axis(log_p, jnp.swapaxes(y, 0, 1)[..., None], axis=-1))
 

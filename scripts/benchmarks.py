@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from fnn.bench import page, timing
+from fnn.bench import optional, page, timing
 from fnn.cli import script
 
 HERE = Path(__file__).resolve().parent
@@ -95,7 +95,8 @@ def family_rounds(config: Config) -> dict[str, list[dict]]:
 
 def main(config: Config, *, out: Path = PAGE) -> dict:
     load_before = os.getloadavg()[0]
-    facts = page.machine()
+    threads = config.torch_threads or len(os.sched_getaffinity(0))
+    facts = page.machine() | {"torch_threads": threads if optional.torch_available(threads) else None}
     peak = timing.matmul_gflops(2048 if config.wide else 512)
     digits, wide = mlp_rounds(config, peak)
     families = family_rounds(config)

@@ -7,11 +7,12 @@ import importlib.util
 import os
 
 
-def torch_available(threads: int = 0) -> bool:
+def torch_available(threads: int = 0, *, note: bool = True) -> bool:
     """Whether PyTorch is installed (``pip install .[peers]``), set to ``threads`` threads (0: as
-    many as XLA:CPU uses, the CPUs this process may use); a note is printed when it is not."""
+    many as XLA:CPU uses, the CPUs this process may use); a ``note`` is printed when it is not."""
     if importlib.util.find_spec("torch") is None:
-        print("note: PyTorch eager skipped, torch is not installed (pip install .[peers])")
+        if note:
+            print("note: PyTorch eager skipped, torch is not installed (pip install .[peers])")
         return False
     import torch
 

@@ -48,9 +48,10 @@ def _ms(seconds: float) -> str:
 
 def machine_section(facts: dict, load: tuple[float, float], command: str) -> str:
     installed = ", ".join(f"{name} {version}" for name, version in facts["versions"].items() if version)
+    torch = f" PyTorch ran on {facts['torch_threads']} threads." if facts.get("torch_threads") else ""
     return (f"Written by `{command}` on {facts['date']}: {facts['cpu']}, {facts['cores']} cores for this "
             f"process, {facts['memory_gib']} GiB of memory, JAX device `{facts['device']}`; Python "
-            f"{facts['python']}, {installed}. Load average {load[0]:.2f} when the run started and {load[1]:.2f} "
+            f"{facts['python']}, {installed}.{torch} Load average {load[0]:.2f} when the run started and {load[1]:.2f} "
             "when it ended: other jobs on the machine slow the trainers unequally, so read the ratios "
             "between trainers measured in the same run, not the times.")
 

@@ -96,7 +96,8 @@ def _dense(layer, p) -> Converted:
 
 def _conv(layer, p) -> Converted:
     kernel = p.W.shape[:-2]
-    if len(kernel) != 2 or layer.stride != 1 or layer.dilation != 1 or layer.padding not in ("same", "valid") or \
+    ones = all(set(np.atleast_1d(setting)) == {1} for setting in (layer.stride, layer.dilation))
+    if len(kernel) != 2 or not ones or layer.padding not in ("same", "valid") or \
             (layer.padding == "same" and any(k % 2 == 0 for k in kernel)):
         raise ValueError(f"torch_peers: expected a 2-D Conv at stride 1 with 'valid' or odd-kernel 'same' padding, got "
                          f"{layer}")
@@ -197,6 +198,8 @@ def peer(model, params, data, *, batch_size: int, learning_rate: float, seed: in
     optimizer = torch.optim.Adam([w for w in net.parameters() if w.requires_grad], lr=learning_rate,
                                  betas=(0.9, 0.999), eps=1e-8)
     X, y = _tensor(data[0]), torch.tensor(np.asarray(data[1], np.int64))
+    if X.shape[0] < batch_size:
+        raise ValueError(f"torch_peers: expected at least batch_size={batch_size} samples, got {X.shape[0]}")
     generator = torch.Generator().manual_seed(seed)
     steps = X.shape[0] // batch_size
 

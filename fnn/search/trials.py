@@ -199,8 +199,10 @@ def on_devices(devices: int | None, trials: int, stacked: tuple, data, scored):
 
 def check_memory(part: assembly.RunParts, trials: int, devices: int | None) -> None:
     """Refuse a group of ``trials`` like ``part`` whose stacked parameters, gradients and optimizer
-    states exceed a device's memory (``fnn.util.memory``): each device holds ceil(trials / devices)."""
-    per_device = math.ceil(trials / (devices or 1))
+    states exceed a device's memory (``fnn.util.memory``): each accelerator holds ceil(trials /
+    devices); host devices (``--xla_force_host_platform_device_count``) share one memory."""
+    shared = jax.devices()[0].platform == "cpu"
+    per_device = trials if shared else math.ceil(trials / (devices or 1))
     count = sum(leaf.size for leaf in jax.tree.leaves(part.params))
     needed = per_device * memory.training_bytes(part.params, jax.eval_shape(part.optimizer.init, part.params))
     memory.check_fits("search", needed, f"{per_device} trials trained together on a device (fewer trials or more "

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from fnn import activations as fa
 from reference import activations as ra
-from reference.audit import KINK_TOLERANCE, KINKED, SMOOTH_TOLERANCE, away_from_kinks
+from reference.audit import KINKED, away_from_kinks
+from reference.gradcheck import KINK_TOLERANCE, SMOOTH_TOLERANCE
 from reference.vjp import custom_vjp
 from tests.reference import harness
 

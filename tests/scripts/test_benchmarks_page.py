@@ -29,7 +29,7 @@ def test_the_hand_derived_bptt_step_is_faster_than_autodiff_s(load_script):
     """``python scripts/bench_rnn.py``: the hand-derived BPTT step faster than autodiff's (0.827 on 2026-11-23;
     the benchmarks page says why)."""
     bench = load_script("bench_rnn")
-    assert bench.main(bench.parse([])[0])["rnn"]["hand_over_auto_step"] < 0.95
+    assert bench.bench_cell(bench.parse([])[0], "rnn")["hand_over_auto_step"] < 0.95
 
 
 def test_scikit_learn_trains_the_same_epochs_more_slowly_than_fnn(load_script):

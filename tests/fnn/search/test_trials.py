@@ -12,7 +12,6 @@ from fnn.run.configuration import RunConfig
 from fnn.run.settings import SettingError
 from fnn.search import trials
 from reference import backprop
-from tests.conftest import compilations_during
 
 SETTINGS = [{"lr": 1e-3, "b1": 0.9}, {"lr": 1e-2, "b1": 0.8, "seed": 3}, {"lr": 3e-3, "b1": 0.95, "seed": 4},
             {"dropout": 0.3, "lr": 3e-3, "seed": 1}, {"dropout": 0.2, "lr": 1e-2, "seed": 2}]
@@ -41,10 +40,11 @@ def test_a_group_of_trials_too_large_for_the_memory_is_refused_before_training(t
     per_trial = trials.memory.training_bytes(part.params, jax.eval_shape(part.optimizer.init, part.params))
     monkeypatch.setattr(trials.memory, "available_bytes", lambda: 3 * per_trial)
     trials.check_memory(part, 3, None)
-    trials.check_memory(part, 6, 2)
     with pytest.raises(ValueError, match=r"search: expected a model that fits .* \(4 trials trained together on a "
                                          r"device \(fewer trials or more devices lower it\), each with"):
         trials.train_together([part] * 4, data.val)
+    with pytest.raises(ValueError, match=r"\(6 trials trained together"):  # host devices share the host's memory
+        trials.check_memory(part, 6, 2)
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +121,14 @@ def test_trials_differing_in_dropout_rate_and_penalty_strength_train_as_one_prog
     assert not np.allclose(finals[0][0].W, finals[1][0].W)  # the two rates and strengths train differently
 
 
-def test_each_group_compiles_one_epoch_and_another_search_of_the_same_groups_compiles_nothing(tiny7, searched):
+def test_each_group_compiles_one_epoch_and_another_search_of_the_same_groups_compiles_no_epoch(tiny7, searched):
+    """Counted by name: the small eager programs of building a run may be compiled again when JAX's
+    own cache of them has dropped some (it is bounded, and the worker runs many other tests)."""
     base, data = tiny7
     assert searched["compiled"] == 2  # two groups, each one executable for all its trials and epochs
     again = [dict(s, lr=s["lr"] * 2, seed=s.get("seed", 0) + 10) | ({"dropout": 0.5} if "dropout" in s else {})
              for s in SETTINGS]  # other rates, seeds and dropout rates: the same two programs
-    assert compilations_during(lambda: trials.train_trials(base, again, data)) == 0
+    assert _epochs_compiled(lambda: trials.train_trials(base, again, data)) == 0
 
 
 def test_trials_come_back_best_first_with_their_settings_scores_and_curves(searched):
