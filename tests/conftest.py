@@ -24,7 +24,10 @@ _CACHE = "FNN_TEST_COMPILATION_CACHE"
 def pytest_configure(config):
     """One persistent compilation cache per test session, shared by the xdist workers and the
     subprocesses they start (they inherit the environment): many tests build the same epoch
-    anew, and XLA then compiles it once for the whole session. It starts empty every session."""
+    anew, and XLA then compiles it once for the whole session. It starts empty every session.
+    ``FNN_TEST_COMPILATION_CACHE=off`` runs the session without it (to measure what it saves)."""
+    if os.environ.get(_CACHE) == "off":
+        return
     if _CACHE not in os.environ:  # the controller (or a run without xdist) makes it; workers find it
         os.environ[_CACHE] = tempfile.mkdtemp(prefix="fnn-test-jax-cache-")
         config.add_cleanup(lambda: shutil.rmtree(os.environ.pop(_CACHE), ignore_errors=True))
