@@ -1,7 +1,7 @@
 """Every speed comparison of fnn against its peers, rerun in one command that writes the docs'
 speed page (``docs/speed.md``): the figures, the machine, its load and the versions.
 
-    python scripts/benchmarks.py                          # about 15 minutes on 2 cores
+    python scripts/benchmarks.py                          # about 12 minutes on 2 cores
     python scripts/benchmarks.py --rounds 3 --cold-start-repeats 3
 
 It runs, one after the other:
@@ -145,7 +145,8 @@ def _family_text(family: str, config: Config) -> str:
     script_name = "bench_cnn" if family == "digits CNN" else "bench_rnn"
     return (f"`scripts/{script_name}.py`, {config.steps_per_epoch} Adam steps of batch 64 an epoch; fnn is its "
             "fused epoch with autodiff, beside it with the lecture's backward rules. Tests check that the "
-            "plain-JAX peer's loss and gradient, and the PyTorch peer's loss and first Adam step, equal fnn's.\n\n")
+            "plain-JAX peer's loss and gradient, and the PyTorch peer's loss and first two Adam steps, "
+            "equal fnn's.\n\n")
 
 
 def _peer_line(rounds: list[dict], peer: str) -> str:

@@ -1,4 +1,4 @@
-"""The PyTorch peers compute fnn's function and take fnn's first Adam step (skipped without ``pip install .[peers]``)."""
+"""The PyTorch peers compute fnn's function and take fnn's first two Adam steps (skipped without ``pip install .[peers]``)."""
 
 import jax
 import jax.numpy as jnp
