@@ -117,7 +117,8 @@ def main(args, explicit: dict) -> int:
 
     try:
         result = run.run(config, out=out, value_and_grad=value_and_grad, resume=bool(args.resume),
-                         overwrite=args.overwrite, progress=not args.no_progress, on_start=on_start, on_epoch=on_epoch)
+                         overwrite=args.overwrite, progress=not args.no_progress,
+                         plots=not args.no_plots, on_start=on_start, on_epoch=on_epoch)
     except KeyboardInterrupt as stop:
         interrupts.surfaced()
         print(f"fnn train: {interrupts.describe()} {_stopped(stop, config, out, bool(args.resume))}", file=sys.stderr)

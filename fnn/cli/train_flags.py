@@ -226,6 +226,8 @@ def _add_output_flags(p):
     p.add_argument("--resume", default=None, metavar="DIR",
                    help="continue the run stored in DIR with its configuration (--epochs or --steps may grow)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-plots", action="store_true",
+                   help="write the numbers without the figures (curves, confusion matrix, filters)")
     p.add_argument("--config", default=None, metavar="FILE",
                    help="start from the settings in FILE (JSON or TOML, e.g. a run's config.json); the flags given "
                         "beside it change single settings")
@@ -233,7 +235,7 @@ def _add_output_flags(p):
                    help="print the resolved configuration as JSON (a --config file) and stop before training")
 
 
-INVOCATION = ("command", "out", "resume", "no_progress", "overwrite", "config", "print_config")
+INVOCATION = ("command", "out", "resume", "no_progress", "no_plots", "overwrite", "config", "print_config")
 """Flags about this invocation, not about the run."""
 
 

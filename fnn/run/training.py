@@ -157,10 +157,12 @@ def _learning_rates(parts: assembly.RunParts, epochs_run: int):
     return steps / parts.steps_per_epoch, jax.vmap(parts.schedule)(steps)
 
 
-def _write_history(parts: assembly.RunParts, records: list, out: Path) -> dict:
-    """The epoch records as JSON and CSV, the curves, and the layer statistics when monitored."""
+def _write_history(parts: assembly.RunParts, records: list, out: Path, plots: bool) -> dict:
+    """The epoch records as JSON and CSV; with ``plots``, the curves, and the layer statistics when monitored."""
     config = parts.config
     saved = history.save(records, out)
+    if not plots:
+        return saved
     title = f"fnn train --dataset {config.dataset} --optimizer {config.optimizer} ({config.gradients} gradients)" + (
         f"\nlosses include the {config.regularizer} penalty" if config.regularizer else "")
     saved["plot"] = history_plot.plot(records, out / "curves.png", title=title,
@@ -170,11 +172,13 @@ def _write_history(parts: assembly.RunParts, records: list, out: Path) -> dict:
     return saved
 
 
-def _write_outputs(parts: assembly.RunParts, result, out: Path) -> dict:
-    saved = _write_history(parts, result.history, out)
+def _write_outputs(parts: assembly.RunParts, result, out: Path, plots: bool) -> dict:
+    saved = _write_history(parts, result.history, out, plots)
     X, y = parts.data.test
     if isinstance(parts.objective.task, tasks.PerStep):
         saved["samples"] = _write_samples(parts, result, out)
+        return saved
+    if not plots:
         return saved
     predictions = parts.objective.predict(result.state.params, X, result.state.model_state)
     if models.get(parts.config.model).draws_filters:
@@ -205,7 +209,7 @@ def _write_samples(parts: assembly.RunParts, result, out: Path) -> Path:
 
 
 def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resume: bool = False,
-        overwrite: bool = False, progress: bool = False,
+        overwrite: bool = False, progress: bool = False, plots: bool = True,
         on_start: Callable[[assembly.RunParts], None] | None = None,
         on_epoch: Callable[[dict], None] | None = None) -> RunResult:
     """Train, evaluate on the test split, and write every output of the run to ``out``.
@@ -219,18 +223,20 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
             see ``resume_config``).
         overwrite: write over a run already in ``out`` (else that is an error; ``fnn.run.outdir``).
         progress: show a progress bar.
+        plots: draw the figures (curves, confusion matrix or predictions, filters); without them a
+            run writes its numbers only, about half a second sooner.
         on_start: called with the built ``RunParts`` before training (e.g. to print a summary).
         on_epoch: called with every epoch record.
     Raises:
         fnn.fit.Interrupted: on Ctrl-C, after writing the last complete epoch's checkpoint,
-            the history and the curves so far (``resume=True`` continues the run).
+            the history and (with ``plots``) the curves so far (``resume=True`` continues the run).
     """
     out = outdir.prepare(out, resume=resume, overwrite=overwrite)
     with outdir.lock(out):
-        return _run_locked(config, out, value_and_grad, resume, progress, on_start, on_epoch)
+        return _run_locked(config, out, value_and_grad, resume, progress, plots, on_start, on_epoch)
 
 
-def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, on_epoch) -> RunResult:
+def _run_locked(config, out: Path, value_and_grad, resume, progress, plots, on_start, on_epoch) -> RunResult:
     if config.deterministic and not xla_flags.has_flag(xla_flags.DETERMINISTIC):
         raise SettingError("deterministic", f"XLA reads its flags once, when JAX starts: expected XLA_FLAGS to hold "
                                             f"{xla_flags.DETERMINISTIC} from the start (fnn train --deterministic sets "
@@ -247,11 +253,11 @@ def _run_locked(config, out: Path, value_and_grad, resume, progress, on_start, o
     except Interrupted as stop:
         if stop.history:
             with interrupts.held(then_raise=False):  # a second Ctrl-C: the run is stopping already
-                _write_history(parts, stop.history, out)
+                _write_history(parts, stop.history, out, plots)
         raise
     seconds = time.perf_counter() - start
     test, test_report = _test_metrics(parts, result)
-    saved = _write_outputs(parts, result, out)
+    saved = _write_outputs(parts, result, out, plots)
     saved["config"] = config_file
     summary = {"config": config.to_dict(), "model": repr(parts.objective.model), "in_shape": list(parts.in_shape),
                "output_units": parts.output_units, "test": test,

@@ -197,7 +197,7 @@ def test_without_a_mesh_nothing_is_constrained():
 def test_bad_device_settings_are_named(flags, message, tmp_path, capsys):
     from fnn import cli
 
-    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-plots"]) == 2
     assert message in capsys.readouterr().err
 
 

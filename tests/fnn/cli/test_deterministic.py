@@ -18,12 +18,12 @@ def test_the_command_sets_the_flag_before_jax_starts_records_it_and_reruns_from_
     flag was set before JAX started: typed, and then only read from the first run's config.json."""
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     first = [sys.executable, "-m", "fnn.cli", "train", "--deterministic", "--hidden", "8", "--epochs", "1",
-             "--out", str(tmp_path / "first"), "--no-progress"]
+             "--out", str(tmp_path / "first"), "--no-progress", "--no-plots"]
     subprocess.run(first, env=env, check=True, capture_output=True)
     assert json.loads((tmp_path / "first" / "config.json").read_text())["deterministic"] is True
     assert json.loads((tmp_path / "first" / "run.json").read_text())["config"]["deterministic"] is True
     again = [sys.executable, "-m", "fnn.cli", "train", "--config", str(tmp_path / "first" / "config.json"),
-             "--out", str(tmp_path / "again"), "--no-progress"]
+             "--out", str(tmp_path / "again"), "--no-progress", "--no-plots"]
     subprocess.run(again, env=env, check=True, capture_output=True)
     assert json.loads((tmp_path / "again" / "config.json").read_text())["deterministic"] is True
 
@@ -32,7 +32,7 @@ def test_a_deterministic_run_without_the_flag_is_refused_naming_it(tmp_path, mon
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
     with pytest.raises(SettingError, match="deterministic: XLA reads its flags once, when JAX starts: expected "
                                            "XLA_FLAGS to hold --xla_gpu_deterministic_ops=true"):
-        run.run(RunConfig(deterministic=True, hidden=(4,), epochs=1), out=tmp_path / "run")
+        run.run(RunConfig(deterministic=True, hidden=(4,), epochs=1), out=tmp_path / "run", plots=False)
 
 
 def test_the_flag_joins_the_flags_already_set(monkeypatch):

@@ -37,7 +37,7 @@ def test_the_exported_function_reloads_without_fnn_and_under_onnxruntime_and_pre
     import onnxruntime
 
     run_dir = tmp_path / "run"
-    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(run_dir), "--no-progress"]) == 0
+    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(run_dir), "--no-progress", "--no-plots"]) == 0
     assert cli.main(["export", str(run_dir), "--onnx", "--out", str(tmp_path / "exported")]) == 0
     np.save(tmp_path / "rows.npy", rows.astype(np.float32))
     expected = predicted_by_the_command(run_dir, tmp_path / "rows.npy", capsys)

@@ -113,7 +113,7 @@ def test_a_nan_planted_in_a_checkpoint_is_named_not_blamed_on_the_learning_rate(
     for name, leaf in (("last.npz", "['state'].opt_state.inner_state.v[0].W"), ("best.npz", "['state'].params[0].W")):
         planted(out / name, leaf, np.nan)
     capsys.readouterr()
-    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--no-progress"]) == 2
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--no-progress", "--no-plots"]) == 2
     assert one_line_error(capsys, "train") == (
         f"fnn train: error: load_checkpoint: {out / 'last.npz'} leaf ['state'].opt_state.inner_state.v[0].W holds 1 "
         "NaN or infinite values; training saves only finite ones, so the file is damaged: train again")
@@ -149,7 +149,7 @@ def test_a_full_disk_names_the_file_and_the_finished_run_still_predicts(name, fi
     expected, record = np.asarray(run.load(out).predict(rows)), (out / "run.json").read_text()
     fill_disk_for(monkeypatch, out / name)
     capsys.readouterr()
-    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--no-progress"]) == 2
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--no-progress", "--no-plots"]) == 2
     assert one_line_error(capsys, "train") == \
         f"fnn train: error: [Errno 28] cannot write {out / name}: No space left on device"
     monkeypatch.undo()

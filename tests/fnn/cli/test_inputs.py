@@ -58,7 +58,7 @@ def test_the_range_table_covers_every_numeric_flag():
 
 def test_a_model_too_large_for_memory_is_refused_with_the_estimate(tmp_path, capsys):
     """A petabyte: more than any machine has (``fnn.util.memory``'s own tests fix the memory available)."""
-    argv = ["train", "--hidden", "1000000000000", "--out", str(tmp_path / "run"), "--no-progress"]
+    argv = ["train", "--hidden", "1000000000000", "--out", str(tmp_path / "run"), "--no-progress", "--no-plots"]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("fnn train: error: --hidden: run: expected a model that fits in the ")
@@ -73,17 +73,18 @@ def test_a_model_too_large_for_memory_is_refused_with_the_estimate(tmp_path, cap
 def test_resume_refuses_a_config_json_edited_since_the_checkpoint(tmp_path, capsys):
     """The checkpoint carries the configuration it was trained with: another seed in config.json would
     continue the run on another data split."""
-    assert cli.main(["train", "--epochs", "1", "--hidden", "8", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["train", "--epochs", "1", "--hidden", "8", "--out", str(tmp_path),
+                     "--no-progress", "--no-plots"]) == 0
     config = json.loads((tmp_path / "config.json").read_text())
     (tmp_path / "config.json").write_text(json.dumps(config | {"seed": 1}))
     capsys.readouterr()
-    assert cli.main(["train", "--epochs", "2", "--resume", str(tmp_path), "--no-progress"]) == 2
+    assert cli.main(["train", "--epochs", "2", "--resume", str(tmp_path), "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert err == (f"fnn train: error: resume: {tmp_path / 'config.json'} has seed 1, but {tmp_path / 'last.npz'} was "
                    "trained with seed 0; put back the run's configuration (a resumed run continues the checkpoint as "
                    "it was trained) or start a new run\n")
     (tmp_path / "config.json").write_text(json.dumps(config))
-    assert cli.main(["train", "--epochs", "2", "--resume", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["train", "--epochs", "2", "--resume", str(tmp_path), "--no-progress", "--no-plots"]) == 0
 
 
 @pytest.mark.parametrize("classes, message", [

@@ -23,7 +23,7 @@ def one_epoch(tmp_path_factory):
     """A finished default run of one epoch. Tests resume copies of it."""
     out = tmp_path_factory.mktemp("one-epoch")
     with contextlib.redirect_stdout(io.StringIO()):
-        assert cli.main(["train", "--epochs", "1", "--out", str(out), "--no-progress"]) == 0
+        assert cli.main(["train", "--epochs", "1", "--out", str(out), "--no-progress", "--no-plots"]) == 0
     return out
 
 
@@ -46,6 +46,13 @@ def test_default_run_reaches_95_percent_on_digits_and_writes_its_outputs(tmp_pat
     params = checkpoint.load_params(tmp_path / "params.npz", like)
     assert params[0].W.dtype == jnp.float32
     assert configuration.RunConfig.from_dict(json.loads((tmp_path / "config.json").read_text())) == configuration.RunConfig()
+
+
+def test_no_plots_writes_every_number_and_no_figure(tmp_path, capsys):
+    assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-plots"]) == 0
+    written = {path.name for path in tmp_path.iterdir()}
+    assert {"run.json", "history.json", "history.csv", "params.npz", "config.json"} <= written
+    assert not any(name.endswith(".png") for name in written) and ".png" not in capsys.readouterr().out
 
 
 def test_manual_and_auto_gradients_give_the_same_parameters_after_one_epoch(tmp_path):
@@ -80,7 +87,8 @@ def test_the_dataset_choices_are_named():
 
 
 def test_a_bad_value_is_a_one_line_error_not_a_traceback(tmp_path, capsys):
-    assert cli.main(["train", "--batch-size", "5000", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert cli.main(["train", "--batch-size", "5000", "--epochs", "1", "--out", str(tmp_path),
+                     "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "fnn train: error: --batch-size: expected at most the 1079 training samples, got 5000"
 
@@ -130,26 +138,29 @@ def test_every_optimizer_has_its_flags():
 def test_every_optimizer_reaches_95_percent_on_digits_with_its_command_line_defaults(name, tmp_path, capsys):
     """Rprop follows the sign of the whole gradient: its default minibatch is the training set. Adam,
     the default optimizer, is ``test_default_run_reaches_95_percent_on_digits_and_writes_its_outputs``."""
-    assert cli.main(["train", "--optimizer", name, "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["train", "--optimizer", name, "--out", str(tmp_path), "--no-progress", "--no-plots"]) == 0
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["test"]["accuracy"] >= 0.95 and run["epochs_run"] == 30, capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZER_FLAGS))
-def test_every_optimizer_takes_its_flags_from_the_command_line(name, tmp_path):
+def test_every_optimizer_takes_its_flags_from_the_command_line(name, capsys):
+    """Each flag lands in the resolved configuration (``--print-config``, which trains nothing; the
+    settings themselves are tested against their oracles in ``tests/fnn/optim``)."""
     flags = ["--epochs", "1", *OPTIMIZER_FLAGS[name]]
-    assert cli.main(["train", "--optimizer", name, *flags, "--out", str(tmp_path), "--no-progress"]) == 0
-    run = json.loads((tmp_path / "run.json").read_text())
+    assert cli.main(["train", "--optimizer", name, *flags, "--print-config"]) == 0
+    config = json.loads(capsys.readouterr().out)
     given = dict(zip(flags[::2], flags[1::2]))
     for flag, value in given.items():
         name = flag[2:].replace("-", "_")
-        stored = run["config"]["hyper"].get(name, run["config"].get(name))
+        stored = config["hyper"].get(name, config.get(name))
         assert str(stored).lower() == str(train_flags._number(value)).lower()
 
 
 def test_schedule_snapshots_and_averaging_from_the_command_line(tmp_path, capsys):
     args = ["train", "--optimizer", "momentum", "--schedule", "cosine_restarts", "--schedule-args", "init_value=0.1,cycles=3",
-            "--snapshots", "2", "--averaging", "ema", "--epochs", "6", "--out", str(tmp_path), "--no-progress"]
+            "--snapshots", "2", "--averaging", "ema", "--epochs", "6", "--out", str(tmp_path),
+            "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert "momentum schedule cosine_restarts" in out and "ensemble accuracy" in out and "averaged accuracy" in out
@@ -159,7 +170,7 @@ def test_schedule_snapshots_and_averaging_from_the_command_line(tmp_path, capsys
 
 def test_plateau_and_early_stopping_from_the_command_line(tmp_path):
     args = ["train", "--optimizer", "sgd", "--lr", "0.1", "--plateau", "1", "--early-stopping", "4", "--epochs", "40",
-            "--out", str(tmp_path), "--no-progress"]
+            "--out", str(tmp_path), "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     history = json.loads((tmp_path / "history.json").read_text())
     rates = [r["learning_rate"] for r in history]
@@ -239,7 +250,7 @@ def test_every_flag_is_checked_before_data_is_loaded_naming_the_flag(flags, mess
         raise AssertionError("data loaded before the flags were checked")
 
     monkeypatch.setattr(assembly, "prepare", no_data)
-    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert cli.main(["train", *flags, "--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"fnn train: error: {message}") and err.count("\n") == 1
 
@@ -286,7 +297,7 @@ def test_batch_norm_at_momentum_0_99_trains_as_well_in_bfloat16_as_in_float32(tm
     accuracy = {}
     for precision, flag in (("float32", []), ("bfloat16", ["--compute-dtype", "bfloat16"])):
         flags = ["--batchnorm", "before", "--batchnorm-momentum", "0.99", *flag]
-        assert cli.main(["train", *flags, "--out", str(tmp_path / precision), "--no-progress"]) == 0
+        assert cli.main(["train", *flags, "--out", str(tmp_path / precision), "--no-progress", "--no-plots"]) == 0
         accuracy[precision] = json.loads((tmp_path / precision / "run.json").read_text())["test"]["accuracy"]
     assert accuracy["float32"] >= 0.98 and abs(accuracy["bfloat16"] - accuracy["float32"]) <= 0.005
 
@@ -314,17 +325,19 @@ def test_manual_gradients_with_batchnorm_and_dropout(flags, tmp_path):
 
 
 def test_batchnorm_and_dropout_train_the_digits_mlp(tmp_path):
-    args = ["train", "--batchnorm", "before", "--dropout", "0.2", "--epochs", "10", "--out", str(tmp_path), "--no-progress"]
+    args = ["train", "--batchnorm", "before", "--dropout", "0.2", "--epochs", "10", "--out", str(tmp_path),
+            "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.95
 
 
 def test_augmentation_from_the_command_line(tmp_path, capsys):
-    args = ["train", "--augment", "noise=0.1", "--epochs", "10", "--out", str(tmp_path), "--no-progress"]
+    args = ["train", "--augment", "noise=0.1", "--epochs", "10", "--out", str(tmp_path), "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     assert json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] >= 0.95
     # One-pixel shifts cost 8x8 digits accuracy (0.93 after 30 epochs, 2026-11-22); here: it runs.
-    args = ["train", "--augment", "shift=1", "--epochs", "2", "--out", str(tmp_path / "s"), "--no-progress"]
+    args = ["train", "--augment", "shift=1", "--epochs", "2", "--out", str(tmp_path / "s"),
+            "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     assert json.loads((tmp_path / "s" / "run.json").read_text())["config"]["augment"] == {"shift": 1}
 
@@ -357,7 +370,7 @@ def test_resume_takes_the_stored_configuration_and_ends_like_an_uninterrupted_ru
 ])
 def test_resume_with_a_contradicting_flag_is_a_one_line_error(flags, message, one_epoch, tmp_path, capsys):
     out = shutil.copytree(one_epoch, tmp_path / "run")
-    assert cli.main(["train", "--epochs", "2", *flags, "--resume", str(out), "--no-progress"]) == 2
+    assert cli.main(["train", "--epochs", "2", *flags, "--resume", str(out), "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert message in err and "only epochs, steps, checkpoint_every may change" in err and err.count("\n") == 1
 
@@ -395,7 +408,7 @@ def test_regression_on_diabetes_reports_rmse_and_draws_predictions(tmp_path, cap
 
 def test_steps_and_minibatches_in_order_without_training_set_scores(tmp_path, capsys):
     args = ["train", "--steps", "40", "--batch-size", "100", "--no-shuffle", "--no-train-scores", "--out",
-            str(tmp_path), "--no-progress"]
+            str(tmp_path), "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history) == 4  # 10 steps per epoch of 1079 samples in batches of 100
@@ -409,19 +422,21 @@ def test_steps_and_minibatches_in_order_without_training_set_scores(tmp_path, ca
 
 
 def test_resume_refuses_what_it_cannot_continue_faithfully(tmp_path, capsys):
-    steps = ["train", "--steps", "25", "--out", str(tmp_path / "s"), "--no-progress"]
+    steps = ["train", "--steps", "25", "--out", str(tmp_path / "s"), "--no-progress", "--no-plots"]
     assert cli.main(steps) == 0  # 16 steps per epoch: the second epoch stops after 9
-    assert cli.main(["train", "--resume", str(tmp_path / "s"), "--epochs", "5", "--no-progress"]) == 2
+    assert cli.main(["train", "--resume", str(tmp_path / "s"), "--epochs", "5", "--no-progress", "--no-plots"]) == 2
     assert "is 25 steps long; change steps, not epochs" in capsys.readouterr().err
-    assert cli.main(["train", "--resume", str(tmp_path / "s"), "--steps", "40", "--no-progress"]) == 2
+    assert cli.main(["train", "--resume", str(tmp_path / "s"), "--steps", "40", "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert "last.npz to end at step 32 (epoch 2 of 16 steps), got step 25: a run cut short by steps cannot" in err
     scheduled = ["train", "--optimizer", "momentum", "--schedule", "cosine_restarts", "--schedule-args",
-                 "init_value=0.1,cycles=1", "--epochs", "1", "--out", str(tmp_path / "c"), "--no-progress"]
+                 "init_value=0.1,cycles=1", "--epochs", "1", "--out", str(tmp_path / "c"),
+                 "--no-progress", "--no-plots"]
     assert cli.main(scheduled) == 0
-    assert cli.main(["train", "--resume", str(tmp_path / "c"), "--epochs", "2", "--no-progress"]) == 2
+    assert cli.main(["train", "--resume", str(tmp_path / "c"), "--epochs", "2", "--no-progress", "--no-plots"]) == 2
     assert "spans the stored run (total_steps by default)" in capsys.readouterr().err
-    assert cli.main(["train", "--resume", str(tmp_path / "c"), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    assert cli.main(["train", "--resume", str(tmp_path / "c"), "--out", str(tmp_path / "x"),
+                     "--no-progress", "--no-plots"]) == 2
     assert "a resumed run continues in its folder" in capsys.readouterr().err
 
 
@@ -477,7 +492,8 @@ def test_the_mnist1d_paper_cnn_is_reproduced(seed, tmp_path):
 
 
 def test_a_diverging_run_fails_naming_the_epoch_and_step(tmp_path, capsys):
-    args = ["train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "2", "--out", str(tmp_path), "--no-progress"]
+    args = ["train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "2", "--out", str(tmp_path),
+            "--no-progress", "--no-plots"]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert "fnn train: error: fit: the training loss became nan at epoch 1, step 2" in err and err.count("\n") == 1
@@ -487,13 +503,14 @@ def test_a_diverging_run_fails_naming_the_epoch_and_step(tmp_path, capsys):
 def test_outputs_are_protected(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for _ in range(2):
-        assert cli.main(["train", "--epochs", "1", "--no-progress"]) == 0
+        assert cli.main(["train", "--epochs", "1", "--no-progress", "--no-plots"]) == 0
     assert (tmp_path / "runs" / "digits" / "run.json").exists() and (tmp_path / "runs" / "digits-2" / "run.json").exists()
     capsys.readouterr()
-    assert cli.main(["train", "--epochs", "1", "--out", "runs/digits", "--no-progress"]) == 2
+    assert cli.main(["train", "--epochs", "1", "--out", "runs/digits", "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert "output folder runs/digits already holds a run" in err and err.count("\n") == 1
-    assert cli.main(["train", "--epochs", "1", "--out", "runs/digits", "--overwrite", "--no-progress"]) == 0
+    assert cli.main(["train", "--epochs", "1", "--out", "runs/digits", "--overwrite",
+                     "--no-progress", "--no-plots"]) == 0
     assert not (tmp_path / "runs" / "digits" / ".lock").exists()
 
 
@@ -501,7 +518,8 @@ def test_the_start_of_a_run_shows_the_whole_configuration(tmp_path, capsys):
     import re
 
     args = ["train", "--hidden", "32", "--regularizer", "l2", "--strength", "0.001", "--dropout", "0.1",
-            "--batch-size", "100", "--clip-norm", "1", "--epochs", "1", "--out", str(tmp_path), "--no-progress"]
+            "--batch-size", "100", "--clip-norm", "1", "--epochs", "1", "--out", str(tmp_path),
+            "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     train_n = int(re.search(r"digits \(train (\d+), val", out).group(1))
@@ -530,14 +548,14 @@ def test_help_names_each_hyperparameters_optimizers_and_defaults_and_version_pri
 
 def test_resume_may_not_shorten_a_run_nor_restart_one_that_stopped_early(one_epoch, tmp_path, capsys):
     done = shutil.copytree(one_epoch, tmp_path / "a")
-    assert cli.main(["train", "--epochs", "1", "--resume", str(done), "--no-progress"]) == 2
+    assert cli.main(["train", "--epochs", "1", "--resume", str(done), "--no-progress", "--no-plots"]) == 2
     assert "--epochs: expected more than the 1 epochs done in" in capsys.readouterr().err
     stopping = ["train", "--optimizer", "sgd", "--lr", "1e-9", "--early-stopping", "1", "--epochs", "20",
-                "--out", str(tmp_path / "b"), "--no-progress"]
+                "--out", str(tmp_path / "b"), "--no-progress", "--no-plots"]
     assert cli.main(stopping) == 0
     stopped_at = len(json.loads((tmp_path / "b" / "history.json").read_text()))
     assert stopped_at < 20
-    assert cli.main(["train", "--epochs", "30", "--resume", str(tmp_path / "b"), "--no-progress"]) == 2
+    assert cli.main(["train", "--epochs", "30", "--resume", str(tmp_path / "b"), "--no-progress", "--no-plots"]) == 2
     assert f"stopped early at epoch {stopped_at} (its patience ran out); there is nothing to resume" in \
         capsys.readouterr().err
 
@@ -554,7 +572,7 @@ def test_ctrl_c_says_when_a_run_cannot_be_resumed(flags, epoch, message, tmp_pat
         raise Interrupted(epoch, [])
 
     monkeypatch.setattr(run, "run", interrupted)
-    assert cli.main(["train", *flags, "--out", str(tmp_path), "--no-progress"]) == 130
+    assert cli.main(["train", *flags, "--out", str(tmp_path), "--no-progress", "--no-plots"]) == 130
     assert capsys.readouterr().err == f"fnn train: {message}\n"
 
 
@@ -571,7 +589,8 @@ def test_the_cnn_reaches_98_percent_on_digits_and_shows_its_receptive_fields(tmp
 @pytest.mark.parametrize("seed, published", [("1", 0.9944), ("2", 0.9721)])
 def test_the_cnn_page_other_seeds(seed, published, tmp_path):
     """The CNN page's seeds 1 and 2 (seed 0 runs by default above): each within 0.01 of the page."""
-    assert cli.main(["train", "--model", "cnn", "--seed", seed, "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["train", "--model", "cnn", "--seed", seed, "--out", str(tmp_path),
+                     "--no-progress", "--no-plots"]) == 0
     assert abs(json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] - published) <= 0.01
 
 

@@ -41,7 +41,7 @@ def test_a_frozen_body_fine_tuned_on_other_classes_keeps_the_source_s_body_also_
              "--batch-size", "10", "--out", str(tmp_path), *TINY]
     assert cli.main(["train", *flags, "--epochs", "2"]) == 0
     assert "frozen body" in capsys.readouterr().out
-    assert cli.main(["train", "--resume", str(tmp_path), "--epochs", "3", "--no-progress"]) == 0
+    assert cli.main(["train", "--resume", str(tmp_path), "--epochs", "3", "--no-progress", "--no-plots"]) == 0
     capsys.readouterr()
     source, tuned = params(pretrained), params(tmp_path)
     for name in ("[0].W", "[0].b"):
@@ -81,7 +81,8 @@ def test_the_head_is_copied_only_for_the_same_classes_and_the_body_learns_at_its
 def test_transfer_settings_that_cannot_work_are_one_line_errors_naming_the_flag(flags, message, pretrained, tmp_path,
                                                                                 capsys):
     flags = [f.format(missing=tmp_path / "missing", tmp=tmp_path, pretrained=pretrained) for f in flags]
-    assert cli.main(["train", *flags, "--out", str(tmp_path / "out"), "--epochs", "1", "--no-progress"]) == 2
+    assert cli.main(["train", *flags, "--out", str(tmp_path / "out"), "--epochs", "1",
+                     "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.search(f"^fnn train: error: {message}", err), err
 
@@ -91,9 +92,10 @@ def test_the_experiments_page_transfer_commands(tmp_path, fnn_command):
     """The experiments page's four ``fnn train`` commands: the source reaches 0.995 on digits 0-4, and
     on 5-9 with 10 labels per class the frozen body, fine-tuning and scratch reach 0.829, 0.863 and 0.874
     (each held to 0.02 here)."""
-    fnn_command("train", "--classes", "0-4", "--out", str(tmp_path / "source"), "--no-progress")
+    fnn_command("train", "--classes", "0-4", "--out", str(tmp_path / "source"), "--no-progress", "--no-plots")
     assert json.loads((tmp_path / "source" / "run.json").read_text())["test"]["accuracy"] >= 0.98
-    few = ["--classes", "5-9", "--labels-per-class", "10", "--batch-size", "50", "--steps", "300", "--no-progress"]
+    few = ["--classes", "5-9", "--labels-per-class", "10", "--batch-size", "50", "--steps", "300",
+           "--no-progress", "--no-plots"]
     methods = {"frozen": (["--init-from", str(tmp_path / "source"), "--freeze", "body"], 0.829),
                "tuned": (["--init-from", str(tmp_path / "source"), "--body-lr-scale", "0.1"], 0.863),
                "scratch": ([], 0.874)}

@@ -90,6 +90,6 @@ def test_the_cnn_page_reconstruction_errors(decoder, at_100, at_300, tmp_path, f
     move with the CPU's rounding), and the unpool decoder ahead of the transposed one."""
     for epochs, published in (("100", at_100), ("300", at_300)):
         fnn_command("train", "--model", "conv-autoencoder", "--decoder", decoder, "--lr", "0.003", "--epochs", epochs,
-                    "--out", str(tmp_path / epochs), "--no-progress")
+                    "--out", str(tmp_path / epochs), "--no-progress", "--no-plots")
         assert json.loads((tmp_path / epochs / "run.json").read_text())["test"]["mse"] == pytest.approx(published,
                                                                                                         rel=0.1)

@@ -62,7 +62,7 @@ def test_the_sequence_classifier_is_bidirectional_over_every_step(key):
 
 def test_a_language_model_run_beats_the_bigram_baseline_and_samples(tmp_path, capsys):
     args = ["train", "--dataset", "pysource", "--model", "rnn-lm", "--hidden", "64", "--epochs", "2", "--lr", "0.01",
-            "--out", str(tmp_path), "--no-progress"]
+            "--out", str(tmp_path), "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     test = json.loads((tmp_path / "run.json").read_text())["test"]
     assert test["perplexity"] == pytest.approx(np.exp(test["loss"]), rel=1e-5)
@@ -94,7 +94,8 @@ def test_the_rnn_page_language_model_beats_add_one_but_no_smoothed_model(tmp_pat
     """The RNN page's run (``fnn train --dataset pysource --model rnn-lm --lr 0.003``, GRU 128-128,
     30 epochs): 7.24 there, between the add-one bigram and Witten-Bell's 3-gram; the validation
     perplexity is lowest mid-run (epoch 15, 3.07) and ends higher (3.27)."""
-    fnn_command("train", "--dataset", "pysource", "--model", "rnn-lm", "--lr", "0.003", "--no-progress", "--out",
+    fnn_command("train", "--dataset", "pysource", "--model", "rnn-lm", "--lr", "0.003",
+                "--no-progress", "--no-plots", "--out",
                 str(tmp_path))
     test = json.loads((tmp_path / "run.json").read_text())["test"]
     assert test["bigram_perplexity"] > test["perplexity"] > test["kneser_ney_3_perplexity"]
@@ -108,7 +109,8 @@ def test_the_rnn_page_language_model_beats_add_one_but_no_smoothed_model(tmp_pat
 def test_the_mnist1d_paper_gru_is_nearly_reproduced(seed, tmp_path, fnn_command):
     """The paper's bidirectional GRU (91%) with its recipe; the MNIST-1D page's row (docs/mnist1d.md) comes from these runs."""
     args = ["train", "--dataset", "mnist1d", "--model", "gru", "--hidden", "6", "--lr", "1e-2", "--batch-size", "100",
-            "--no-shuffle", "--val-fraction", "0", "--scaling", "none", "--steps", "6000", "--no-progress",
+            "--no-shuffle", "--val-fraction", "0", "--scaling", "none", "--steps", "6000",
+            "--no-progress", "--no-plots",
             "--seed", seed, "--out", str(tmp_path)]
     fnn_command(*args)
     assert abs(json.loads((tmp_path / "run.json").read_text())["test"]["accuracy"] - 0.91) < 0.04

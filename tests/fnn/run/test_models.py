@@ -51,7 +51,7 @@ def test_a_new_model_is_one_entry_and_its_builder(monkeypatch, tmp_path):
     monkeypatch.setitem(models.MODELS, "linear", linear)
     with pytest.raises(ValueError, match="RunConfig: hidden: applies to the mlp, cnn, rnn, gru, lstm and rnn-lm models"):
         RunConfig(model="linear", hidden=(8,))
-    result = run.run(RunConfig(model="linear", epochs=10, lr=0.01), out=tmp_path)
+    result = run.run(RunConfig(model="linear", epochs=10, lr=0.01), out=tmp_path, plots=False)
     assert result.test["accuracy"] > 0.85
     assert jax.tree.structure(run.load(tmp_path).params) == jax.tree.structure(
         mlp.mlp((), 10).init(jax.random.key(0), (64,), dtype=jnp.float32)[1])

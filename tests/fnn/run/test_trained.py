@@ -26,7 +26,7 @@ def digits_run(tmp_path_factory):
     """The network of ``fnn train --batchnorm before --dropout 0.2`` (its epoch is compiled once for both)."""
     out = tmp_path_factory.mktemp("digits")
     config = RunConfig(batchnorm="before", dropout=0.2, epochs=2, seed=3)
-    run.run(config, out=out)
+    run.run(config, out=out, plots=False)
     return out, config
 
 
@@ -53,7 +53,7 @@ def test_evaluate_recomputes_the_stored_test_scores(digits_run):
 def test_a_regression_run_predicts_in_the_targets_units(tmp_path):
     """The network and batch size of ``fnn train``'s diabetes test: its epoch is compiled once for both."""
     config = RunConfig(dataset="diabetes", loss="mse", hidden=(32,), batch_size=32, epochs=3)
-    run.run(config, out=tmp_path)
+    run.run(config, out=tmp_path, plots=False)
     X_raw = raw_test_rows(config)[0]
     data = load_data(config)
     y = np.asarray(target_units(data, data.test[1]))  # the targets are standardised whatever the scaling
@@ -97,7 +97,8 @@ def test_a_failed_overwrite_keeps_the_finished_model_whole(digits_run, tmp_path,
     out, config = shutil.copytree(digits_run[0], tmp_path / "run"), digits_run[1]
     rows = np.random.default_rng(0).uniform(0, 16, (5, 64))
     expected = np.asarray(run.load(out).predict(rows))
-    diverging = ["train", "--optimizer", "sgd", "--lr", "1e30", "--overwrite", "--out", str(out), "--no-progress"]
+    diverging = ["train", "--optimizer", "sgd", "--lr", "1e30", "--overwrite", "--out", str(out),
+                 "--no-progress", "--no-plots"]
     assert cli.main(diverging) == 2
     model = run.load(out)  # run.json still describes the parameters beside it
     assert model.config == config and np.array_equal(model.predict(rows), expected)
@@ -105,7 +106,7 @@ def test_a_failed_overwrite_keeps_the_finished_model_whole(digits_run, tmp_path,
 
 def test_a_run_json_with_files_of_another_training_is_refused(digits_run, tmp_path):
     out = shutil.copytree(digits_run[0], tmp_path / "run")
-    other = run.run(dataclasses.replace(digits_run[1], seed=4), out=tmp_path / "other")
+    other = run.run(dataclasses.replace(digits_run[1], seed=4), out=tmp_path / "other", plots=False)
     shutil.copy(other.files["model"], out / "model.npz")  # as a crash between two renames of fnn.run.trained.save would
     with pytest.raises(ValueError, match=rf"^load: {re.escape(str(out / 'model.npz'))} is not the file "
                                          rf"{re.escape(str(out / 'run.json'))} was written with "
