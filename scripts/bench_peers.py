@@ -51,6 +51,7 @@ class Config:
     torch_threads: int = 0  # 0: as many as XLA:CPU uses
     learning_rate: float = 1e-3
     seed: int = 0
+    rounds: int = 1  # each model's candidates timed again, as compiled the first time
 
 
 def epoch_data(dataset: str, sizes, n: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,16 +104,24 @@ def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: floa
     candidates["matmuls alone"] = timing.matmuls_epoch(sizes, batch_size, config.steps_per_epoch)
     candidates["Adam updates alone"] = timing.updates_epoch(optim.adam(config.learning_rate), params,
                                                                config.steps_per_epoch)
-    seconds = timing.interleaved(candidates, number=config.epoch_calls, repeats=config.repeats)
     model = "-".join(map(str, sizes))
     print(f"{model} on {dataset} data, batch {batch_size}, {config.steps_per_epoch} Adam steps per epoch")
-    rows = timing.print_epochs(seconds, baseline="fnn", flops=timing.training_flops(sizes, samples), peak=peak,
-                                  no_flops=("Adam updates alone",))
+    rounds, tables = [], []
+    for number in range(1, config.rounds + 1):
+        load = os.getloadavg()[0]
+        rounds.append({"load": load} | timing.interleaved(candidates, number=config.epoch_calls,
+                                                          repeats=config.repeats))
+        if config.rounds > 1:
+            print(f"  round {number} of {config.rounds}, load {load:.2f}")
+        tables.append(timing.print_epochs({name: value for name, value in rounds[-1].items() if name != "load"},
+                                          baseline="fnn", flops=timing.training_flops(sizes, samples), peak=peak,
+                                          no_flops=("Adam updates alone",)))
+    seconds = rounds[0]
     parts = seconds["matmuls alone"] + seconds["Adam updates alone"]
     print(f"  fnn / matmuls alone {seconds['fnn'] / seconds['matmuls alone']:.3f}; "
-          f"fnn / (matmuls alone + Adam updates alone) {seconds['fnn'] / parts:.3f}")
+          f"fnn / (matmuls alone + Adam updates alone) {seconds['fnn'] / parts:.3f} (round 1)")
     return {"model": model, "data": dataset, "batch_size": batch_size, "steps_per_epoch": config.steps_per_epoch,
-            "epochs": rows, "fnn_over_matmuls": seconds["fnn"] / seconds["matmuls alone"],
+            "epochs": tables[0], "rounds": rounds, "fnn_over_matmuls": seconds["fnn"] / seconds["matmuls alone"],
             "fnn_over_matmuls_and_updates": seconds["fnn"] / parts}
 
 
@@ -132,8 +141,8 @@ def main(config: Config) -> dict:
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    return script.parse_config(Config, __doc__.splitlines()[0], argv,
-                                  fields=("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "torch_threads", "seed"))
+    fields = ("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "torch_threads", "seed", "rounds")
+    return script.parse_config(Config, __doc__.splitlines()[0], argv, fields=fields)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class Config:
     cells: tuple[str, ...] = ("rnn", "gru")
     torch_threads: int = 0  # 0: as many as XLA:CPU uses
     seed: int = 0
+    rounds: int = 1  # every candidate timed again, as compiled the first time
 
 
 def model(config: Config, cell: str):
@@ -111,7 +112,7 @@ def bench_cell(config: Config, cell: str) -> dict:
     return timing.against_peers(
         objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
         gradients={"autodiff": train.autodiff, "hand-derived": hand_derived}, peers=others,
-        step_calls=config.step_calls, epoch_calls=config.epoch_calls, repeats=config.repeats,
+        step_calls=config.step_calls, epoch_calls=config.epoch_calls, repeats=config.repeats, rounds=config.rounds,
         title=f"{'simple-RNN' if cell == 'rnn' else cell.upper()} LM, {config.hidden} units, windows of {WINDOW}, "
               f"batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
 

@@ -13,7 +13,8 @@ It runs, one after the other:
 - the wide MLP 784-1024-1024-10 once against every peer (``--wide 0`` leaves it out);
 - the cold start (``scripts/bench_cold_start.py``).
 Each round is the median of ``repeats`` samples of ``epoch_calls`` epochs (``digits_epoch_calls``
-for the digits MLP), the trainers alternating. A peer whose package is missing is skipped with
+for the digits MLP), the trainers alternating; every round times the programs compiled for the
+first. A peer whose package is missing is skipped with
 a note.
 """
 
@@ -63,21 +64,16 @@ def mlp_rounds(config: Config, peak: float) -> tuple[list[dict], dict | None]:
     options = peers.Config(steps_per_epoch=config.mlp_steps, epoch_calls=config.epoch_calls, repeats=config.repeats,
                            torch_threads=config.torch_threads, seed=config.seed)
     digits, wide = options.models
-
-    def seconds(model, epoch_calls):
-        load = os.getloadavg()[0]
-        rows = peers.bench_model(*model, dataclasses.replace(options, epoch_calls=epoch_calls), peak)["epochs"]
-        return {"load": load, **{name: row["ms"] / 1e3 for name, row in rows.items()}}
-
-    rounds = [seconds(digits, config.digits_epoch_calls) for _ in range(config.rounds)]
-    return rounds, seconds(wide, config.epoch_calls) if config.wide else None
+    rounds = peers.bench_model(*digits, dataclasses.replace(options, epoch_calls=config.digits_epoch_calls,
+                                                            rounds=config.rounds), peak)["rounds"]
+    return rounds, peers.bench_model(*wide, options, peak)["rounds"][0] if config.wide else None
 
 
 def family_rounds(config: Config) -> dict[str, list[dict]]:
     """The CNN's and each language model's rounds: name -> seconds per epoch, and the load."""
     cnn, rnn = sibling("bench_cnn"), sibling("bench_rnn")
     shared = dict(steps_per_epoch=config.steps_per_epoch, epoch_calls=config.epoch_calls, repeats=config.repeats,
-                  step_calls=1, torch_threads=config.torch_threads, seed=config.seed)
+                  step_calls=1, torch_threads=config.torch_threads, seed=config.seed, rounds=config.rounds)
     runs = {"digits CNN": lambda: cnn.main(cnn.Config(**shared)),
             **{f"{name} language model": (lambda cell=cell: rnn.bench_cell(rnn.Config(hidden=config.hidden, **shared),
                                                                             cell))
@@ -85,10 +81,9 @@ def family_rounds(config: Config) -> dict[str, list[dict]]:
     rounds = {}
     for family, run in runs.items():
         rounds[family] = []
-        for _ in range(config.rounds):
-            load = os.getloadavg()[0]
-            epochs = run()["epoch_seconds"]
-            rounds[family].append({"load": load, "fnn": epochs.pop("autodiff"),
+        for timed in run()["rounds"]:
+            epochs = dict(timed["epoch_seconds"])
+            rounds[family].append({"load": timed["load"], "fnn": epochs.pop("autodiff"),
                                    "fnn, hand-derived rules": epochs.pop("hand-derived"), **epochs})
     return rounds
 

@@ -6,6 +6,7 @@ times: the machine is shared and noisy.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -144,8 +145,9 @@ def scan_epoch(loss, optimizer, batch_size: int):
 
 
 def against_peers(objective, optimizer, params, data, key, *, batch_size: int, gradients: dict, peers: dict,
-                  step_calls: int, epoch_calls: int, repeats: int, title: str) -> dict:
-    """fnn's jitted step and fused epoch under each gradient transform against peer epochs, interleaved.
+                  step_calls: int, epoch_calls: int, repeats: int, title: str, rounds: int = 1) -> dict:
+    """fnn's jitted step and fused epoch under each gradient transform against peer epochs, interleaved,
+    in ``rounds`` rounds of the same compiled programs.
 
     Args:
         objective, optimizer, params: what fnn trains; ``data`` = (X, y), one epoch of it.
@@ -153,10 +155,13 @@ def against_peers(objective, optimizer, params, data, key, *, batch_size: int, g
         peers: name -> ``(epoch_fn, args)``, e.g. the hand-written ``lax.scan`` epoch
             (``scan_epoch``) and PyTorch's (``fnn.bench.torch_peers``, args ``()``).
         title: the first line printed.
+        rounds: how many times every candidate is timed again (each round interleaved, its
+            load average recorded), without compiling anything anew.
     Returns:
-        the median seconds per step and per epoch of each, the ratios hand-derived /
-        autodiff (step and epoch) and ``fnn_over``: fnn's (autodiff) epoch / each peer's;
-        the table is printed.
+        ``rounds``: per round the load average at its start and the median seconds per step and
+        per epoch of each; the first round's figures at the top level, with its ratios
+        hand-derived / autodiff (step and epoch) and ``fnn_over``: fnn's (autodiff) epoch / each
+        peer's. Each round's table is printed.
     """
     from fnn import train
 
@@ -169,17 +174,27 @@ def against_peers(objective, optimizer, params, data, key, *, batch_size: int, g
         epochs[name] = (train.make_train_epoch(objective, optimizer, batch_size=batch_size,
                                                value_and_grad=value_and_grad), (state, (X, y), key))
     epochs |= peers
-    step_s = interleaved(steps, number=step_calls, repeats=repeats)
-    epoch_s = interleaved(epochs, number=epoch_calls, repeats=repeats)
-    results = {"device": str(jax.devices()[0]), "step_seconds": step_s, "epoch_seconds": epoch_s,
-               "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
-               "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
-               "fnn_over": {name: epoch_s["autodiff"] / epoch_s[name] for name in peers}}
-    print(f"device {results['device']}; {title}")
+    print(f"device {jax.devices()[0]}; {title}")
+    timed = []
+    for number in range(1, rounds + 1):
+        load = os.getloadavg()[0]
+        timed.append({"load": load, "step_seconds": interleaved(steps, number=step_calls, repeats=repeats),
+                      "epoch_seconds": interleaved(epochs, number=epoch_calls, repeats=repeats)})
+        _print_round(timed[-1], f"round {number} of {rounds}, load {load:.2f}" if rounds > 1 else "", list(peers))
+    step_s, epoch_s = timed[0]["step_seconds"], timed[0]["epoch_seconds"]
+    return {"device": str(jax.devices()[0]), "step_seconds": step_s, "epoch_seconds": epoch_s,
+            "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],
+            "hand_over_auto_epoch": epoch_s["hand-derived"] / epoch_s["autodiff"],
+            "fnn_over": {name: epoch_s["autodiff"] / epoch_s[name] for name in peers}, "rounds": timed}
+
+
+def _print_round(timed: dict, heading: str, peers: list) -> None:
+    step_s, epoch_s = timed["step_seconds"], timed["epoch_seconds"]
+    if heading:
+        print(f"  {heading}")
     for name, seconds in epoch_s.items():
         per_step = f"  {1e3 * step_s[name]:7.3f} ms/step" if name in step_s else ""
         print(f"  {name:<18} {1e3 * seconds:9.2f} ms/epoch{per_step}")
-    print(f"  hand-derived / autodiff step {results['hand_over_auto_step']:.3f}, epoch "
-          f"{results['hand_over_auto_epoch']:.3f}; " +
-          "; ".join(f"fnn / {name} epoch {ratio:.3f}" for name, ratio in results["fnn_over"].items()))
-    return results
+    print(f"  hand-derived / autodiff step {step_s['hand-derived'] / step_s['autodiff']:.3f}, epoch "
+          f"{epoch_s['hand-derived'] / epoch_s['autodiff']:.3f}; " +
+          "; ".join(f"fnn / {name} epoch {epoch_s['autodiff'] / epoch_s[name]:.3f}" for name in peers))

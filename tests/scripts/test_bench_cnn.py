@@ -1,5 +1,5 @@
 def test_its_flags(load_script, tmp_path):
-    """Its run at a tiny size is ``tests/scripts/test_benchmarks.py``'s (every round of the CNN runs ``main``)."""
+    """Its run at a tiny size is ``tests/scripts/test_benchmarks.py``'s (its ``main`` times two rounds of the CNN)."""
     bench = load_script("bench_cnn")
     config, path = bench.parse(["--steps-per-epoch", "2", "--step-calls", "1", "--repeats", "1", "--torch-threads", "1",
                                 "--json", str(tmp_path / "r.json")])

@@ -2,7 +2,7 @@ import pytest
 
 
 def test_its_flags_and_cells(load_script, tmp_path):
-    """Its run at a tiny size is ``tests/scripts/test_benchmarks.py``'s (each round of a cell runs ``bench_cell``)."""
+    """Its run at a tiny size is ``tests/scripts/test_benchmarks.py``'s (its ``bench_cell`` times two rounds of each cell)."""
     bench = load_script("bench_rnn")
     config, path = bench.parse(["--steps-per-epoch", "2", "--json", str(tmp_path / "r.json")])
     assert path.endswith("r.json") and config.steps_per_epoch == 2 and config.cells == ("rnn", "gru")
