@@ -19,7 +19,8 @@ COUNTED = textwrap.dedent("""
 
     jax.monitoring.register_event_listener(listen)
     from fnn import cli
-    status = cli.main(["train", "--hidden", "8", "--epochs", "2", "--out", sys.argv[1], "--overwrite", "--no-progress"])
+    status = cli.main(["train", "--hidden", "8", "--epochs", "2", "--out", sys.argv[1], "--overwrite", "--no-progress",
+                     "--no-plots"])
     print(json.dumps({"status": status, "hits": counts["/jax/compilation_cache/cache_hits"],
                       "misses": counts["/jax/compilation_cache/cache_misses"]}))
 """)

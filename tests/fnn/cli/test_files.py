@@ -23,7 +23,7 @@ TRAIN = ["train", "--epochs", "1", "--hidden", "8", "--no-progress"]
 def finished(tmp_path_factory):
     """A finished run (digits, 1 epoch) and 5 rows of its inputs. Tests that change it work on a copy."""
     out = tmp_path_factory.mktemp("run")
-    assert cli.main([*TRAIN, "--out", str(out)]) == 0
+    assert cli.main([*TRAIN, "--no-plots", "--out", str(out)]) == 0
     rows = np.random.default_rng(0).uniform(0, 16, (5, 64))
     return out, rows
 
@@ -160,7 +160,7 @@ def test_a_full_disk_names_the_file_and_the_finished_run_still_predicts(name, fi
 
 
 def test_two_runs_started_at_once_choose_two_folders(tmp_path):
-    command = [sys.executable, "-m", "fnn.cli", *TRAIN]
+    command = [sys.executable, "-m", "fnn.cli", *TRAIN, "--no-plots"]
     runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
     for process in runs:
