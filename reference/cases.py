@@ -96,7 +96,7 @@ def draw(layer, case: Case, key):
     k_init, k_draws = jax.random.split(key)
     _, params, state = layer.init(k_init, case.in_shape, dtype=jnp.float64)
     rng = generator(k_draws)
-    params = jax.tree.map(lambda p: p + 0.2 * rng.standard_normal(p.shape), params)
+    params = jax.tree.map(lambda p: jnp.asarray(np.asarray(p) + 0.2 * rng.standard_normal(p.shape)), params)
     shape = (BATCH, *case.in_shape)
     X = rng.integers(0, case.vocabulary, shape) if case.vocabulary is not None else 1.5 * rng.standard_normal(shape)
     return params, state, jnp.asarray(X)

@@ -30,20 +30,26 @@ KINK_TOLERANCE = 1e-4
 def numerical_gradient(f, params, *, eps: float = 1e-6, chunk: int = 256):
     """Centred-difference gradient of scalar ``f(params)``, shaped like ``params``.
 
-    All 2 P perturbed evaluations run vectorised, ``chunk`` at a time.
+    All 2 P perturbed evaluations run vectorised, ``chunk`` at a time, in one compiled program
+    (flattening and unflattening included: eager, each would compile on its own).
     """
     validate.number_in("numerical_gradient", "eps", eps, 0.0, low_open=True)
-    flat, unravel = ravel_pytree(params)
-    validate.floating("numerical_gradient", "params", flat)
+    validate.floating("numerical_gradient", "params", jax.eval_shape(lambda p: ravel_pytree(p)[0], params))
 
-    def difference(i):
-        e = jnp.zeros_like(flat).at[i].set(eps)
-        return (f(unravel(flat + e)) - f(unravel(flat - e))) / (2 * eps)
+    @jax.jit
+    def gradient(params):
+        flat, unravel = ravel_pytree(params)
 
-    indices = jnp.arange(flat.size)
-    if flat.size <= chunk:
-        return unravel(jax.jit(jax.vmap(difference))(indices))
-    return unravel(jax.jit(lambda i: jax.lax.map(difference, i, batch_size=chunk))(indices))
+        def difference(i):
+            e = jnp.zeros_like(flat).at[i].set(eps)
+            return (f(unravel(flat + e)) - f(unravel(flat - e))) / (2 * eps)
+
+        indices = jnp.arange(flat.size)
+        if flat.size <= chunk:
+            return unravel(jax.vmap(difference)(indices))
+        return unravel(jax.lax.map(difference, indices, batch_size=chunk))
+
+    return gradient(params)
 
 
 def _max_abs(x) -> float:
