@@ -21,6 +21,7 @@ from fnn.layers import batchnorm as fb
 from fnn.models import mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
+from fnn.util import random_draws
 from reference import activations as ra
 from reference import backprop, cases, gradcheck, rule_check
 from reference.gradcheck import AUTODIFF_TOLERANCE, KINK_TOLERANCE, SMOOTH_TOLERANCE
@@ -53,7 +54,7 @@ def away_from_kinks(x, margin: float = 0.05):
 
 def _row(group, name, f, args, hand, *, kinked):
     """Compare ``hand(dY, *args)`` (cotangents of ``args``) with jax.vjp(f) and finite differences."""
-    dY = jax.random.normal(jax.random.key(7), jax.eval_shape(f, *args).shape, jnp.float64)
+    dY = random_draws.normal(jax.random.key(7), jax.eval_shape(f, *args).shape, jnp.float64)
     auto, manual = jax.jit(lambda dY, *a: (jax.vjp(f, *a)[1](dY), hand(dY, *a)))(dY, *args)
     numeric = gradcheck.numerical_gradient(lambda a: jnp.sum(dY * f(*a)), tuple(args))
     return Row(
@@ -67,7 +68,7 @@ def _row(group, name, f, args, hand, *, kinked):
 
 def _activation_rows(key):
     hyper = {"maxout": {"pieces": 3}}
-    a = away_from_kinks(jax.random.normal(key, (8, 6), jnp.float64))
+    a = away_from_kinks(random_draws.normal(key, (8, 6), jnp.float64))
     rows = []
     for name in ra.BACKWARD:
         forward, backward = ra.pair(name, **hyper.get(name, {}))
@@ -80,9 +81,9 @@ def _activation_rows(key):
 
 def _loss_rows(key):
     k_logits, k_labels, k_targets = jax.random.split(key, 3)
-    logits = 3 * jax.random.normal(k_logits, (8, 5), jnp.float64)
+    logits = 3 * random_draws.normal(k_logits, (8, 5), jnp.float64)
     labels = jax.random.randint(k_labels, (8,), 0, 5)
-    targets = logits + away_from_kinks(jax.random.normal(k_targets, (8, 5), jnp.float64))
+    targets = logits + away_from_kinks(random_draws.normal(k_targets, (8, 5), jnp.float64))
     binary = (labels[:, None] % 2).astype(jnp.float64)
     cases = {
         "softmax_cross_entropy": (logits, labels, rl.softmax_cross_entropy_grad),
@@ -135,8 +136,8 @@ def _layer_rows(key):
 def _normalisation_rows(key):
     """The paper's node-by-node batch-norm backward (the rule table uses the compact one)."""
     k_params, k_x = jax.random.split(key)
-    params = fb.BatchNormParams(1 + 0.3 * jax.random.normal(k_params, (4,), jnp.float64), jnp.linspace(-1, 1, 4))
-    X = 2 + jax.random.normal(k_x, (8, 4), jnp.float64)
+    params = fb.BatchNormParams(1 + 0.3 * random_draws.normal(k_params, (4,), jnp.float64), jnp.linspace(-1, 1, 4))
+    X = 2 + random_draws.normal(k_x, (8, 4), jnp.float64)
 
     def batchnorm(p, x):
         return fb.apply(p, fb.init_state(4, dtype=x.dtype), x, train=True)[0]
@@ -155,7 +156,7 @@ MODELS = (
 
 def _model_rows(key):
     k_params, k_x, k_y = jax.random.split(key, 3)
-    X = jax.random.normal(k_x, (16, 5), jnp.float64)
+    X = random_draws.normal(k_x, (16, 5), jnp.float64)
     y = jax.random.randint(k_y, (16,), 0, 3)
     rows = []
     for name, options, regularizer in MODELS:

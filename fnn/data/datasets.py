@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn.data import tabular, text
-from fnn.util import validate
+from fnn.util import random_draws, validate
 
 
 class Dataset(NamedTuple):
@@ -135,7 +135,7 @@ def xor(key, n: int = 1000, *, noise: float = 0.25) -> Dataset:
     corner_key, noise_key = jax.random.split(key)
     corners = jax.random.bernoulli(corner_key, 0.5, (n, 2))
     centres = jnp.where(corners, 1.0, -1.0).astype(jnp.float32)
-    X = centres + noise * jax.random.normal(noise_key, (n, 2), jnp.float32)
+    X = centres + random_draws.normal(noise_key, (n, 2), jnp.float32, noise)
     return Dataset(X, (corners[:, 0] != corners[:, 1]).astype(jnp.int32), 2)
 
 
@@ -144,10 +144,10 @@ def two_spirals(key, n: int = 1000, *, noise: float = 0.05, turns: float = 1.5) 
     _check_size("two_spirals", n, noise)
     label_key, t_key, noise_key = jax.random.split(key, 3)
     y = jax.random.bernoulli(label_key, 0.5, (n,)).astype(jnp.int32)
-    t = jax.random.uniform(t_key, (n,), jnp.float32, minval=0.05, maxval=1.0)
+    t = random_draws.uniform(t_key, (n,), jnp.float32, 0.05, 1.0)
     angle = 2 * math.pi * turns * t + math.pi * y.astype(jnp.float32)
     X = jnp.stack([t * jnp.cos(angle), t * jnp.sin(angle)], axis=1)
-    return Dataset(X + noise * jax.random.normal(noise_key, (n, 2), jnp.float32), y, 2)
+    return Dataset(X + random_draws.normal(noise_key, (n, 2), jnp.float32, noise), y, 2)
 
 
 def moons(key, n: int = 1000, *, noise: float = 0.1) -> Dataset:
@@ -155,11 +155,11 @@ def moons(key, n: int = 1000, *, noise: float = 0.1) -> Dataset:
     _check_size("moons", n, noise)
     label_key, u_key, noise_key = jax.random.split(key, 3)
     y = jax.random.bernoulli(label_key, 0.5, (n,)).astype(jnp.int32)
-    u = jax.random.uniform(u_key, (n,), jnp.float32, maxval=math.pi)
+    u = random_draws.uniform(u_key, (n,), jnp.float32, maxval=math.pi)
     upper = jnp.stack([jnp.cos(u), jnp.sin(u)], axis=1)
     lower = jnp.stack([1 - jnp.cos(u), 0.5 - jnp.sin(u)], axis=1)
     X = jnp.where(y[:, None] == 0, upper, lower)
-    return Dataset(X + noise * jax.random.normal(noise_key, (n, 2), jnp.float32), y, 2)
+    return Dataset(X + random_draws.normal(noise_key, (n, 2), jnp.float32, noise), y, 2)
 
 
 GENERATED = {"xor": xor, "spirals": two_spirals, "moons": moons}

@@ -48,16 +48,17 @@ def _cut(flat, scale, shape: tuple[int, ...]):
     return scale * flat[:math.prod(shape)].reshape(shape)
 
 
-def normal(key, shape, dtype, stddev: float = 1.0):
-    """``stddev * jax.random.normal(key, shape, dtype)``: N(0, stddev^2) values."""
+def normal(key, shape, dtype=float, stddev: float = 1.0):
+    """``stddev * jax.random.normal(key, shape, dtype)``: N(0, stddev^2) values (``dtype`` by default
+    JAX's default float, as there)."""
     shape = tuple(shape)
     if not _by_flat_index(key):
         return stddev * jax.random.normal(key, shape, dtype)
     return _cut(_flat_normal(key, _size_class(math.prod(shape)), dtype), stddev, shape)
 
 
-def uniform(key, shape, dtype, minval: float, maxval: float):
-    """``jax.random.uniform(key, shape, dtype, minval, maxval)``: U[minval, maxval) values."""
+def uniform(key, shape, dtype=float, minval: float = 0.0, maxval: float = 1.0):
+    """``jax.random.uniform(key, shape, dtype, minval, maxval)``: U[minval, maxval) values (the same defaults)."""
     shape = tuple(shape)
     if not _by_flat_index(key):
         return jax.random.uniform(key, shape, dtype, minval=minval, maxval=maxval)

@@ -54,6 +54,7 @@ from fnn import optim  # noqa: E402
 from fnn.fit import Controls, fit  # noqa: E402
 from fnn.objective import Objective  # noqa: E402
 from fnn.optim import control  # noqa: E402
+from fnn.util import random_draws
 
 RUN = mlp.mlp((12,), 3, batchnorm="before", dropout=0.2)
 
@@ -63,7 +64,7 @@ def init_run(key, model=RUN):
 
 
 def run(tmp, epochs, key, resume=None, **options):
-    X = jax.random.normal(jax.random.key(1), (60, 4))
+    X = random_draws.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
     params = init_run(jax.random.key(2))
     controls = Controls(plateau=control.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.5),
@@ -89,7 +90,7 @@ def test_a_run_interrupted_and_resumed_is_bit_identical_at_a_step_in_the_middle_
     """60 samples in batches of 16: 3 steps an epoch. Both runs end at step 11, two steps into epoch 4;
     one was stopped after epoch 2 and resumed. Their states (parameters, Adam's moments, running
     statistics, keys, the step) agree to the bit there, not only at the ends of epochs."""
-    X = jax.random.normal(jax.random.key(1), (60, 4))
+    X = random_draws.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
 
     def to(length: dict, folder, resume=None):
@@ -195,7 +196,7 @@ def test_corrupted_and_mismatched_checkpoints_are_named(tmp_path, key):
 
 def test_resuming_with_other_controls_is_a_clear_error(tmp_path, key):
     run(tmp_path, 2, key)
-    X = jax.random.normal(jax.random.key(1), (60, 4))
+    X = random_draws.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
     params = init_run(jax.random.key(2))
     with pytest.raises(ValueError, match=r"fit: .*last.npz was saved with early_stopping; resume with the controls"):
@@ -413,7 +414,7 @@ def test_non_finite_parameters_are_named(params, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(optim.aliases.BY_NAME))
 def test_every_optimizers_trained_state_is_finite_and_loads(name, tmp_path, key):
-    X = jax.random.normal(jax.random.key(1), (60, 4))
+    X = random_draws.normal(jax.random.key(1), (60, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
     result = fit(Objective(RUN), optim.injectable(name), init_run(jax.random.key(2)), (X, y), epochs=2,
                  batch_size=16, key=key, checkpoint_dir=tmp_path)

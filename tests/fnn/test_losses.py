@@ -7,14 +7,15 @@ import optax
 import pytest
 
 from fnn import losses as fl
+from fnn.util import random_draws
 
 
 @pytest.fixture
 def batch(key):
     k1, k2, k3 = jax.random.split(key, 3)
-    logits = 3 * jax.random.normal(k1, (6, 4))
+    logits = 3 * random_draws.normal(k1, (6, 4))
     labels = jax.random.randint(k2, (6,), 0, 4)
-    targets = jax.random.normal(k3, (6, 4))
+    targets = random_draws.normal(k3, (6, 4))
     return logits, labels, targets
 
 

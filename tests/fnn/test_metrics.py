@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fnn import metrics
+from fnn.util import random_draws
 
 K = 4
 
@@ -77,7 +78,7 @@ def test_binary_roc_curve_and_auc_equal_scikit_learn(seed, ties):
 def test_one_vs_rest_macro_auc_equals_scikit_learn(key):
     rng = np.random.default_rng(3)
     y = rng.integers(0, K, 60)
-    scores = jax.nn.softmax(jax.random.normal(key, (60, K)))
+    scores = jax.nn.softmax(random_draws.normal(key, (60, K)))
     np.testing.assert_allclose(jax.jit(metrics.roc_auc)(jnp.asarray(y), scores),
                                skm.roc_auc_score(y, np.asarray(scores), multi_class="ovr", average="macro"), rtol=1e-12)
 
@@ -115,7 +116,7 @@ def test_roc_auc_of_an_absent_class_is_undefined_as_in_scikit_learn(key):
     rng = np.random.default_rng(3)
     y = rng.integers(0, K, 60)
     y[y == 2] = 1  # class 2 never occurs
-    scores = np.asarray(jax.nn.softmax(jax.random.normal(key, (60, K))))
+    scores = np.asarray(jax.nn.softmax(random_draws.normal(key, (60, K))))
     with pytest.raises(ValueError, match="Number of classes in y_true"):
         skm.roc_auc_score(y, scores, multi_class="ovr", average="macro")
     with pytest.raises(ValueError, match=r"roc_auc: expected every class 0..3 in y_true \(scores has 4 columns\), "

@@ -8,6 +8,7 @@ from fnn.models import mlp
 from fnn.fit import fit
 from fnn.objective import Objective
 from fnn.plots import monitor as monitor_plot
+from fnn.util import random_draws
 
 CONFIG = mlp.mlp((8, 6), 3, activation="tanh")
 DENSE = (0, 2, 4)  # the dense layers of Dense, tanh, Dense, tanh, Dense
@@ -15,7 +16,7 @@ DENSE = (0, 2, 4)  # the dense layers of Dense, tanh, Dense, tanh, Dense
 
 @pytest.fixture
 def setup(key):
-    X = jax.random.normal(key, (40, 4))
+    X = random_draws.normal(key, (40, 4))
     y = jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
     return CONFIG.init(key, (4,), dtype=jnp.float64)[1], (X, y)
 

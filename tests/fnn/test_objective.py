@@ -8,6 +8,7 @@ from fnn.layers import Dense
 from fnn.models import mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
+from fnn.util import random_draws
 
 MODEL = mlp.mlp((5,), 4)
 
@@ -15,7 +16,7 @@ MODEL = mlp.mlp((5,), 4)
 @pytest.fixture
 def setup(key):
     params = MODEL.init(key, (3,), dtype=jnp.float64)[1]
-    X = jax.random.normal(key, (7, 3))
+    X = random_draws.normal(key, (7, 3))
     y = jnp.array([0, 1, 2, 3, 0, 1, 2])
     return params, X, y
 
@@ -35,7 +36,7 @@ def test_binary_task_reshapes_labels_and_predicts_by_sign(key):
     model = Dense(1)
     objective = Objective(model, tasks.Binary())
     params = model.init(key, (3,), dtype=jnp.float64)[1]
-    X = jax.random.normal(key, (6, 3))
+    X = random_draws.normal(key, (6, 3))
     y = jnp.array([0, 1, 1, 0, 1, 0])
     logits = model.apply(params, (), X, train=False)[0]
     expected = losses.binary_log_loss(logits, y.reshape(-1, 1).astype(jnp.float64))
@@ -49,8 +50,8 @@ def test_regression_task_reports_the_metrics_of_scikit_learn(key):
 
     model = Dense(1)
     params = model.init(key, (3,), dtype=jnp.float64)[1]
-    X = jax.random.normal(key, (20, 3))
-    y = jax.random.normal(jax.random.fold_in(key, 1), (20,))
+    X = random_draws.normal(key, (20, 3))
+    y = random_draws.normal(jax.random.fold_in(key, 1), (20,))
     objective = Objective(model, tasks.Regression("huber"))
     outputs = objective.outputs(params, X)
     np.testing.assert_allclose(objective(params, (X, y)), losses.huber(outputs, y[:, None]), rtol=1e-14)
@@ -67,8 +68,8 @@ def test_the_reconstruction_task_reports_pooled_errors_of_every_value(key):
     """MSE and MAE over all N x D values (scikit-learn's uniform average); no R^2 (constant pixels)."""
     from sklearn import metrics as sk
 
-    X = jax.random.uniform(key, (12, 5))
-    outputs = X + 0.1 * jax.random.normal(jax.random.fold_in(key, 1), X.shape)
+    X = random_draws.uniform(key, (12, 5))
+    outputs = X + 0.1 * random_draws.normal(jax.random.fold_in(key, 1), X.shape)
     reported = tasks.Reconstruction().metrics(outputs, X)
     assert set(reported) == {"mse", "mae"}
     assert float(reported["mse"]) == pytest.approx(sk.mean_squared_error(X, outputs), rel=1e-12)
@@ -102,7 +103,7 @@ def test_bad_configuration():
 def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_values_gradients_and_state(key):
     model = mlp.mlp((32,), 3, batchnorm="before", dropout=0.2)
     _, params, state = model.init(key, (5,), dtype=jnp.float32)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (64, 5), jnp.float32)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (64, 5), jnp.float32)
     y = jnp.argmax(X[:, :3], axis=1)
     mixed, plain = Objective(model, compute_dtype=jnp.bfloat16), Objective(model)
     (value, new_state), grads = jax.jit(train.autodiff(mixed))(params, state, (X, y), key)
@@ -129,7 +130,7 @@ def test_mixed_precision_keeps_the_running_statistics_in_float32(key):
     in float32 it follows the batch means to bfloat16's resolution of those means (~0.4%)."""
     model = mlp.mlp((8,), 3, batchnorm="before", batchnorm_momentum=0.99)
     _, params, state = model.init(key, (5,), dtype=jnp.float32)
-    X = 3.0 + jax.random.normal(jax.random.fold_in(key, 1), (64, 5), jnp.float32)
+    X = 3.0 + random_draws.normal(jax.random.fold_in(key, 1), (64, 5), jnp.float32)
     y = jnp.arange(64) % 3
 
     def running(objective):

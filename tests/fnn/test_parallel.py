@@ -70,7 +70,7 @@ FOUR_DEVICES = PROBLEM + textwrap.dedent("""
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             code = cli.main(["train", "--devices", devices, "--batch-size", batch, "--epochs", "1", "--dtype",
                              "float64", "--optimizer", "sgd", "--lr", "0.1", "--out", f"{out}/{devices}-{batch}",
-                             "--no-progress"])
+                             "--no-progress", "--no-plots"])
         command[f"{devices} devices, batch {batch}"] = {"code": code, "stderr": err.getvalue()}
     print(json.dumps({
         "devices": jax.device_count(),

@@ -9,6 +9,7 @@ from fnn import optim, train
 from fnn.models import mlp
 from fnn.fit import fit
 from fnn.objective import Objective
+from fnn.util import random_draws
 from tests.conftest import TRACES, CountingObjective, compilations_during
 
 CONFIG = mlp.mlp((8,), 3, activation="tanh")
@@ -17,7 +18,7 @@ CONFIG = mlp.mlp((8,), 3, activation="tanh")
 @pytest.fixture
 def data(key):
     kx, ky = jax.random.split(key)
-    X = jax.random.normal(kx, (50, 4))
+    X = random_draws.normal(kx, (50, 4))
     y = (jnp.argmax(X[:, :3], axis=1)).astype(jnp.int32)
     return X, y
 

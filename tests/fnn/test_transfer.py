@@ -10,6 +10,7 @@ from fnn import optim, transfer
 from fnn.layers import Activation, Dense, Sequential
 from fnn.models import mlp
 from fnn.optim.injectable import learning_rate_of
+from fnn.util import random_draws
 
 IN = (6,)
 
@@ -68,7 +69,7 @@ def test_batch_norm_running_statistics_are_copied_with_the_body():
 
 def train(optimizer, params, steps=5):
     """``steps`` updates of a squared loss on fixed data; the final parameters and the optimizer state."""
-    X = jax.random.normal(jax.random.key(2), (8, *IN), jnp.float64)
+    X = random_draws.normal(jax.random.key(2), (8, *IN), jnp.float64)
     model = mlp.mlp((5, 4), 2)
     loss = lambda p: jnp.mean(model.apply(p, (), X, train=False)[0] ** 2)  # noqa: E731
     state = optimizer.init(params)

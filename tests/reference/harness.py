@@ -7,6 +7,7 @@ import numpy as np
 
 from fnn import losses
 from fnn.layers import dense
+from fnn.util import random_draws
 from reference import gradcheck
 
 TIGHT = {"rtol": 1e-10, "atol": 1e-12}
@@ -19,7 +20,7 @@ def assert_close(actual, expected, rtol=TIGHT["rtol"], atol=TIGHT["atol"]):
 
 def random_cotangent(key, shape):
     """A random upstream gradient (never ones: ones hide errors that sum to zero)."""
-    return jax.random.normal(key, shape, jnp.float64)
+    return random_draws.normal(key, shape, jnp.float64)
 
 
 def assert_matches_vjp(f, args, hand_backward, key):
@@ -40,9 +41,9 @@ def assert_same_gradient_in_a_network(piece_auto, piece_hand, piece_params, widt
     """X -> dense -> tanh -> piece -> dense -> cross-entropy: the grads w.r.t. every
     parameter and the input agree whether the piece differentiates by autodiff or by hand."""
     k1, k2, k3, k4 = jax.random.split(key, 4)
-    first = dense.DenseParams(jax.random.normal(k1, (5, width_in), jnp.float64), jnp.linspace(-0.5, 0.5, width_in))
-    last = dense.DenseParams(jax.random.normal(k2, (width_out, 3), jnp.float64), jnp.linspace(-0.3, 0.3, 3))
-    X = jax.random.normal(k3, (7, 5), jnp.float64)
+    first = dense.DenseParams(random_draws.normal(k1, (5, width_in), jnp.float64), jnp.linspace(-0.5, 0.5, width_in))
+    last = dense.DenseParams(random_draws.normal(k2, (width_out, 3), jnp.float64), jnp.linspace(-0.3, 0.3, 3))
+    X = random_draws.normal(k3, (7, 5), jnp.float64)
     y = jax.random.randint(k4, (7,), 0, 3)
 
     def network(piece):

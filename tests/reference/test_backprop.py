@@ -14,6 +14,7 @@ from fnn.layers import Activation, Bidirectional, Dense, Residual, Sequential, U
 from fnn.models import autoencoder, mlp
 from fnn.objective import Objective
 from fnn.regularizers import Penalty
+from fnn.util import random_draws
 from reference import backprop, cases, gradcheck
 from reference.gradcheck import KINK_TOLERANCE
 from tests.reference import harness
@@ -22,15 +23,15 @@ from tests.reference import harness
 def problem(model, task, key, in_width=4):
     k1, k2, k3 = jax.random.split(key, 3)
     _, params, state = model.init(k1, (in_width,), dtype=jnp.float64)
-    params = jax.tree.map(lambda p: p + 0.05 * jax.random.normal(k3, p.shape, p.dtype), params)
-    X = jax.random.normal(k2, (9, in_width), jnp.float64)
+    params = jax.tree.map(lambda p: p + 0.05 * random_draws.normal(k3, p.shape, p.dtype), params)
+    X = random_draws.normal(k2, (9, in_width), jnp.float64)
     outputs = jax.eval_shape(lambda p: model.apply(p, state, X, train=False)[0], params).shape[-1]
     if isinstance(task, tasks.Classification):
         y = jax.random.randint(k3, (9,), 0, outputs)
     elif isinstance(task, tasks.Binary):
         y = jax.random.randint(k3, (9,), 0, 2)
     else:
-        y = jax.random.normal(k3, (9, outputs), jnp.float64)
+        y = random_draws.normal(k3, (9, outputs), jnp.float64)
     return params, state, (X, y)
 
 
@@ -92,7 +93,7 @@ def test_backprop_through_the_conv_autoencoder_equals_autodiff(decoder, key):
     model = autoencoder.conv_autoencoder((4, 4, 1), channels=(3, 2), decoder=decoder, activation="tanh")
     objective = Objective(model, tasks.Reconstruction())
     params, state, (X, _) = problem(model, objective.task, key, in_width=16)
-    grads = assert_equals_autodiff(objective, params, state, (X, X + 0.1 * jax.random.normal(key, X.shape, X.dtype)))
+    grads = assert_equals_autodiff(objective, params, state, (X, X + 0.1 * random_draws.normal(key, X.shape, X.dtype)))
     assert all(np.abs(np.asarray(leaf)).max() > 0 for leaf in jax.tree.leaves(grads))
 
 

@@ -1,13 +1,13 @@
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from fnn.util import random_draws
 from reference import gradcheck
 
 
 def test_numerical_gradient_of_a_cubic_over_a_pytree(key):
-    params = {"a": jax.random.normal(key, (3, 2)), "b": jnp.array([0.5, -2.0])}
+    params = {"a": random_draws.normal(key, (3, 2)), "b": jnp.array([0.5, -2.0])}
 
     def f(p):
         return jnp.sum(p["a"] ** 3) + jnp.sum(jnp.sin(p["b"]))

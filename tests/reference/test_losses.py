@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from fnn import activations as fa
 from fnn import losses as fl
+from fnn.util import random_draws
 from reference import losses as rl
 from reference.audit import KINKED, away_from_kinks
 from reference.gradcheck import KINK_TOLERANCE, SMOOTH_TOLERANCE
@@ -17,12 +18,12 @@ SHAPES = [(1, 2), (3, 4), (8, 5)]
 
 def case(name, shape, seed):
     k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
-    logits = 3 * jax.random.normal(k1, shape, jnp.float64)
+    logits = 3 * random_draws.normal(k1, shape, jnp.float64)
     if name in ("softmax_cross_entropy", "multiclass_hinge"):
         return logits, jax.random.randint(k2, shape[:1], 0, shape[1])
     if name == "binary_log_loss":
         return logits[:, :1], jax.random.bernoulli(k2, 0.5, (shape[0], 1)).astype(jnp.float64)
-    return logits, logits + away_from_kinks(jax.random.normal(k3, shape, jnp.float64))
+    return logits, logits + away_from_kinks(random_draws.normal(k3, shape, jnp.float64))
 
 
 @given(name=st.sampled_from(sorted(rl.GRADIENTS)), shape=st.sampled_from(SHAPES), seed=st.integers(0, 2**16))
@@ -60,7 +61,7 @@ def test_fused_binary_log_loss_is_sigma_minus_y_over_n_and_equals_the_unfused_ro
 
 
 def test_cross_entropy_probability_gradient_is_minus_y_over_n_s(key):
-    s = fa.softmax(jax.random.normal(key, (3, 4)))
+    s = fa.softmax(random_draws.normal(key, (3, 4)))
     labels = jnp.array([0, 3, 1])
     ce_of_probabilities = lambda s: -jnp.sum(jax.nn.one_hot(labels, 4, dtype=s.dtype) * jnp.log(s)) / 3  # noqa: E731
     harness.assert_close(rl.cross_entropy_probability_grad(s, labels), jax.grad(ce_of_probabilities)(s))

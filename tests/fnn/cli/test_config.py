@@ -6,13 +6,13 @@ import numpy as np
 
 from fnn import cli
 
-QUICK = ["--hidden", "8", "--epochs", "2", "--no-progress"]
+QUICK = ["--hidden", "8", "--epochs", "2", "--no-progress", "--no-plots"]
 
 
 def test_a_run_reruns_from_its_own_config_json_bit_for_bit(tmp_path, capsys):
     assert cli.main(["train", *QUICK, "--lr", "0.01", "--out", str(tmp_path / "first")]) == 0
     assert cli.main(["train", "--config", str(tmp_path / "first" / "config.json"), "--out", str(tmp_path / "again"),
-                     "--no-progress"]) == 0
+                     "--no-progress", "--no-plots"]) == 0
     assert (tmp_path / "first" / "config.json").read_text() == (tmp_path / "again" / "config.json").read_text()
     with np.load(tmp_path / "first" / "params.npz") as first, np.load(tmp_path / "again" / "params.npz") as again:
         assert first.files == again.files and all(np.array_equal(first[k], again[k]) for k in first.files)

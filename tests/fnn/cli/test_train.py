@@ -59,7 +59,8 @@ def test_manual_and_auto_gradients_give_the_same_parameters_after_one_epoch(tmp_
     runs = {}
     for gradients in ("auto", "manual"):
         out = tmp_path / gradients
-        args = ["train", "--epochs", "1", "--dtype", "float64", "--gradients", gradients, "--out", str(out), "--no-progress"]
+        args = ["train", "--epochs", "1", "--dtype", "float64", "--gradients", gradients, "--out", str(out),
+                "--no-progress", "--no-plots"]
         assert cli.main(args) == 0
         with np.load(out / "params.npz") as f:
             runs[gradients] = {k: f[k] for k in f.files}
@@ -268,14 +269,14 @@ def mnist_files(tmp_path_factory):
 def test_mnist_from_disk_from_the_command_line(mnist_files, tmp_path):
     """MNIST from its IDX files (MNIST-1D's command-line run: ``test_the_mnist1d_paper_recipe_at_a_small_size``)."""
     args = ["train", "--dataset", "mnist", "--data-dir", str(mnist_files), "--batch-size", "8", "--epochs", "1",
-            "--out", str(tmp_path / "b"), "--no-progress"]
+            "--out", str(tmp_path / "b"), "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     assert json.loads((tmp_path / "b" / "run.json").read_text())["test_report"]["macro"]["support"] == 8
 
 
 def test_the_cnn_trains_on_mnist_from_disk(mnist_files, tmp_path, capsys):
     args = ["train", "--model", "cnn", "--dataset", "mnist", "--data-dir", str(mnist_files), "--batch-size", "8",
-            "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress"]
+            "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress", "--no-plots"]
     assert cli.main(args) == 0
     assert "CNN 28x28x1 conv32k3-pool-conv64k3-pool (784 inputs)" in capsys.readouterr().out
     assert json.loads((tmp_path / "run" / "run.json").read_text())["test_report"]["macro"]["support"] == 8
@@ -283,7 +284,8 @@ def test_the_cnn_trains_on_mnist_from_disk(mnist_files, tmp_path, capsys):
 
 def test_mixed_precision_from_the_command_line_reaches_96_percent_on_digits(tmp_path):
     """bfloat16 forward and backward, float32 weights, Adam and loss: 0.9749 measured (float32: 0.9777)."""
-    assert cli.main(["train", "--compute-dtype", "bfloat16", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert cli.main(["train", "--compute-dtype", "bfloat16", "--out", str(tmp_path),
+                     "--no-progress", "--no-plots"]) == 0
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["config"]["compute_dtype"] == "bfloat16" and run["test"]["accuracy"] >= 0.96
     with np.load(tmp_path / "params.npz") as f:
@@ -315,7 +317,7 @@ def test_manual_gradients_with_batchnorm_and_dropout(flags, tmp_path):
     for gradients in ("auto", "manual"):
         out = tmp_path / gradients
         args = ["train", *flags, "--optimizer", "sgd", "--lr", "0.05", "--epochs", "1", "--dtype", "float64",
-                "--gradients", gradients, "--out", str(out), "--no-progress"]
+                "--gradients", gradients, "--out", str(out), "--no-progress", "--no-plots"]
         assert cli.main(args) == 0
         with np.load(out / "params.npz") as f:
             runs[gradients] = {k: f[k] for k in f.files}
@@ -345,11 +347,11 @@ def test_augmentation_from_the_command_line(tmp_path, capsys):
 def test_resume_takes_the_stored_configuration_and_ends_like_an_uninterrupted_run(tmp_path, capsys):
     """The issue's case: a batch-norm, dropout run resumed with no flags but --resume; then once more
     with its flags repeated (they equal the stored ones). Two resumes end where one run of 4 epochs ends."""
-    flags = ["--batchnorm", "before", "--dropout", "0.2", "--no-progress"]
+    flags = ["--batchnorm", "before", "--dropout", "0.2", "--no-progress", "--no-plots"]
     assert cli.main(["train", "--epochs", "4", "--out", str(tmp_path / "whole"), *flags]) == 0
     assert cli.main(["train", "--epochs", "2", "--out", str(tmp_path / "cut"), *flags]) == 0
     capsys.readouterr()
-    assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--epochs", "3", "--no-progress"]) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--epochs", "3", "--no-progress", "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert f"resuming {tmp_path / 'cut' / 'last.npz'} at epoch 2 (the run has 3 epochs)" in out
     assert "(1 epochs in" in out  # the timing counts the epochs this call trained
@@ -387,7 +389,7 @@ def test_residual_and_maxout_models_with_manual_gradients_equal_autodiff(flags, 
     for gradients in ("auto", "manual"):
         out = tmp_path / gradients
         args = ["train", *flags, "--epochs", "1", "--dtype", "float64", "--gradients", gradients, "--out", str(out),
-                "--no-progress"]
+                "--no-progress", "--no-plots"]
         assert cli.main(args) == 0
         with np.load(out / "params.npz") as f:
             runs[gradients] = {k: f[k] for k in f.files}
@@ -597,8 +599,8 @@ def test_the_cnn_page_other_seeds(seed, published, tmp_path):
 def test_the_cnn_with_hand_derived_gradients_equals_autodiff(tmp_path):
     runs = {}
     for gradients in ("auto", "manual"):
-        args = ["train", "--model", "cnn", "--hidden", "16", "--optimizer", "sgd", "--epochs", "1", "--dtype",
-                "float64", "--gradients", gradients, "--out", str(tmp_path / gradients), "--no-progress"]
+        args = ["train", "--model", "cnn", "--hidden", "16", "--optimizer", "sgd", "--steps", "4", "--dtype",
+                "float64", "--gradients", gradients, "--out", str(tmp_path / gradients), "--no-progress", "--no-plots"]
         assert cli.main(args) == 0
         with np.load(tmp_path / gradients / "params.npz") as f:
             runs[gradients] = {k: f[k] for k in f.files}

@@ -8,12 +8,13 @@ from fnn.data import augment
 from fnn.models import mlp
 from fnn.fit import fit
 from fnn.objective import Objective
+from fnn.util import random_draws
 
 IMAGE = (3, 4)
 
 
 def images(key, n=6):
-    return jax.random.normal(key, (n, 12))
+    return random_draws.normal(key, (n, 12))
 
 
 def test_noise_has_the_stated_spread_and_depends_on_the_key(key):

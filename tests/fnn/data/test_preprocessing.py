@@ -5,17 +5,18 @@ import pytest
 
 from fnn.data import preprocessing as pp
 from fnn.data.prepare import prepare
+from fnn.util import random_draws
 
 
 def test_standardize_gives_zero_mean_unit_std_on_the_fitted_split(key):
-    X = 3 + 2 * jax.random.normal(key, (200, 5))
+    X = 3 + 2 * random_draws.normal(key, (200, 5))
     Z = jax.jit(pp.transform)(pp.fit_standardize(X), X)
     np.testing.assert_allclose(np.mean(Z, axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(np.std(Z, axis=0), 1, rtol=1e-12)
 
 
 def test_min_max_maps_the_fitted_split_onto_the_unit_interval(key):
-    X = jax.random.normal(key, (100, 3))
+    X = random_draws.normal(key, (100, 3))
     Z = pp.transform(pp.fit_min_max(X), X)
     np.testing.assert_allclose(np.min(Z, axis=0), 0, atol=1e-15)
     np.testing.assert_allclose(np.max(Z, axis=0), 1, rtol=1e-14)

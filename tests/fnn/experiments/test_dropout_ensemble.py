@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fnn.experiments import dropout_ensemble
+from fnn.util import random_draws
 
 
 def test_averaging_more_dropout_passes_lowers_the_log_loss(tmp_path):
@@ -29,7 +30,7 @@ def test_one_pass_of_monte_carlo_is_one_training_mode_pass(key):
 
     model = mlp.mlp((5,), 3, dropout=0.5)
     params = model.init(key, (4,), dtype=jnp.float64)[1]
-    X, y = jax.random.normal(key, (6, 4), jnp.float64), jnp.array([0, 1, 2, 0, 1, 2])
+    X, y = random_draws.normal(key, (6, 4), jnp.float64), jnp.array([0, 1, 2, 0, 1, 2])
     scores = dropout_ensemble.monte_carlo_scores(model, params, X, y, passes=(1,), repeats=1, key=key)
     keys = jax.random.split(jax.random.split(jax.random.fold_in(key, 1), 1)[0], 1)
     P = jax.nn.softmax(model.apply(params, (), X, train=True, key=keys[0])[0])

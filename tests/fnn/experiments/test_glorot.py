@@ -5,6 +5,7 @@ import pytest
 
 from fnn.experiments import glorot
 from fnn.models import mlp
+from fnn.util import random_draws
 
 
 def test_standard_init_shrinks_activations_and_gradients_by_depth_more_than_normalised(tmp_path):
@@ -24,7 +25,7 @@ def test_standard_init_shrinks_activations_and_gradients_by_depth_more_than_norm
 def test_the_layer_jacobian_is_diag_of_tanh_derivative_times_W_transposed(key):
     model = mlp.mlp((4, 3), 2, activation="tanh", initializer="glorot_uniform")
     params = model.init(key, (5,), dtype=jnp.float64)[1]
-    X = jax.random.normal(jax.random.fold_in(key, 1), (6, 5), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (6, 5), jnp.float64)
     A1 = jnp.tanh(X @ params[0].W + params[0].b)
     A2 = jnp.tanh(A1 @ params[2].W + params[2].b)
     expected = [np.mean([np.linalg.svd(((1 - a**2)[:, None] * W.T), compute_uv=False).mean() for a in A])
@@ -35,7 +36,7 @@ def test_the_layer_jacobian_is_diag_of_tanh_derivative_times_W_transposed(key):
 def test_the_back_propagated_gradients_are_those_of_the_summed_loss(key):
     model = mlp.mlp((4, 3), 2, activation="tanh")
     params = model.init(key, (5,), dtype=jnp.float64)[1]
-    X = jax.random.normal(jax.random.fold_in(key, 1), (6, 5), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (6, 5), jnp.float64)
     y = jnp.array([0, 1, 1, 0, 1, 0])
     stats = glorot.layer_statistics(model, params, X, y)
     logits = model.apply(params, (), X, train=False)[0]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fnn.experiments import he
+from fnn.util import random_draws
 
 
 def test_xavier_style_halves_the_variance_per_layer_and_he_keeps_it(tmp_path):
@@ -18,7 +19,7 @@ def test_xavier_style_halves_the_variance_per_layer_and_he_keeps_it(tmp_path):
 
 def test_the_variance_is_that_of_the_pre_activations(key):
     config = he.Config(depth=3, width=5, repeats=1)
-    X = jax.random.normal(key, (7, 4), jnp.float32)
+    X = random_draws.normal(key, (7, 4), jnp.float32)
     model = he.model_for(config, "he")
     params = model.init(jax.random.split(jax.random.key(config.seed), 1)[0], (4,), dtype=jnp.float32)[1]
     Z1 = X @ params[0].W + params[0].b

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from fnn.layers import batchnorm as bn
+from fnn.util import random_draws
 
 
 @pytest.fixture
 def batches(key):
-    return [3 + 2 * jax.random.normal(jax.random.fold_in(key, i), (8, 5)) for i in range(6)]
+    return [3 + 2 * random_draws.normal(jax.random.fold_in(key, i), (8, 5)) for i in range(6)]
 
 
 def test_training_mode_normalises_with_the_batch_and_learns_gamma_beta(batches):

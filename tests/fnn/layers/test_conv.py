@@ -9,6 +9,7 @@ import pytest
 from fnn.layers import Conv, ConvTranspose, Sequential
 from fnn.layers import conv as fc
 from fnn.layers.conv import DIMENSIONS, ConvParams
+from fnn.util import random_draws
 
 GEOMETRIES = [  # (sample shape, settings)
     ((9, 8, 3), dict(kernel=(3, 2))),
@@ -37,7 +38,7 @@ def test_conv_equals_the_sliding_window_sum_and_the_output_size_formula(shape, s
     layer = Conv(4, **settings)
     out_shape, params, _ = layer.init(key, shape, dtype=jnp.float64)
     params = params._replace(b=jnp.arange(4.0))
-    X = jax.random.normal(key, (2, *shape), jnp.float64)
+    X = random_draws.normal(key, (2, *shape), jnp.float64)
     kernel, stride, dilation, pads = layer.geometry(shape)
     Y = layer.apply(params, (), X, train=False)[0]
     np.testing.assert_allclose(Y, sliding_window(X, params.W, params.b, stride, dilation, pads), rtol=1e-12, atol=1e-12)
@@ -54,7 +55,7 @@ def test_the_written_out_gradient_equals_autodiff_of_lax_conv(shape, settings, k
     inside a scan); it must equal jax.vjp of plain lax.conv_general_dilated, a random dY."""
     layer = Conv(4, **settings)
     _, params, _ = layer.init(key, shape, dtype=jnp.float64)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (3, *shape), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (3, *shape), jnp.float64)
     kernel, stride, dilation, pads = layer.geometry(shape)
 
     def plain(X, W):
@@ -63,7 +64,7 @@ def test_the_written_out_gradient_equals_autodiff_of_lax_conv(shape, settings, k
 
     ours = lambda X, W: layer.apply(ConvParams(W, params.b), (), X, train=True)[0]  # noqa: E731
     Y, ours_vjp = jax.vjp(ours, X, params.W)
-    dY = jax.random.normal(jax.random.fold_in(key, 2), Y.shape, jnp.float64)
+    dY = random_draws.normal(jax.random.fold_in(key, 2), Y.shape, jnp.float64)
     for a, b in zip(jax.jit(ours_vjp)(dY), jax.vjp(plain, X, params.W)[1](dY)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
@@ -77,8 +78,8 @@ def test_transposed_conv_is_the_adjoint_of_the_conv_input_map(shape, settings, k
     conv = Conv(4, **settings)
     transposed = ConvTranspose(shape[-1], **(settings | {"padding": conv.geometry(shape)[3]}))
     out_shape, params, _ = conv.init(k_w, shape, dtype=jnp.float64)
-    X = jax.random.normal(k_x, (2, *shape), jnp.float64)
-    Z = jax.random.normal(k_z, (2, *out_shape), jnp.float64)
+    X = random_draws.normal(k_x, (2, *shape), jnp.float64)
+    Z = random_draws.normal(k_z, (2, *out_shape), jnp.float64)
     t_shape, t_params, _ = transposed.init(k_w, out_shape, dtype=jnp.float64)
     t_params = t_params._replace(W=jnp.swapaxes(params.W, -1, -2))
     back = transposed.apply(t_params, (), Z, train=False)[0]

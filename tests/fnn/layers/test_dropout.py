@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fnn.layers import dropout
+from fnn.util import random_draws
 
 N = 400_000  # the mean of N kept-or-zeroed units is within ~0.2% (4 sigma) of its expectation
 
@@ -36,7 +37,7 @@ def test_the_mask_depends_only_on_the_key(key):
 
 
 def test_monte_carlo_prediction_averages_softmax_over_masks(key):
-    X = jax.random.normal(key, (3, 4))
+    X = random_draws.normal(key, (3, 4))
 
     def logits_fn(X, k):
         return dropout.apply(X, rate=0.5, train=True, key=k)
@@ -64,7 +65,7 @@ def test_bad_input(key):
 
 @pytest.mark.parametrize("form", dropout.FORMS)
 def test_a_traced_rate_gives_the_output_of_the_same_python_rate(form, key):
-    X = jax.random.normal(key, (64, 16), jnp.float32)
+    X = random_draws.normal(key, (64, 16), jnp.float32)
     k = jax.random.fold_in(key, 1)
     traced = jax.jit(lambda rate, train: dropout.apply(X, rate=rate, train=train, key=k, form=form), static_argnums=1)
     for rate in (0.0, 0.3, 0.75):

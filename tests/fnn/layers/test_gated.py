@@ -5,6 +5,7 @@ import pytest
 
 from fnn.layers import GRU, LSTM
 from fnn.layers import gated
+from fnn.util import random_draws
 
 
 def sigmoid(a):
@@ -43,11 +44,11 @@ def lstm_loop(params, X):
 def perturbed(params, key):
     leaves, tree = jax.tree.flatten(params)
     keys = jax.random.split(key, len(leaves))
-    return jax.tree.unflatten(tree, [p + 0.3 * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)])
+    return jax.tree.unflatten(tree, [p + 0.3 * random_draws.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)])
 
 
 def test_the_gru_and_lstm_follow_their_equations_step_by_step(key):
-    X = jax.random.normal(jax.random.fold_in(key, 1), (3, 6, 2), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (3, 6, 2), jnp.float64)
     gru = perturbed(gated.gru_init(key, 2, 4, dtype=jnp.float64), key)
     np.testing.assert_allclose(jax.jit(gated.gru_states)(gru, X)[0], gru_loop(gru, X), rtol=1e-12, atol=1e-14)
     lstm = perturbed(gated.lstm_init(key, 2, 4, dtype=jnp.float64), key)
@@ -66,7 +67,7 @@ def test_initial_weights_orthogonal_per_gate_and_the_forget_bias_is_one(key):
 @pytest.mark.parametrize("states", [gated.gru_states, gated.lstm_states])
 def test_a_padded_step_keeps_the_state(states, key):
     params = (gated.gru_init if states is gated.gru_states else gated.lstm_init)(key, 2, 3, dtype=jnp.float64)
-    X = jax.random.normal(key, (2, 5, 2), jnp.float64)
+    X = random_draws.normal(key, (2, 5, 2), jnp.float64)
     mask = jnp.asarray(np.arange(5)[None] < np.array([5, 2])[:, None])
     _, last = states(params, X, mask=mask)
     _, short_last = states(params, X[1:, :2])
@@ -76,7 +77,7 @@ def test_a_padded_step_keeps_the_state(states, key):
 
 @pytest.mark.parametrize("spec", [GRU, LSTM])
 def test_the_specs_return_every_state_or_the_last(spec, key):
-    X = jax.random.normal(key, (4, 7, 2), jnp.float32)
+    X = random_draws.normal(key, (4, 7, 2), jnp.float32)
     for sequences, shape in ((True, (7, 5)), (False, (5,))):
         layer = spec(5, sequences=sequences)
         out_shape, params, state = layer.init(key, (7, 2), dtype=jnp.float32)

@@ -8,6 +8,7 @@ import pytest
 
 from fnn.layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Sequential
 from fnn.layers import pool
+from fnn.util import random_draws
 
 GEOMETRIES = [  # (window, stride, padding, sample shape)
     (2, None, "valid", (6, 6, 3)),
@@ -50,7 +51,7 @@ def test_output_size_is_the_formula(window, stride, padding, in_shape, key):
 
 @pytest.mark.parametrize("window, stride, padding, in_shape", GEOMETRIES)
 def test_values_equal_a_sliding_window_loop(window, stride, padding, in_shape, key):
-    X = jax.random.normal(key, (3, *in_shape), jnp.float64)
+    X = random_draws.normal(key, (3, *in_shape), jnp.float64)
     for layer, reduce, fill in ((MaxPool(window, stride, padding), np.max, -np.inf),
                                 (AvgPool(window, stride, padding), np.mean, 0.0)):
         k, s, _, pads = layer.geometry(in_shape)
@@ -79,7 +80,7 @@ def test_the_first_maximum_of_a_window_wins_and_takes_the_whole_gradient():
 
 def test_global_average_pooling_is_the_mean_over_positions(key):
     for shape in ((5, 4, 3), (7, 2)):
-        X = jax.random.normal(key, (2, *shape), jnp.float64)
+        X = random_draws.normal(key, (2, *shape), jnp.float64)
         layer = GlobalAvgPool()
         assert layer.init(key, shape, dtype=jnp.float64)[0] == (shape[-1],)
         Y, _ = jax.jit(lambda X: layer.apply((), (), X, train=False))(X)

@@ -6,6 +6,7 @@ import pytest
 from fnn.layers import Activation, Conv, ConvTranspose, Dense, Flatten, Sequential, Unpooled
 from fnn.models import cnn
 from fnn.layers.receptive import receptive_fields
+from fnn.util import random_draws
 
 MODELS = [
     (Sequential(Conv(3, 3, padding="same"), Activation("tanh"), Conv(3, 3, stride=2, padding=1), Activation("tanh"),
@@ -18,7 +19,7 @@ MODELS = [
 def measured(model, in_shape, position, key):
     """The inputs with a non-zero dY/dX for output unit ``position`` (channel 0): their extent and centre."""
     _, params, _ = model.init(key, in_shape, dtype=jnp.float64)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (1, *in_shape), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (1, *in_shape), jnp.float64)
     unit = lambda x: model.apply(params, (), x, train=False)[0][(0, *position, 0)]  # noqa: E731
     reached = np.argwhere(np.abs(np.asarray(jax.jit(jax.grad(unit))(X))[0]).sum(axis=-1) > 0)
     low, high = reached.min(axis=0), reached.max(axis=0)

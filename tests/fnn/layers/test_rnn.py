@@ -5,6 +5,7 @@ import pytest
 
 from fnn.layers import Bidirectional, Dense, SimpleRNN
 from fnn.layers import rnn
+from fnn.util import random_draws
 
 
 def rnn_params(key, d_in=3, units=4):
@@ -28,7 +29,7 @@ def loop_states(params, X, mask=None):
 
 def test_the_states_follow_the_recursion_step_by_step(key):
     params = rnn_params(key)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (3, 6, 3), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (3, 6, 3), jnp.float64)
     S, last = jax.jit(rnn.states)(params, X)
     np.testing.assert_allclose(S, loop_states(params, X), rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(last, S[:, -1])
@@ -36,7 +37,7 @@ def test_the_states_follow_the_recursion_step_by_step(key):
 
 def test_a_padded_step_keeps_the_state_so_padding_changes_nothing(key):
     params = rnn_params(key)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (2, 5, 3), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (2, 5, 3), jnp.float64)
     lengths = np.array([5, 3])
     mask = jnp.asarray(np.arange(5)[None] < lengths[:, None])
     S, last = rnn.states(params, X, mask=mask)
@@ -48,7 +49,7 @@ def test_a_padded_step_keeps_the_state_so_padding_changes_nothing(key):
 
 def test_truncation_keeps_the_forward_and_cuts_the_gradient_at_chunk_starts(key):
     params = rnn_params(key)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (2, 6, 3), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (2, 6, 3), jnp.float64)
     full = rnn.states(params, X)[0]
     np.testing.assert_array_equal(rnn.states(params, X, truncate=2)[0], full)
     grad = lambda truncate: jax.grad(lambda x: rnn.states(params, x, truncate=truncate)[0][:, 3].sum())(X)  # noqa: E731
@@ -58,7 +59,7 @@ def test_truncation_keeps_the_forward_and_cuts_the_gradient_at_chunk_starts(key)
 
 
 def test_the_spec_returns_every_state_or_the_last(key):
-    X = jax.random.normal(key, (4, 7, 2), jnp.float32)
+    X = random_draws.normal(key, (4, 7, 2), jnp.float32)
     for sequences, shape in ((True, (7, 5)), (False, (5,))):
         layer = SimpleRNN(5, sequences=sequences)
         out_shape, params, state = layer.init(key, (7, 2), dtype=jnp.float32)
@@ -84,7 +85,7 @@ def test_bad_input_is_named(call, message, key):
 
 
 def test_bidirectional_runs_a_second_copy_on_the_reversed_sequence(key):
-    X = jax.random.normal(key, (2, 5, 3), jnp.float64)
+    X = random_draws.normal(key, (2, 5, 3), jnp.float64)
     for sequences in (True, False):
         layer = Bidirectional(SimpleRNN(4, sequences=sequences))
         out_shape, (forward, backward), _ = layer.init(key, (5, 3), dtype=jnp.float64)

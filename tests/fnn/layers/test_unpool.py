@@ -7,6 +7,7 @@ import pytest
 
 from fnn.layers import Activation, Dense, Dropout, MaxPool, NearestUnpool, Sequential, Unpooled
 from fnn.layers import base
+from fnn.util import random_draws
 
 
 def loop_unpool(X, Z, window, stride):
@@ -24,7 +25,7 @@ def loop_unpool(X, Z, window, stride):
 
 @pytest.mark.parametrize("factor, in_shape", [(3, (4, 2)), ((2, 3), (3, 2, 3)), (2, (2, 2, 1))])
 def test_nearest_unpooling_repeats_each_value(factor, in_shape, key):
-    X = jax.random.normal(key, (2, *in_shape), jnp.float64)
+    X = random_draws.normal(key, (2, *in_shape), jnp.float64)
     layer = NearestUnpool(factor)
     out_shape = layer.init(key, in_shape, dtype=jnp.float64)[0]
     Y, _ = jax.jit(lambda X: layer.apply((), (), X, train=False))(X)
@@ -40,7 +41,7 @@ def test_nearest_unpooling_repeats_each_value(factor, in_shape, key):
 def test_values_go_back_where_max_pooling_found_them(window, stride, in_shape, key):
     layer = Unpooled(Sequential(Dense(in_shape[-1]), Activation("tanh")), window, stride)
     out_shape, params, state = layer.init(key, in_shape, dtype=jnp.float64)
-    X = jax.random.normal(jax.random.fold_in(key, 1), (2, *in_shape), jnp.float64)
+    X = random_draws.normal(jax.random.fold_in(key, 1), (2, *in_shape), jnp.float64)
     Y, _ = jax.jit(lambda p, X: layer.apply(p, state, X, train=False))(params, X)
     P, _ = MaxPool(window, stride).apply((), (), X, train=False)
     Z, _ = layer.body.apply(params, state, P, train=False)

@@ -12,6 +12,7 @@ from fnn.layers import ConvTranspose, Unpooled
 from fnn.models import autoencoder
 from fnn.run import assembly
 from fnn.run.configuration import RunConfig
+from fnn.util import random_draws
 
 
 def layer_types(model):
@@ -30,7 +31,7 @@ def test_the_reconstruction_has_the_input_shape_and_lies_in_0_1(decoder, image_s
     model = autoencoder.conv_autoencoder(image_shape, channels=(4, 3), decoder=decoder)
     width = int(np.prod(image_shape))
     out_shape, params, state = model.init(jax.random.key(0), (width,), dtype=jnp.float32)
-    X = jax.random.uniform(jax.random.key(1), (5, width), jnp.float32)
+    X = random_draws.uniform(jax.random.key(1), (5, width), jnp.float32)
     Y, _ = jax.jit(lambda params, X: model.apply(params, state, X, train=True))(params, X)
     assert out_shape == (width,) and Y.shape == (5, width)
     assert bool(jnp.all((Y > 0) & (Y < 1)))
@@ -43,7 +44,7 @@ def test_the_unpooling_decoder_puts_each_value_back_where_its_window_found_the_m
     model = autoencoder.conv_autoencoder((4, 4, 1), channels=(1,), decoder="unpool", activation="tanh")
     _, params, state = model.init(jax.random.key(0), (16,), dtype=jnp.float32)
     level = model.layers[3]
-    X = jax.random.normal(jax.random.key(2), (1, 4, 4, 1), jnp.float32)
+    X = random_draws.normal(jax.random.key(2), (1, 4, 4, 1), jnp.float32)
     Y = np.asarray(level.apply(params[3], state[3], X, train=False)[0][0, ..., 0])
     windows = np.asarray(X[0, ..., 0]).reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)  # [i, j, y, x]
     pooled = windows.max(axis=(2, 3))[None, ..., None]

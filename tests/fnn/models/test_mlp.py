@@ -7,12 +7,13 @@ from fnn import activations
 from fnn.layers import Activation, BatchNorm, Dense, Dropout, Maxout, Residual, Sequential
 from fnn.layers import dense
 from fnn.models import mlp
+from fnn.util import random_draws
 
 
 def test_forward_is_the_lecture_recursion(key):
     model = mlp.mlp((6, 5), 3, activation="tanh")
     _, params, state = model.init(key, (4,), dtype=jnp.float64)
-    X = jax.random.normal(key, (7, 4))
+    X = random_draws.normal(key, (7, 4))
     A = X
     for layer in params[0:4:2]:
         A = np.tanh(A @ layer.W + layer.b)
@@ -32,7 +33,7 @@ def test_residual_mlp_is_the_mnist1d_papers(key):
     model = mlp.mlp((6, 6), 3, residual=True)
     assert model.layers == (Dense(6), Activation("relu"), Residual(Sequential(Dense(6), Activation("relu"))), Dense(3))
     _, params, _ = model.init(key, (4,), dtype=jnp.float64)
-    X = jax.random.normal(key, (5, 4))
+    X = random_draws.normal(key, (5, 4))
     h = activations.relu(dense.apply(params[0], X))
     h = h + activations.relu(dense.apply(params[2][0], h))
     np.testing.assert_allclose(model.apply(params, (), X, train=False)[0], dense.apply(params[3], h), rtol=1e-14)
@@ -66,7 +67,7 @@ def test_pytorch_initialisation_draws_w_and_b_from_the_fan_in_interval(key):
 def test_batchnorm_model_threads_its_state(key):
     model = mlp.mlp((6, 5), 3, batchnorm="before")
     _, params, state = model.init(key, (4,), dtype=jnp.float64)
-    X = jax.random.normal(key, (8, 4))
+    X = random_draws.normal(key, (8, 4))
     out, new_state = jax.jit(model.apply, static_argnames="train")(params, state, X, train=True)
     assert out.shape == (8, 3) and not np.allclose(new_state[1].mean, state[1].mean)
     with pytest.raises(ValueError, match=r"BatchNorm.apply: expected its state \(running mean and variance\), got \(\)"):
@@ -76,7 +77,7 @@ def test_batchnorm_model_threads_its_state(key):
 def test_dropout_draws_masks_per_key_and_is_off_in_evaluation(key):
     model = mlp.mlp((6,), 3, dropout=0.5)
     _, params, _ = model.init(key, (4,), dtype=jnp.float64)
-    X = jax.random.normal(key, (8, 4))
+    X = random_draws.normal(key, (8, 4))
     without_dropout = dense.apply(params[3], activations.relu(dense.apply(params[0], X)))
     np.testing.assert_allclose(model.apply(params, (), X, train=False)[0], without_dropout, rtol=1e-14)
     a = model.apply(params, (), X, train=True, key=key)[0]

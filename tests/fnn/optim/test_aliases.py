@@ -5,6 +5,7 @@ import optax
 import pytest
 
 from fnn import optim
+from fnn.util import random_draws
 from reference import optim as ro
 
 STEPS = 100
@@ -44,9 +45,9 @@ CASES = {
 @pytest.fixture(scope="module")
 def problem():
     key = jax.random.key(42)
-    params = {n: jax.random.normal(jax.random.fold_in(key, i), s, jnp.float64) for i, (n, s) in enumerate(SHAPES.items())}
+    params = {n: random_draws.normal(jax.random.fold_in(key, i), s, jnp.float64) for i, (n, s) in enumerate(SHAPES.items())}
     # Gradients with a drift and noise: signs flip often enough to exercise Rprop's rules.
-    grads = [{n: 0.3 + jax.random.normal(jax.random.fold_in(key, 100 * t + i), s, jnp.float64)
+    grads = [{n: 0.3 + random_draws.normal(jax.random.fold_in(key, 100 * t + i), s, jnp.float64)
               for i, (n, s) in enumerate(SHAPES.items())} for t in range(STEPS)]
     return params, grads
 
@@ -107,7 +108,7 @@ def test_momentum_forms_agree_for_a_constant_rate_and_differ_under_a_schedule(pr
 
 
 def quadratic(key):
-    A = jax.random.normal(key, (4, 4), jnp.float64)
+    A = random_draws.normal(key, (4, 4), jnp.float64)
     A = A @ A.T + 0.5 * jnp.eye(4)
     return lambda x: A @ x - 1.0  # gradient of 1/2 x^T A x - sum x
 

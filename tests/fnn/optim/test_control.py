@@ -11,6 +11,7 @@ from fnn.fit import Controls, fit
 from fnn.objective import Objective
 from tests.conftest import TRACES, CountingObjective
 from fnn.optim import control
+from fnn.util import random_draws
 
 
 def run_early_stopping(config, losses):
@@ -64,7 +65,7 @@ def test_plateau_significant_improvements_reset_the_count():
 
 @pytest.fixture
 def iterates(key):
-    return [{"W": jax.random.normal(jax.random.fold_in(key, i), (3, 2)), "b": jnp.full((2,), float(i))} for i in range(7)]
+    return [{"W": random_draws.normal(jax.random.fold_in(key, i), (3, 2)), "b": jnp.full((2,), float(i))} for i in range(7)]
 
 
 def test_polyak_average_equals_the_mean_of_the_iterates(iterates):
@@ -100,7 +101,7 @@ def test_snapshots_keep_the_last_m_cycle_ends_and_average_softmax(key):
     for epoch in range(1, 8):
         kept = config.update(kept, epoch, epoch)
     assert kept == (4, 6)
-    X = jax.random.normal(key, (5, 3))
+    X = random_draws.normal(key, (5, 3))
     thetas = (jnp.eye(3), 2 * jnp.eye(3))
     probabilities = control.ensemble_probabilities(lambda theta, X: X @ theta, thetas, X)
     expected = (activations.softmax(X) + activations.softmax(2 * X)) / 2
@@ -116,7 +117,7 @@ def init_params(key):
 
 @pytest.fixture
 def data(key):
-    X = jax.random.normal(key, (60, 4))
+    X = random_draws.normal(key, (60, 4))
     return X, jnp.argmax(X[:, :3], axis=1).astype(jnp.int32)
 
 

@@ -7,6 +7,7 @@ from fnn.layers import Dense, Sequential
 from fnn.layers import conv as fc
 from fnn.models import cnn
 from fnn.plots import filters
+from fnn.util import random_draws
 
 
 @pytest.mark.parametrize("image_shape, preset", [((8, 8, 1), "image"), ((40, 1), "mnist1d")])
@@ -14,7 +15,7 @@ def test_the_first_feature_maps_are_the_first_convolution_after_its_activation(i
     model = cnn.cnn(image_shape, 10, **cnn.PRESETS[preset])
     flat = int(np.prod(image_shape))
     params = model.init(key, (flat,), dtype=jnp.float64)[1]
-    x = jax.random.normal(key, (flat,), jnp.float64)
+    x = random_draws.normal(key, (flat,), jnp.float64)
     W, b = params[1].W, params[1].b
     _, stride, dilation, pads = model.layers[1].geometry(image_shape)
     expected = jax.nn.relu(fc.conv(x.reshape(1, *image_shape), W, b, stride=stride, padding=pads, dilation=dilation))[0]

@@ -45,3 +45,10 @@ def test_under_a_trace_and_for_other_keys_they_draw_directly():
                                   jax.random.uniform(rbg, (6,), jnp.float32))
     raw = jax.random.PRNGKey(5)
     np.testing.assert_array_equal(random_draws.normal(raw, (2, 7), jnp.float32), jax.random.normal(raw, (2, 7), jnp.float32))
+
+
+def test_the_defaults_are_jax_randoms():
+    """The default float dtype and U[0, 1), as in ``jax.random``: the tests draw their data through them."""
+    key = jax.random.key(8)
+    np.testing.assert_array_equal(random_draws.normal(key, (3, 2)), jax.random.normal(key, (3, 2)))
+    np.testing.assert_array_equal(random_draws.uniform(key, (5,)), jax.random.uniform(key, (5,)))

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fnn.layers import batchnorm as fb
+from fnn.util import random_draws
 from reference.gradcheck import SMOOTH_TOLERANCE
 from reference.layers import batchnorm as rb
 from reference.vjp import custom_vjp
@@ -15,9 +16,9 @@ SHAPES = [(2, 1), (5, 3), (16, 7)]
 
 def case(shape, seed):
     k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
-    params = fb.BatchNormParams(1 + 0.3 * jax.random.normal(k1, shape[1:], jnp.float64),
-                                jax.random.normal(k2, shape[1:], jnp.float64))
-    return params, 2 + 3 * jax.random.normal(k3, shape, jnp.float64)
+    params = fb.BatchNormParams(1 + 0.3 * random_draws.normal(k1, shape[1:], jnp.float64),
+                                random_draws.normal(k2, shape[1:], jnp.float64))
+    return params, 2 + 3 * random_draws.normal(k3, shape, jnp.float64)
 
 
 def fnn_forward(params, x):

@@ -5,6 +5,7 @@ import pytest
 
 from fnn.layers import GRU, LSTM
 from fnn.layers import gated
+from fnn.util import random_draws
 from reference.layers import gated as rg
 from tests.reference import harness
 
@@ -15,9 +16,9 @@ def problem(kind, key, scale=0.3):
     k_p, k_q, k_x = jax.random.split(key, 3)
     params = INIT[kind](k_p, 2, 3, dtype=jnp.float64)
     leaves, tree = jax.tree.flatten(params)
-    params = jax.tree.unflatten(tree, [p + scale * jax.random.normal(k, p.shape, p.dtype)
+    params = jax.tree.unflatten(tree, [p + scale * random_draws.normal(k, p.shape, p.dtype)
                                        for p, k in zip(leaves, jax.random.split(k_q, len(leaves)))])
-    return params, 1.5 * jax.random.normal(k_x, (3, 6, 2), jnp.float64)
+    return params, 1.5 * random_draws.normal(k_x, (3, 6, 2), jnp.float64)
 
 
 def outputs(kind, mask=None):

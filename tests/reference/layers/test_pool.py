@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fnn.layers import Activation, Dense, MaxPool, Sequential, Unpooled
+from fnn.util import random_draws
 from reference import backprop
 from reference.layers import pool as rpool
 from tests.reference import harness
@@ -21,7 +22,7 @@ TIED = [  # (layer, sample shape)
 
 def tied_inputs(key, in_shape):
     """relu of rounded normals: many exact zeros and repeated integers inside the windows."""
-    return jax.nn.relu(jnp.round(2 * jax.random.normal(key, (4, *in_shape), jnp.float64)))
+    return jax.nn.relu(jnp.round(2 * random_draws.normal(key, (4, *in_shape), jnp.float64)))
 
 
 @pytest.mark.parametrize("layer, in_shape", TIED, ids=str)

@@ -5,6 +5,7 @@ import pytest
 
 from fnn.layers import SimpleRNN
 from fnn.layers import rnn
+from fnn.util import random_draws
 from reference.layers import rnn as rr
 from tests.reference import harness
 
@@ -13,7 +14,7 @@ def problem(key, N=3, T=6, D=2, H=4):
     k_p, k_x = jax.random.split(key)
     params = rnn.init(k_p, D, H, dtype=jnp.float64)
     params = params._replace(b=jnp.linspace(-0.3, 0.4, H), W=1.3 * params.W)
-    return params, 1.5 * jax.random.normal(k_x, (N, T, D), jnp.float64)
+    return params, 1.5 * random_draws.normal(k_x, (N, T, D), jnp.float64)
 
 
 @pytest.mark.parametrize("truncate", [None, 1, 2, 4])
