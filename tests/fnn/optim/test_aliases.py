@@ -45,7 +45,8 @@ CASES = {
 @pytest.fixture(scope="module")
 def problem():
     key = jax.random.key(42)
-    params = {n: random_draws.normal(jax.random.fold_in(key, i), s, jnp.float64) for i, (n, s) in enumerate(SHAPES.items())}
+    params = {n: random_draws.normal(jax.random.fold_in(key, i), s, jnp.float64)
+              for i, (n, s) in enumerate(SHAPES.items())}
     # Gradients with a drift and noise: signs flip often enough to exercise Rprop's rules.
     grads = [{n: 0.3 + random_draws.normal(jax.random.fold_in(key, 100 * t + i), s, jnp.float64)
               for i, (n, s) in enumerate(SHAPES.items())} for t in range(STEPS)]

@@ -65,7 +65,8 @@ def test_plateau_significant_improvements_reset_the_count():
 
 @pytest.fixture
 def iterates(key):
-    return [{"W": random_draws.normal(jax.random.fold_in(key, i), (3, 2)), "b": jnp.full((2,), float(i))} for i in range(7)]
+    return [{"W": random_draws.normal(jax.random.fold_in(key, i), (3, 2)), "b": jnp.full((2,), float(i))}
+            for i in range(7)]
 
 
 def test_polyak_average_equals_the_mean_of_the_iterates(iterates):

@@ -16,7 +16,8 @@ SHAPES = [(1, 1, 1), (3, 4, 2), (8, 6, 5)]
 def layer(shape, seed):
     n, d_in, d_out = shape
     k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
-    params = fd.DenseParams(random_draws.normal(k1, (d_in, d_out), jnp.float64), random_draws.normal(k2, (d_out,), jnp.float64))
+    params = fd.DenseParams(random_draws.normal(k1, (d_in, d_out), jnp.float64),
+                            random_draws.normal(k2, (d_out,), jnp.float64))
     return params, random_draws.normal(k3, (n, d_in), jnp.float64)
 
 
