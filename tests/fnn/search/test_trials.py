@@ -49,9 +49,11 @@ def test_a_group_of_trials_too_large_for_the_memory_is_refused_before_training(t
 
 @pytest.fixture(scope="module")
 def tiny7(tiny):
-    """The tiny run with 7 hidden units and batch norm (a model state to carry): programs no other module compiles."""
+    """The tiny run with 7 hidden units and batch norm (a model state to carry): programs no other module compiles.
+    Batch norm after the activation: before it, the Dense bias gets a gradient of exactly 0 and holds
+    only rounding noise that Adam scales up to about 1e-11, whose digits follow the summation order."""
     base, data = tiny
-    return dataclasses.replace(base, hidden=(7,), batchnorm="before"), data
+    return dataclasses.replace(base, hidden=(7,), batchnorm="after"), data
 
 
 @pytest.fixture(scope="module")
