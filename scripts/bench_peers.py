@@ -107,13 +107,12 @@ def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: floa
     model = "-".join(map(str, sizes))
     print(f"{model} on {dataset} data, batch {batch_size}, {config.steps_per_epoch} Adam steps per epoch")
     rounds, tables = [], []
-    for number in range(1, config.rounds + 1):
-        load = os.getloadavg()[0]
-        rounds.append({"load": load} | timing.interleaved(candidates, number=config.epoch_calls,
-                                                          repeats=config.repeats))
+    measure = lambda: timing.interleaved(candidates, number=config.epoch_calls, repeats=config.repeats)  # noqa: E731
+    for number, round_ in enumerate(timing.in_rounds(config.rounds, measure), 1):
+        rounds.append(round_)
         if config.rounds > 1:
-            print(f"  round {number} of {config.rounds}, load {load:.2f}")
-        tables.append(timing.print_epochs({name: value for name, value in rounds[-1].items() if name != "load"},
+            print(f"  round {number} of {config.rounds}, load {round_['load']:.2f}")
+        tables.append(timing.print_epochs({name: value for name, value in round_.items() if name != "load"},
                                           baseline="fnn", flops=timing.training_flops(sizes, samples), peak=peak,
                                           no_flops=("Adam updates alone",)))
     seconds = rounds[0]

@@ -42,6 +42,13 @@ def interleaved(candidates: dict, *, number: int, repeats: int) -> dict[str, flo
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
+def in_rounds(rounds: int, measure):
+    """Yield ``measure()`` (a dict) ``rounds`` times, each with the load average at its start as ``"load"``."""
+    for _ in range(rounds):
+        load = os.getloadavg()[0]
+        yield {"load": load, **measure()}
+
+
 def training_flops(sizes, samples: int) -> int:
     """FLOPs of forward plus backward through the dense layers: 6 x weights x samples.
 
@@ -176,11 +183,12 @@ def against_peers(objective, optimizer, params, data, key, *, batch_size: int, g
     epochs |= peers
     print(f"device {jax.devices()[0]}; {title}")
     timed = []
-    for number in range(1, rounds + 1):
-        load = os.getloadavg()[0]
-        timed.append({"load": load, "step_seconds": interleaved(steps, number=step_calls, repeats=repeats),
-                      "epoch_seconds": interleaved(epochs, number=epoch_calls, repeats=repeats)})
-        _print_round(timed[-1], f"round {number} of {rounds}, load {load:.2f}" if rounds > 1 else "", list(peers))
+    for number, round_ in enumerate(in_rounds(rounds, lambda: {
+            "step_seconds": interleaved(steps, number=step_calls, repeats=repeats),
+            "epoch_seconds": interleaved(epochs, number=epoch_calls, repeats=repeats)}), 1):
+        timed.append(round_)
+        heading = f"round {number} of {rounds}, load {round_['load']:.2f}" if rounds > 1 else ""
+        _print_round(round_, heading, list(peers))
     step_s, epoch_s = timed[0]["step_seconds"], timed[0]["epoch_seconds"]
     return {"device": str(jax.devices()[0]), "step_seconds": step_s, "epoch_seconds": epoch_s,
             "hand_over_auto_step": step_s["hand-derived"] / step_s["autodiff"],

@@ -224,7 +224,7 @@ def run(config: RunConfig, *, out, value_and_grad: Callable | None = None, resum
         overwrite: write over a run already in ``out`` (else that is an error; ``fnn.run.outdir``).
         progress: show a progress bar.
         plots: draw the figures (curves, confusion matrix or predictions, filters); without them a
-            run writes its numbers only, about half a second sooner.
+            run writes its numbers only.
         on_start: called with the built ``RunParts`` before training (e.g. to print a summary).
         on_epoch: called with every epoch record.
     Raises:
