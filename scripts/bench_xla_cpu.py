@@ -1,7 +1,8 @@
-"""Three costs of XLA:CPU behind the speed goals of the search, the wide MLP and the CNN, timed alone.
+"""Four costs of XLA:CPU behind the speed goals of the search, the MLPs and the CNN, timed alone.
 
     python scripts/bench_xla_cpu.py                 # 64 products of 64x128 by 128x128; Adam on 1024x1024;
-                                                    # a 3x3x32x64 kernel's gradient on 64 maps of 8x8
+                                                    # a 3x3x32x64 kernel's gradient on 64 maps of 8x8;
+                                                    # permutations of 1280 and 60000
     python scripts/bench_xla_cpu.py --trials 8 --size 256 --repeats 3
 
 Batched products: ``jax.vmap`` over T trials turns a layer's product into T independent
@@ -20,6 +21,10 @@ A convolution's weight gradient in a loop: autodiff's dW of ``lax.conv_general_d
 plain-JAX CNN's) against fnn's own rule (``fnn.layers.conv.conv``, channels as the batch), each
 taking ``steps`` gradient steps of the squared error to a fixed target on a 3 x 3 x ``channels``
 x 2 ``channels`` kernel for ``batch_size`` maps of 8 x 8 in a ``fori_loop``, as a fused epoch does.
+
+An epoch's permutation: ``jax.random.permutation`` (a stable sort of key-value pairs) against
+``fnn.data.batching.permutation`` (the same draw by one sort of 64-bit words), each jitted, at
+every size of ``permutation_sizes``; the script checks that both draw the same permutation.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 import optax
 
 from fnn import optim
+from fnn.data import batching
 from fnn.layers import conv
 from fnn.bench import timing
 from fnn.cli import script
@@ -50,6 +56,7 @@ class Config:
     channels: int = 32
     steps: int = 20
     repeats: int = 5
+    permutation_sizes: tuple[int, ...] = (1280, 60000)
 
 
 def _looped(fn, steps: int):
@@ -144,9 +151,23 @@ def conv_weight_gradients(config: Config) -> dict:
             timing.interleaved(candidates, number=1, repeats=config.repeats).items()}
 
 
+def permutations(config: Config) -> dict:
+    """Microseconds per jitted draw of a permutation of n, for each n: JAX's and fnn's, the same draw."""
+    results = {}
+    for n in config.permutation_sizes:
+        candidates = {"jax.random.permutation": (jax.jit(jax.random.permutation, static_argnums=1), (jax.random.key(n), n)),
+                      "fnn's permutation": (jax.jit(batching.permutation, static_argnums=1), (jax.random.key(n), n))}
+        draws = [np.asarray(fn(*args)) for fn, args in candidates.values()]
+        if not np.array_equal(*draws):
+            raise AssertionError(f"bench_xla_cpu: fnn's permutation of {n} differs from jax.random.permutation's")
+        results[n] = {name: 1e6 * s for name, s in
+                      timing.interleaved(candidates, number=10, repeats=config.repeats).items()}
+    return results
+
+
 def main(config: Config) -> dict:
     results = {"device": str(jax.devices()[0]), "products": batched_products(config), "adam": adam_loops(config),
-               "conv_weight_gradient_ms": conv_weight_gradients(config)}
+               "conv_weight_gradient_ms": conv_weight_gradients(config), "permutation_us": permutations(config)}
     print(f"device {results['device']}; {config.steps} calls in a fori_loop, median of {config.repeats}")
     for name, row in results["products"].items():
         print(f"  {name:<26} {row['ms']:8.3f} ms {row['gflops']:8.1f} GFLOP/s")
@@ -159,6 +180,9 @@ def main(config: Config) -> dict:
           f"{adam['one_loop_floor_ms']:.3f} ms")
     for name, ms in results["conv_weight_gradient_ms"].items():
         print(f"  {name + f' (3x3x{config.channels}x{2 * config.channels})':<26} {ms:8.3f} ms")
+    for n, row in results["permutation_us"].items():
+        for name, us in row.items():
+            print(f"  {name + f' ({n})':<34} {us:9.1f} us")
     return results
 
 

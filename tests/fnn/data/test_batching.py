@@ -2,7 +2,9 @@ import jax
 import numpy as np
 import pytest
 
-from fnn.data.batching import minibatch_indices
+import jax.numpy as jnp
+
+from fnn.data.batching import minibatch_indices, permutation, stable_argsort
 
 
 def test_indices_are_distinct_full_batches_from_a_permutation(key):
@@ -16,3 +18,17 @@ def test_indices_are_distinct_full_batches_from_a_permutation(key):
 def test_bad_batch_size(key):
     with pytest.raises(ValueError, match=r"minibatch_indices: expected batch_size to be a positive int, got 0"):
         minibatch_indices(key, 10, 0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 103, 1625, 1626, 5000])
+def test_permutation_is_jax_random_permutation_bit_for_bit(n):
+    # n = 1626 is the first size JAX draws in two rounds of sorting.
+    for seed in range(3):
+        key = jax.random.key(seed)
+        np.testing.assert_array_equal(jax.jit(permutation, static_argnums=1)(key, n), jax.random.permutation(key, n))
+
+
+def test_stable_argsort_keeps_equal_keys_in_order():
+    # 4,000 keys from 50 values: every key is tied, so only a stable sort gives these indices.
+    keys = jax.random.randint(jax.random.key(3), (4000,), 0, 50).astype(jnp.uint32)
+    np.testing.assert_array_equal(jax.jit(stable_argsort)(keys), np.argsort(np.asarray(keys), kind="stable"))
