@@ -14,7 +14,8 @@ measured in the same run (a ``peak_size``^3 ``jnp.dot``, 2 n^3 FLOPs). "matmuls 
 epoch's matrix products and nothing else (``fnn.bench.timing.matmuls_epoch``), "Adam updates
 alone" its optimizer steps (``fnn.bench.timing.updates_epoch``). PyTorch runs on as many threads
 as XLA:CPU (the CPUs this process may use; ``--torch-threads`` to change it), scikit-learn on
-NumPy's BLAS threads. A peer whose package is missing (``pip install .[peers]``) is skipped
+NumPy's BLAS threads. The hand-written JAX epoch runs twice, as two separately compiled
+copies: they differ only by the machine's noise. A peer whose package is missing (``pip install .[peers]``) is skipped
 with a note. The load average before and after is printed: on a shared machine other jobs
 slow the peers unequally (PyTorch's OpenMP threads most, when a core is taken).
 """
@@ -30,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnn import optim
-from fnn.bench import optional, peers, timing
+from fnn.bench import optional, page, peers, timing
 from fnn.cli import script
 from fnn.data import datasets, preprocessing
 from fnn.models import mlp
@@ -75,6 +76,7 @@ def make_peers(objective, params, data, *, batch_size: int, learning_rate: float
     builders = {
         "fnn": lambda: peers.fnn_peer(objective, params, data, key=key, **options),
         "hand-written JAX scan": lambda: peers.jax_peer(weights, data, key=key, **options),
+        "hand-written JAX scan" + page.CONTROL: lambda: peers.jax_peer(weights, data, key=key, **options),
         "PyTorch eager": lambda: _torch_peer(objective.model, params, data, seed=seed, **options),
         "scikit-learn": lambda: peers.sklearn_peer(weights, data, seed=seed, **options),
     }

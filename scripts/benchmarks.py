@@ -127,7 +127,8 @@ def render(results: dict, config: Config) -> str:
     for family, rounds in results["families"].items():
         sections.append(f"## The {family}\n\n" + _family_text(family, config) +
                         page.gap_section("fnn against the hand-written JAX epoch", rounds, "hand-written scan") +
-                        "\n\n" + _peer_line(rounds, "PyTorch eager") + "\n\n### Every trainer, round 1\n\n" +
+                        "\n\n" + _hand_derived_line(rounds) + "\n\n" + _peer_line(rounds, "PyTorch eager") +
+                        "\n\n### Every trainer, round 1\n\n" +
                         page.epochs_table(rounds[0]))
     sections.append("## Cold start\n\n`python scripts/bench_cold_start.py`: the default `fnn train` (one epoch) "
                     "against the same MLP in a plain-JAX and a PyTorch script "
@@ -142,6 +143,13 @@ def _family_text(family: str, config: Config) -> str:
             "fused epoch with autodiff, beside it with the lecture's backward rules. Tests check that the "
             "plain-JAX peer's loss and gradient, and the PyTorch peer's loss and first two Adam steps, "
             "equal fnn's.\n\n")
+
+
+def _hand_derived_line(rounds: list[dict]) -> str:
+    ratios = [r["fnn, hand-derived rules"] / r["hand-written scan"] for r in rounds]
+    held = sum(ratio <= 1 for ratio in ratios)
+    return ("fnn's epoch with the lecture's backward rules over the hand-written scan's, round by round: " +
+            ", ".join(f"{ratio:.3f}" for ratio in ratios) + f" (at or below in {held} of {len(rounds)}).")
 
 
 def _peer_line(rounds: list[dict], peer: str) -> str:

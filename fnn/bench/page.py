@@ -13,6 +13,10 @@ import jax
 
 PACKAGES = ("fnn", "jax", "jaxlib", "optax", "torch", "scikit-learn")
 
+CONTROL = ", second copy"
+"""A peer's second, separately compiled copy, timed as one more trainer, is named the peer's name and
+this: the two copies compute the same, so their ratio in a round is the machine's noise alone."""
+
 
 def machine() -> dict:
     """What the figures depend on: the CPU, the cores this process may use, the memory, the JAX
@@ -57,12 +61,22 @@ def machine_section(facts: dict, load: tuple[float, float], command: str) -> str
 
 
 def gap_section(title: str, rounds: list[dict], peer: str) -> str:
-    """Each round's fnn epoch against ``peer``'s, with the load average at its start."""
-    rows = [[k + 1, f"{r['load']:.2f}", _ms(r["fnn"]), _ms(r[peer]), f"{r['fnn'] / r[peer]:.3f}"]
-            for k, r in enumerate(rounds)]
+    """Each round's fnn epoch against ``peer``'s, with the load average at its start, and the peer's
+    second copy against the peer where it was timed (``CONTROL``)."""
+    control = peer + CONTROL if peer + CONTROL in rounds[0] else None
+    rows = [[k + 1, f"{r['load']:.2f}", _ms(r["fnn"]), _ms(r[peer]), f"{r['fnn'] / r[peer]:.3f}"] +
+            ([f"{r[control] / r[peer]:.3f}"] if control else []) for k, r in enumerate(rounds)]
+    header = ["round", "load", "fnn ms/epoch", f"{peer} ms/epoch", "fnn / peer"] + (["second copy / peer"] if control
+                                                                                     else [])
     held = sum(r["fnn"] <= r[peer] for r in rounds)
-    return (f"### {title}\n\n" + table(["round", "load", "fnn ms/epoch", f"{peer} ms/epoch", "fnn / peer"], rows) +
+    text = (f"### {title}\n\n" + table(header, rows) +
             f"\n\nfnn's epoch was at or below the {peer}'s in {held} of {len(rounds)} rounds.")
+    if control:
+        spread = [r[control] / r[peer] for r in rounds]
+        text += (f" A second, separately compiled copy of the {peer} epoch, timed in the same rounds, ran at "
+                 f"{min(spread):.3f} to {max(spread):.3f} times the first: how far apart the machine's noise "
+                 "puts two equal programs.")
+    return text
 
 
 def epochs_table(round_: dict) -> str:

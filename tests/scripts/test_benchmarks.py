@@ -15,6 +15,9 @@ def test_it_writes_the_speed_page_from_one_run(load_script, tmp_path, capsys):
     for family in ("digits MLP", "digits CNN", "simple-RNN language model", "GRU language model"):
         assert f"## The {family}" in text
     assert text.count("fnn's epoch was at or below the") == 4 and "of 2 rounds" in text
+    # The digits MLP and both language models time a second copy of the JAX epoch; the CNN does not.
+    assert text.count("| second copy / peer |") == 3 and text.count("A second, separately compiled copy") == 3
+    assert text.count("fnn's epoch with the lecture's backward rules over the hand-written scan's") == 3
     assert "Not measured in this run (`--cold-start-repeats 0`)" in text and "## The wide MLP" not in text
     assert len(results["digits_mlp"]) == 2 and all(len(rounds) == 2 for rounds in results["families"].values())
     assert {"fnn", "fnn, hand-derived rules", "hand-written scan"} <= set(results["families"]["digits CNN"][0])
