@@ -3,6 +3,7 @@ a hand-written JAX ``lax.scan`` epoch, PyTorch eager and scikit-learn's ``MLPCla
 
     python scripts/bench_peers.py          # digits MLP 64-128-128-10 (batch 64), 784-1024-1024-10 (batch 256)
     python scripts/bench_peers.py --steps-per-epoch 5 --repeats 3
+    python scripts/bench_peers.py --wide 0 --rounds 5 --epoch-calls 20 --pause-ms 0   # the digits MLP alone
 
 Every peer starts from fnn's initial weights and trains the same epoch: N = steps x B
 samples (the first N standardised digits; standard normal inputs and uniform random labels
@@ -15,9 +16,12 @@ epoch's matrix products and nothing else (``fnn.bench.timing.matmuls_epoch``), "
 alone" its optimizer steps (``fnn.bench.timing.updates_epoch``). PyTorch runs on as many threads
 as XLA:CPU (the CPUs this process may use; ``--torch-threads`` to change it), scikit-learn on
 NumPy's BLAS threads. The hand-written JAX epoch runs twice, as two separately compiled
-copies: they differ only by the machine's noise. A peer whose package is missing (``pip install .[peers]``) is skipped
-with a note. The load average before and after is printed: on a shared machine other jobs
-slow the peers unequally (PyTorch's OpenMP threads most, when a core is taken).
+copies: they differ only by the machine's noise. Each sample starts after a pause of
+``pause_ms`` (``fnn.bench.timing.interleaved``): OpenBLAS's threads keep spinning for a while
+after scikit-learn's calls, and took the cores from the trainers timed after it. A peer whose
+package is missing (``pip install .[peers]``) is skipped with a note. The load average before
+and after is printed: on a shared machine other jobs slow the peers unequally (PyTorch's
+OpenMP threads most, when a core is taken).
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Config:
     learning_rate: float = 1e-3
     seed: int = 0
     rounds: int = 1  # each model's candidates timed again, as compiled the first time
+    pause_ms: int = 300  # slept before each sample (fnn.bench.timing.interleaved)
+    wide: int = 1  # 0: the first model (the digits MLP) alone
 
 
 def epoch_data(dataset: str, sizes, n: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +115,8 @@ def bench_model(dataset: str, sizes, batch_size: int, config: Config, peak: floa
     model = "-".join(map(str, sizes))
     print(f"{model} on {dataset} data, batch {batch_size}, {config.steps_per_epoch} Adam steps per epoch")
     rounds, tables = [], []
-    measure = lambda: timing.interleaved(candidates, number=config.epoch_calls, repeats=config.repeats)  # noqa: E731
+    measure = lambda: timing.interleaved(candidates, number=config.epoch_calls, repeats=config.repeats,  # noqa: E731
+                                         pause=config.pause_ms / 1e3)
     for number, round_ in enumerate(timing.in_rounds(config.rounds, measure), 1):
         rounds.append(round_)
         if config.rounds > 1:
@@ -135,14 +142,16 @@ def main(config: Config) -> dict:
     print(f"device {results['device']}; float32 matmul peak ({config.peak_size}^3) {peak:.1f} GFLOP/s; "
           f"PyTorch on {threads} threads (XLA:CPU uses {len(os.sched_getaffinity(0))}); "
           f"load average {results['load_average_before']:.2f}")
-    results["models"] = [bench_model(*model, config, peak) for model in config.models]
+    models = config.models if config.wide else config.models[:1]
+    results["models"] = [bench_model(*model, config, peak) for model in models]
     results["load_average_after"] = os.getloadavg()[0]
     print(f"load average after {results['load_average_after']:.2f} (other jobs slow the peers unequally)")
     return results
 
 
 def parse(argv=None) -> tuple[Config, str | None]:
-    fields = ("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "torch_threads", "seed", "rounds")
+    fields = ("steps_per_epoch", "epoch_calls", "repeats", "peak_size", "torch_threads", "seed", "rounds", "pause_ms",
+              "wide")
     return script.parse_config(Config, __doc__.splitlines()[0], argv, fields=fields)
 
 

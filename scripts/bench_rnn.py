@@ -48,6 +48,7 @@ class Config:
     torch_threads: int = 0  # 0: as many as XLA:CPU uses
     seed: int = 0
     rounds: int = 1  # every candidate timed again, as compiled the first time
+    pause_ms: int = 300  # slept before each sample (fnn.bench.timing.interleaved)
 
 
 def model(config: Config, cell: str):
@@ -116,6 +117,7 @@ def bench_cell(config: Config, cell: str) -> dict:
         objective, optimizer, params, (X, y), key, batch_size=config.batch_size,
         gradients={"autodiff": train.autodiff, "hand-derived": hand_derived}, peers=others,
         step_calls=config.step_calls, epoch_calls=config.epoch_calls, repeats=config.repeats, rounds=config.rounds,
+        pause=config.pause_ms / 1e3,
         title=f"{'simple-RNN' if cell == 'rnn' else cell.upper()} LM, {config.hidden} units, windows of {WINDOW}, "
               f"batch {config.batch_size}, {config.steps_per_epoch} steps per epoch")
 

@@ -12,10 +12,10 @@ It runs, one after the other:
   (``scripts/bench_rnn.py``) in ``rounds`` rounds each, against the plain-JAX and PyTorch peers;
 - the wide MLP 784-1024-1024-10 once against every peer (``--wide 0`` leaves it out);
 - the cold start (``scripts/bench_cold_start.py``).
-Each round is the median of ``repeats`` samples of ``epoch_calls`` epochs (``digits_epoch_calls``
-for the digits MLP), the trainers alternating; every round times the programs compiled for the
-first. A peer whose package is missing is skipped with
-a note.
+Each round is the median of ``repeats`` samples of ``epoch_calls`` epochs (``digits_repeats`` of
+``digits_epoch_calls`` for the digits MLP), the trainers alternating, each sample after a pause of
+``pause_ms``; every round times the programs compiled for the first. A peer whose package is
+missing is skipped with a note.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Config:
     repeats: int = 5
     epoch_calls: int = 3
     digits_epoch_calls: int = 20  # the digits MLP's epochs take 3 ms: more of them a sample
+    digits_repeats: int = 9  # and more samples a round: its rounds are the page's closest comparison
     mlp_steps: int = 20  # Adam steps per epoch of the MLPs
     steps_per_epoch: int = 16  # of the CNN and the language models
     hidden: int = 128  # the language models' units
@@ -47,6 +48,7 @@ class Config:
     cold_start_repeats: int = 5
     torch_threads: int = 0  # 0: as many as XLA:CPU uses
     seed: int = 0
+    pause_ms: int = 300  # slept before each sample, so that it starts on idle cores (fnn.bench.timing.interleaved)
 
 
 def sibling(name: str):
@@ -62,10 +64,11 @@ def mlp_rounds(config: Config, peak: float) -> tuple[list[dict], dict | None]:
     """The digits MLP's rounds (name -> seconds, and the load), and the wide MLP's one run."""
     peers = sibling("bench_peers")
     options = peers.Config(steps_per_epoch=config.mlp_steps, epoch_calls=config.epoch_calls, repeats=config.repeats,
-                           torch_threads=config.torch_threads, seed=config.seed)
+                           torch_threads=config.torch_threads, seed=config.seed, pause_ms=config.pause_ms)
     digits, wide = options.models
     rounds = peers.bench_model(*digits, dataclasses.replace(options, epoch_calls=config.digits_epoch_calls,
-                                                            rounds=config.rounds), peak)["rounds"]
+                                                            repeats=config.digits_repeats, rounds=config.rounds),
+                               peak)["rounds"]
     return rounds, peers.bench_model(*wide, options, peak)["rounds"][0] if config.wide else None
 
 
@@ -73,7 +76,8 @@ def family_rounds(config: Config) -> dict[str, list[dict]]:
     """The CNN's and each language model's rounds: name -> seconds per epoch, and the load."""
     cnn, rnn = sibling("bench_cnn"), sibling("bench_rnn")
     shared = dict(steps_per_epoch=config.steps_per_epoch, epoch_calls=config.epoch_calls, repeats=config.repeats,
-                  step_calls=1, torch_threads=config.torch_threads, seed=config.seed, rounds=config.rounds)
+                  step_calls=1, torch_threads=config.torch_threads, seed=config.seed, rounds=config.rounds,
+                  pause_ms=config.pause_ms)
     runs = {"digits CNN": lambda: cnn.main(cnn.Config(**shared)),
             **{f"{name} language model": (lambda cell=cell: rnn.bench_cell(rnn.Config(hidden=config.hidden, **shared),
                                                                             cell))

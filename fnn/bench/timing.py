@@ -31,13 +31,19 @@ def seconds_per_call(fn, *args, number: int, repeats: int) -> list[float]:
     return times
 
 
-def interleaved(candidates: dict, *, number: int, repeats: int) -> dict[str, float]:
-    """Median seconds per call of each ``name -> (fn, args)``, alternating between them per repeat."""
+def interleaved(candidates: dict, *, number: int, repeats: int, pause: float = 0.0) -> dict[str, float]:
+    """Median seconds per call of each ``name -> (fn, args)``, alternating between them per repeat.
+
+    ``pause``: seconds slept before each sample, so that it starts on idle cores. A library may
+    leave its worker threads spinning after a call: OpenBLAS's, behind NumPy and scikit-learn, do
+    for a while, and the trainer timed next then shares the cores with them.
+    """
     for fn, args in candidates.values():
         jax.block_until_ready(fn(*args))
     samples = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, (fn, args) in candidates.items():
+            time.sleep(pause)
             samples[name] += seconds_per_call(fn, *args, number=number, repeats=1)
     return {name: statistics.median(times) for name, times in samples.items()}
 
@@ -152,7 +158,8 @@ def scan_epoch(loss, optimizer, batch_size: int):
 
 
 def against_peers(objective, optimizer, params, data, key, *, batch_size: int, gradients: dict, peers: dict,
-                  step_calls: int, epoch_calls: int, repeats: int, title: str, rounds: int = 1) -> dict:
+                  step_calls: int, epoch_calls: int, repeats: int, title: str, rounds: int = 1,
+                  pause: float = 0.0) -> dict:
     """fnn's jitted step and fused epoch under each gradient transform against peer epochs, interleaved,
     in ``rounds`` rounds of the same compiled programs.
 
@@ -164,6 +171,7 @@ def against_peers(objective, optimizer, params, data, key, *, batch_size: int, g
         title: the first line printed.
         rounds: how many times every candidate is timed again (each round interleaved, its
             load average recorded), without compiling anything anew.
+        pause: seconds slept before each sample (``interleaved``).
     Returns:
         ``rounds``: per round the load average at its start and the median seconds per step and
         per epoch of each; the first round's figures at the top level, with its ratios
@@ -184,8 +192,8 @@ def against_peers(objective, optimizer, params, data, key, *, batch_size: int, g
     print(f"device {jax.devices()[0]}; {title}")
     timed = []
     for number, round_ in enumerate(in_rounds(rounds, lambda: {
-            "step_seconds": interleaved(steps, number=step_calls, repeats=repeats),
-            "epoch_seconds": interleaved(epochs, number=epoch_calls, repeats=repeats)}), 1):
+            "step_seconds": interleaved(steps, number=step_calls, repeats=repeats, pause=pause),
+            "epoch_seconds": interleaved(epochs, number=epoch_calls, repeats=repeats, pause=pause)}), 1):
         timed.append(round_)
         heading = f"round {number} of {rounds}, load {round_['load']:.2f}" if rounds > 1 else ""
         _print_round(round_, heading, list(peers))

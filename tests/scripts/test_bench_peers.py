@@ -17,11 +17,12 @@ SKLEARN_EPS_AT_STEP_1 = 1e-8 / math.sqrt(1 - 0.999)
 
 def test_smoke_with_a_tiny_config(load_script, capsys, tmp_path):
     bench = load_script("bench_peers")
-    config, path = bench.parse(["--steps-per-epoch", "2", "--repeats", "1", "--peak-size", "64",
-                                "--json", str(tmp_path / "r.json")])
-    assert path.endswith("r.json") and config.repeats == 1 and config.peak_size == 64
-    config = bench.Config(models=(("digits", (64, 8, 10), 4),), steps_per_epoch=2, epoch_calls=1, repeats=1,
-                          peak_size=64, torch_threads=1)
+    config, path = bench.parse(["--steps-per-epoch", "2", "--repeats", "1", "--peak-size", "64", "--wide", "0",
+                                "--pause-ms", "0", "--json", str(tmp_path / "r.json")])
+    assert path.endswith("r.json") and (config.repeats, config.peak_size, config.wide, config.pause_ms) == (1, 64, 0, 0)
+    # --wide 0: the first model alone
+    config = bench.Config(models=(("digits", (64, 8, 10), 4), ("synthetic", (16, 8, 10), 4)), steps_per_epoch=2,
+                          epoch_calls=1, repeats=1, peak_size=64, torch_threads=1, pause_ms=0, wide=0)
     results = bench.main(config)
     (digits,) = results["models"]
     assert digits["model"] == "64-8-10" and digits["data"] == "digits"

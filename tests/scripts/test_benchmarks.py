@@ -7,8 +7,8 @@ def test_it_writes_the_speed_page_from_one_run(load_script, tmp_path, capsys):
     bench = load_script("benchmarks")
     config, _ = bench.parse(["--rounds", "2", "--wide", "0", "--cold-start-repeats", "0"])
     assert (config.rounds, config.wide, config.cold_start_repeats, config.repeats) == (2, 0, 0, 5)
-    config = bench.Config(rounds=2, repeats=1, epoch_calls=1, digits_epoch_calls=1, mlp_steps=2, steps_per_epoch=2,
-                          hidden=8, wide=0, cold_start_repeats=0, torch_threads=1)
+    config = bench.Config(rounds=2, repeats=1, epoch_calls=1, digits_epoch_calls=1, digits_repeats=1, mlp_steps=2,
+                          steps_per_epoch=2, hidden=8, wide=0, cold_start_repeats=0, torch_threads=1, pause_ms=0)
     results = bench.main(config, out=tmp_path / "speed.md")
     text = (tmp_path / "speed.md").read_text()
     assert text.startswith("# Speed against the peers") and "Written by `python scripts/benchmarks.py`" in text
