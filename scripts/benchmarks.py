@@ -1,7 +1,7 @@
 """Every speed comparison of fnn against its peers, rerun in one command that writes the docs'
 speed page (``docs/speed.md``): the figures, the machine, its load and the versions.
 
-    python scripts/benchmarks.py                          # at most 12 minutes on 2 cores
+    python scripts/benchmarks.py                          # about 16 minutes on 2 cores
     python scripts/benchmarks.py --rounds 3 --cold-start-repeats 3
 
 It runs, one after the other:
