@@ -46,7 +46,13 @@ def transform(scaler: Scaler, X):
             f"preprocessing.transform: expected X with {scaler.shift.shape[0]} features "
             f"(as fitted), got X.shape={X.shape}"
         )
-    return (X - scaler.shift) / scaler.scale
+    return _scaled(X, scaler.shift, scaler.scale)
+
+
+@jax.jit
+def _scaled(X, shift, scale):
+    """(X - shift) / scale in one compiled program (op by op it compiles two per shape of X)."""
+    return (X - shift) / scale
 
 
 def inverse_transform(scaler: Scaler, X):
