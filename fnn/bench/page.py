@@ -66,8 +66,8 @@ def gap_section(title: str, rounds: list[dict], peer: str) -> str:
     control = peer + CONTROL if peer + CONTROL in rounds[0] else None
     rows = [[k + 1, f"{r['load']:.2f}", _ms(r["fnn"]), _ms(r[peer]), f"{r['fnn'] / r[peer]:.3f}"] +
             ([f"{r[control] / r[peer]:.3f}"] if control else []) for k, r in enumerate(rounds)]
-    header = ["round", "load", "fnn ms/epoch", f"{peer} ms/epoch", "fnn / peer"] + (["second copy / peer"] if control
-                                                                                     else [])
+    header = ["round", "load", "fnn ms/epoch", f"{peer} ms/epoch", "fnn / peer"]
+    header += ["second copy / peer"] if control else []
     held = sum(r["fnn"] <= r[peer] for r in rounds)
     text = (f"### {title}\n\n" + table(header, rows) +
             f"\n\nfnn's epoch was at or below the {peer}'s in {held} of {len(rounds)} rounds.")

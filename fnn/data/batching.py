@@ -41,7 +41,14 @@ def minibatch_indices(key, n: int, batch_size: int, *, shuffle: bool = True):
 
 
 def permutation(key, n: int):
-    """``jax.random.permutation(key, n)``, the same draw, faster on CPU (see the module)."""
+    """``jax.random.permutation(key, n)``, the same draw, faster on CPU (see the module).
+
+    From n = 2^31 on, the positions no longer fit the words' low halves, and JAX's own sort
+    draws it. Inside ``jax.shard_map`` (whose types the two platforms' branches do not share),
+    call ``jax.random.permutation``.
+    """
+    if n >= 2**31:
+        return jax.random.permutation(key, n)
     return jax.lax.platform_dependent(key, cpu=lambda k: _sorted_by_words(k, n),
                                       default=lambda k: jax.random.permutation(k, n))
 
@@ -56,8 +63,8 @@ def _sorted_by_words(key, n: int):
 
 
 def stable_argsort(keys):
-    """Indices that sort the uint32 ``keys``, equal keys in their order: one sort of the 64-bit
-    words key << 32 | i, whose low halves are then the indices."""
+    """Indices that sort the uint32 ``keys`` (fewer than 2^31), equal keys in their order: one sort
+    of the 64-bit words key << 32 | i, whose low halves are then the indices."""
     with jax.enable_x64(True):
         positions = jnp.arange(keys.shape[0], dtype=jnp.uint64)
         words = jnp.sort(keys.astype(jnp.uint64) << 32 | positions)

@@ -62,24 +62,32 @@ def train_val_test_split(
             f"train_val_test_split: expected val_fraction + test_fraction to leave training "
             f"samples, got {val_fraction} + {test_fraction} of {n} samples"
         )
-    if stratify:  # in the class-spread order every contiguous segment holds each class in proportion
-        return Split(*_cut(X, y, jnp.asarray(_stratified_order(key, y)), n_val, n_test))
-    return Split(*_shuffled_cut(key, X, y, n_val, n_test))
+    on_device = isinstance(X, jax.Array) and isinstance(y, jax.Array)
+    if on_device and not stratify:
+        return Split(*_shuffled_parts(key, X, y, n_val, n_test))
+    # In the class-spread order every contiguous segment holds each class in proportion.
+    order = _stratified_order(key, y) if stratify else np.asarray(jax.random.permutation(key, n))
+    if on_device:
+        return Split(*_gathered_parts(X, y, jnp.asarray(order), n_val, n_test))
+    return Split(*((X[idx], y[idx]) for idx in _cut(order, n_val, n_test)))  # NumPy rows keep their dtype
+
+
+def _cut(order, n_val: int, n_test: int) -> tuple:
+    """The rows of train, validation and test: ``order`` cut after n_val + n_test and after n_val."""
+    return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
 
 
 @functools.partial(jax.jit, static_argnums=(3, 4))
-def _cut(X, y, order, n_val: int, n_test: int):
-    """((X, y) of train, validation, test): the rows in ``order``, cut after n_val + n_test and n_val.
-    One compiled program: run op by op, the gathers of a split compiled about 25 small ones, a
-    second of a cold ``fnn train``."""
-    parts = order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
-    return tuple((X[idx], y[idx]) for idx in parts)
+def _gathered_parts(X, y, order, n_val: int, n_test: int):
+    """((X, y) of train, validation, test) in one compiled program: run op by op, the gathers of
+    a split compiled about 25 small programs, a second of a cold ``fnn train``."""
+    return tuple((X[idx], y[idx]) for idx in _cut(order, n_val, n_test))
 
 
 @functools.partial(jax.jit, static_argnums=(3, 4))
-def _shuffled_cut(key, X, y, n_val: int, n_test: int):
-    """``_cut`` of the rows in a random order, ``jax.random.permutation(key, N)``'s draw."""
-    return _cut(X, y, batching.permutation(key, X.shape[0]), n_val, n_test)
+def _shuffled_parts(key, X, y, n_val: int, n_test: int):
+    """``_gathered_parts`` of the rows in ``jax.random.permutation(key, N)``'s order."""
+    return _gathered_parts(X, y, batching.permutation(key, X.shape[0]), n_val, n_test)
 
 
 def kfold_indices(key, n: int, k: int, *, y=None) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -20,12 +20,14 @@ def test_bad_batch_size(key):
         minibatch_indices(key, 10, 0)
 
 
-@pytest.mark.parametrize("n", [1, 2, 103, 1625, 1626, 5000])
+@pytest.mark.parametrize("n", [0, 1, 2, 103, 1625, 1626, 5000])
 def test_permutation_is_jax_random_permutation_bit_for_bit(n):
     # n = 1626 is the first size JAX draws in two rounds of sorting.
-    for seed in range(3):
-        key = jax.random.key(seed)
-        np.testing.assert_array_equal(jax.jit(permutation, static_argnums=1)(key, n), jax.random.permutation(key, n))
+    keys = jax.random.split(jax.random.key(n), 3)
+    expected = jax.vmap(lambda k: jax.random.permutation(k, n))(keys)
+    np.testing.assert_array_equal(jax.vmap(lambda k: permutation(k, n))(keys), expected)  # traced, batched
+    np.testing.assert_array_equal(permutation(keys[0], n), expected[0])  # op by op
+    np.testing.assert_array_equal(jax.jit(permutation, static_argnums=1)(keys[1], n), expected[1])
 
 
 def test_stable_argsort_keeps_equal_keys_in_order():

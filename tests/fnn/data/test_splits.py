@@ -1,8 +1,9 @@
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fnn.data.splits import class_subset, train_val_test_split
+from fnn.data.splits import _stratified_order, class_subset, train_val_test_split
 
 
 def test_split_partitions_the_samples(key):
@@ -15,6 +16,30 @@ def test_split_partitions_the_samples(key):
     np.testing.assert_array_equal(np.sort(ids), np.arange(100))
     for Xp, yp in parts:
         np.testing.assert_array_equal(np.asarray(Xp[:, 0]), np.asarray(yp))
+
+
+@pytest.mark.parametrize("stratify", [False, True])
+def test_a_split_takes_the_rows_of_the_permutation_in_the_order_of_its_parts(key, stratify):
+    """The one-program split equals the rows of ``jax.random.permutation`` (or the stratified
+    order) cut into test, validation and train, gathered one operation at a time."""
+    X = jax.random.normal(key, (50, 3))
+    y = jnp.arange(50) % 3
+    order = _stratified_order(key, y) if stratify else np.asarray(jax.random.permutation(key, 50))
+    parts = train_val_test_split(key, X, y, val_fraction=0.2, test_fraction=0.1, stratify=stratify)
+    for (Xp, yp), rows in zip(parts, (order[15:], order[:10], order[10:15])):
+        assert isinstance(Xp, jax.Array) and Xp.dtype == X.dtype and yp.dtype == y.dtype
+        np.testing.assert_array_equal(Xp, X[jnp.asarray(rows)])
+        np.testing.assert_array_equal(yp, y[jnp.asarray(rows)])
+
+
+def test_numpy_data_is_split_as_numpy_with_its_dtypes(key):
+    X = np.arange(40.0).reshape(20, 2)  # float64
+    y = np.array(list("ab") * 10)  # string labels
+    parts = train_val_test_split(key, X, y, val_fraction=0.25, test_fraction=0.25)
+    for Xp, yp in parts:
+        assert isinstance(Xp, np.ndarray) and Xp.dtype == np.float64 and yp.dtype == y.dtype
+        np.testing.assert_array_equal(yp, np.where(Xp[:, 0] % 4 == 0, "a", "b"))
+    assert [len(p[1]) for p in parts] == [10, 5, 5]
 
 
 def test_bad_fractions(key):
