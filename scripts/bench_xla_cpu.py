@@ -155,8 +155,9 @@ def permutations(config: Config) -> dict:
     """Microseconds per jitted draw of a permutation of n, for each n: JAX's and fnn's, the same draw."""
     results = {}
     for n in config.permutation_sizes:
-        candidates = {"jax.random.permutation": (jax.jit(jax.random.permutation, static_argnums=1), (jax.random.key(n), n)),
-                      "fnn's permutation": (jax.jit(batching.permutation, static_argnums=1), (jax.random.key(n), n))}
+        args = (jax.random.key(n), n)
+        candidates = {"jax.random.permutation": (jax.jit(jax.random.permutation, static_argnums=1), args),
+                      "fnn's permutation": (jax.jit(batching.permutation, static_argnums=1), args)}
         draws = [np.asarray(fn(*args)) for fn, args in candidates.values()]
         if not np.array_equal(*draws):
             raise AssertionError(f"bench_xla_cpu: fnn's permutation of {n} differs from jax.random.permutation's")
