@@ -80,7 +80,7 @@ def _cut(order, n_val: int, n_test: int) -> tuple:
 @functools.partial(jax.jit, static_argnums=(3, 4))
 def _gathered_parts(X, y, order, n_val: int, n_test: int):
     """((X, y) of train, validation, test) in one compiled program: run op by op, the gathers of
-    a split compiled about 25 small programs, a second of a cold ``fnn train``."""
+    a split compiled about 25 small programs at a cold ``fnn train`` (``docs/benchmarks.md``)."""
     return tuple((X[idx], y[idx]) for idx in _cut(order, n_val, n_test))
 
 
